@@ -1,0 +1,91 @@
+"""Test set-up shared by unit, ui and e2e tests.
+
+Strictness: warnings are errors (pyproject), Qt warnings fail a test (pytest-qt's
+qt_log_level_fail), error log records and exceptions left in asyncio tasks fail
+the test that produced them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+# Before any QApplication exists, and before keyring picks a backend.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.helpers.memkeyring.MemoryKeyring"
+os.environ.pop("XAI_API_KEY", None)
+os.environ.pop("GROKDESK_BASE_URL", None)
+os.environ.pop("GROKDESK_DATA_DIR", None)
+
+import pytest
+
+from tests.helpers.fixtures import *  # noqa: F403  (fixtures shared by every test folder)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_log_errors: the test expects ERROR log records")
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_error_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    caplog.set_level(logging.INFO, logger="grokdesk")
+    yield
+    if request.node.get_closest_marker("allow_log_errors"):
+        return
+    errors = [
+        r
+        for r in caplog.get_records("call") + caplog.get_records("setup")
+        if r.levelno >= logging.ERROR
+    ]
+    if errors:
+        pytest.fail("unexpected error log records:\n" + "\n".join(r.getMessage() for r in errors))
+
+
+@pytest.fixture
+def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop marked as running without app.exec() (notes §4a).
+
+    Its Qt timers and socket notifiers fire whenever Qt processes events, so
+    tasks advance inside qtbot.waitUntil/wait/waitSignal in plain sync tests.
+    An exception left in a task fails the test.
+    """
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    stray: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: stray.append(context))
+    old_hooks = sys.get_asyncgen_hooks()
+    # qasync never installs asyncio's async-generator hooks (notes, pitfall 3).
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+    )
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        for _ in range(200):  # let cancellations unwind
+            if all(t.done() for t in pending):
+                break
+            qapp.processEvents()  # type: ignore[attr-defined]
+        sys.set_asyncgen_hooks(*old_hooks)
+        asyncio.events._set_running_loop(None)
+        # Not loop.stop(): it calls QApplication.exit() and breaks every later nested
+        # event loop (notes, pitfall 5).
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        loop.close()
+        asyncio.set_event_loop(None)
+        del loop, pending
+        gc.collect()  # destroy qasync's QObjects now (notes, pitfall 4)
+    if stray:
+        messages = [str(c.get("exception") or c.get("message")) for c in stray]
+        pytest.fail("exceptions left in asyncio tasks: " + "; ".join(messages))
