@@ -31,17 +31,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fail_on_error_logs(
-    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
-) -> Iterator[None]:
+def _fail_on_error_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.INFO, logger="grokdesk")
     yield
     if request.node.get_closest_marker("allow_log_errors"):
         return
     errors = [
-        r
-        for r in caplog.get_records("call") + caplog.get_records("setup")
-        if r.levelno >= logging.ERROR
+        r for r in caplog.get_records("call") + caplog.get_records("setup") if r.levelno >= logging.ERROR
     ]
     if errors:
         pytest.fail("unexpected error log records:\n" + "\n".join(r.getMessage() for r in errors))

@@ -37,9 +37,7 @@ class PermissionDenied(ApiError):
 class ModelNotFound(ApiError):
     """404 for a model that does not exist or the team cannot use."""
 
-    def __init__(
-        self, message: str, *, model: str = "", status: int | None = 404, detail: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, model: str = "", status: int | None = 404, detail: str = "") -> None:
         super().__init__(message, status=status, detail=detail)
         self.model = model
 
