@@ -1,0 +1,359 @@
+"""The app's preferences over QSettings: typed, validated, versioned and migrated forward.
+
+The API key is never stored here (it lives in the OS keyring, see storage/keystore.py).
+Each `validate_*` function returns the reason a value is refused, or None; the settings
+dialog shows that reason next to the field, and the setters raise ValueError with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from typing import Final
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QByteArray, QSettings
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION: Final = 2
+DEFAULT_BASE_URL: Final = "https://api.x.ai/v1"
+DEFAULT_MODEL: Final = "grok-4.3"
+SEND_KEYS: Final = ("enter", "ctrl+enter")
+THEMES: Final = ("system", "light", "dark")
+IMAGE_DETAILS: Final = ("auto", "low", "high")
+PROXY_MODES: Final = ("system", "none")
+FONT_SIZE_MIN: Final = 8
+FONT_SIZE_MAX: Final = 32
+DEFAULT_FONT_SIZE: Final = 11
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+# ---- validation ---------------------------------------------------------------------------------
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves this computer."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(text: str) -> str:
+    """Trim spaces and trailing slashes, so `https://api.x.ai/v1/` and `.../v1` are one value."""
+    return text.strip().rstrip("/")
+
+
+def validate_base_url(text: str) -> str | None:
+    """Any OpenAI-compatible server; https unless the host is loopback."""
+    url = normalize_base_url(text)
+    if not url:
+        return f"Enter the server's address, for example {DEFAULT_BASE_URL}."
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "The address is not a valid URL (check the host name and port)."
+    if parts.scheme not in ("http", "https"):
+        return "The address must start with https://."
+    if not parts.hostname:
+        return "The address has no host name."
+    if port == 0:
+        return "The port must be a number from 1 to 65535."
+    if parts.username or parts.password:
+        return "The address must not contain a user name or password."
+    if parts.query or parts.fragment:
+        return "The address must not contain '?' or '#'."
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        return (
+            f"Plain http:// would send your API key unencrypted to {parts.hostname}; "
+            "use https:// (http:// is only allowed for localhost, 127.0.0.1 or ::1)."
+        )
+    return None
+
+
+def validate_proxy(text: str) -> str | None:
+    """'system', 'none', or an http(s) proxy URL such as http://proxy.example:3128."""
+    value = text.strip()
+    if value.lower() in PROXY_MODES:
+        return None
+    if not value:
+        return "Choose the system proxy, no proxy, or enter a proxy URL."
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "The proxy is not a valid URL (check the host name and port)."
+    if parts.scheme.startswith("socks"):
+        return "SOCKS proxies are not supported; use an http:// or https:// proxy."
+    if parts.scheme not in ("http", "https"):
+        return "The proxy URL must start with http:// or https://, for example http://proxy.example:3128."
+    if not parts.hostname:
+        return "The proxy URL has no host name."
+    if port == 0:
+        return "The proxy port must be a number from 1 to 65535."
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "The proxy URL must be only a scheme, host and port."
+    return None
+
+
+def validate_font_size(size: int) -> str | None:
+    if not FONT_SIZE_MIN <= size <= FONT_SIZE_MAX:
+        return f"The font size must be from {FONT_SIZE_MIN} to {FONT_SIZE_MAX} points."
+    return None
+
+
+def validate_model(model: str) -> str | None:
+    model = model.strip()
+    if not model:
+        return "Enter a model name, for example grok-4.3."
+    if any(c.isspace() for c in model):
+        return "A model name has no spaces."
+    return None
+
+
+def _choice_validator(what: str, choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    def validate(value: str) -> str | None:
+        if value not in choices:
+            return f"The {what} must be one of: {', '.join(choices)}."
+        return None
+
+    return validate
+
+
+validate_send_key = _choice_validator("send key", SEND_KEYS)
+validate_theme = _choice_validator("theme", THEMES)
+validate_image_detail = _choice_validator("image detail", IMAGE_DETAILS)
+
+
+def _refuse(reason: str | None) -> None:
+    if reason:
+        raise ValueError(reason)
+
+
+# ---- migrations ----------------------------------------------------------------------------------
+
+
+def _v1_to_v2(qs: QSettings) -> None:
+    """Version 1 named the server `api_base` and the model `model`."""
+    for old, new in (("api_base", "base_url"), ("model", "default_model")):
+        if qs.contains(old):
+            if not qs.contains(new):
+                qs.setValue(new, qs.value(old))
+            qs.remove(old)
+
+
+# MIGRATIONS[v] turns version v into v + 1; they run in order, each exactly once.
+MIGRATIONS: Final[dict[int, Callable[[QSettings], None]]] = {1: _v1_to_v2}
+
+
+def migrate(qs: QSettings) -> int:
+    """Bring the stored settings up to SETTINGS_VERSION; returns the version found."""
+    raw = qs.value("settings_version")
+    if raw is None:
+        # No version: an empty store is new; anything else predates versioning (version 1).
+        found = 1 if qs.allKeys() else SETTINGS_VERSION
+    else:
+        try:
+            found = int(str(raw))
+        except ValueError:
+            log.warning("Unreadable settings_version %r; treating the settings as version 1", raw)
+            found = 1
+    if found > SETTINGS_VERSION:
+        # Written by a newer GrokDesk: leave it alone rather than lose what we do not know.
+        log.warning("Settings are version %d, newer than this app's %d", found, SETTINGS_VERSION)
+        return found
+    for version in range(found, SETTINGS_VERSION):
+        MIGRATIONS[version](qs)
+        qs.setValue("settings_version", version + 1)
+    qs.setValue("settings_version", SETTINGS_VERSION)
+    qs.sync()
+    return found
+
+
+# ---- the settings object -------------------------------------------------------------------------
+
+
+class AppSettings:
+    """Typed access to the preferences. Setters raise ValueError with the reason; getters
+    return the default when a stored value is missing or invalid (e.g. edited by hand)."""
+
+    def __init__(self, qsettings: QSettings) -> None:
+        self._qs = qsettings
+        self.migrated_from = migrate(qsettings)
+
+    @classmethod
+    def open_default(cls) -> AppSettings:
+        """The per-user native store (registry, plist, ~/.config/GrokDesk/GrokDesk.conf)."""
+        return cls(
+            QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "GrokDesk", "GrokDesk")
+        )
+
+    @property
+    def qsettings(self) -> QSettings:
+        return self._qs
+
+    def file_name(self) -> str:
+        return self._qs.fileName()
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+    @property
+    def version(self) -> int:
+        return int(str(self._qs.value("settings_version", SETTINGS_VERSION)))
+
+    # -- helpers
+    def _str(self, key: str, default: str, validate: Callable[[str], str | None]) -> str:
+        value = self._qs.value(key)
+        if value is None:
+            return default
+        text = str(value)
+        if validate(text):
+            log.warning("Ignoring invalid setting %s; using the default", key)
+            return default
+        return text
+
+    def _bool(self, key: str, default: bool) -> bool:
+        value = self._qs.value(key)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower() if value is not None else ""
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        return default
+
+    def _bytes(self, key: str) -> bytes:
+        value = self._qs.value(key)
+        if isinstance(value, QByteArray):
+            return bytes(value.data())
+        if isinstance(value, bytes):
+            return value
+        return b""
+
+    # -- connection
+    @property
+    def base_url(self) -> str:
+        return normalize_base_url(self._str("base_url", DEFAULT_BASE_URL, validate_base_url))
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        _refuse(validate_base_url(value))
+        self._qs.setValue("base_url", normalize_base_url(value))
+
+    @property
+    def proxy(self) -> str:
+        """'system', 'none', or a proxy URL."""
+        value = self._str("proxy", "system", validate_proxy).strip()
+        return value.lower() if value.lower() in PROXY_MODES else value
+
+    @proxy.setter
+    def proxy(self, value: str) -> None:
+        _refuse(validate_proxy(value))
+        value = value.strip()
+        self._qs.setValue("proxy", value.lower() if value.lower() in PROXY_MODES else value)
+
+    # -- chat defaults
+    @property
+    def default_model(self) -> str:
+        return self._str("default_model", DEFAULT_MODEL, validate_model).strip()
+
+    @default_model.setter
+    def default_model(self, value: str) -> None:
+        _refuse(validate_model(value))
+        self._qs.setValue("default_model", value.strip())
+
+    @property
+    def default_system_prompt(self) -> str:
+        return self._str("default_system_prompt", "", lambda _v: None)
+
+    @default_system_prompt.setter
+    def default_system_prompt(self, value: str) -> None:
+        self._qs.setValue("default_system_prompt", value)
+
+    @property
+    def add_datetime(self) -> bool:
+        """Add the current date and time to the system prompt (models have no clock)."""
+        return self._bool("add_datetime", True)
+
+    @add_datetime.setter
+    def add_datetime(self, value: bool) -> None:
+        self._qs.setValue("add_datetime", bool(value))
+
+    @property
+    def standing_context(self) -> str:
+        """The user's own text added to every system prompt (who they are, where, ...)."""
+        return self._str("standing_context", "", lambda _v: None)
+
+    @standing_context.setter
+    def standing_context(self, value: str) -> None:
+        self._qs.setValue("standing_context", value)
+
+    @property
+    def default_image_detail(self) -> str:
+        return self._str("default_image_detail", "auto", validate_image_detail)
+
+    @default_image_detail.setter
+    def default_image_detail(self, value: str) -> None:
+        _refuse(validate_image_detail(value))
+        self._qs.setValue("default_image_detail", value)
+
+    # -- appearance and keys
+    @property
+    def send_key(self) -> str:
+        """'enter' (Shift+Enter for a new line) or 'ctrl+enter'."""
+        return self._str("send_key", "enter", validate_send_key)
+
+    @send_key.setter
+    def send_key(self, value: str) -> None:
+        _refuse(validate_send_key(value))
+        self._qs.setValue("send_key", value)
+
+    @property
+    def theme(self) -> str:
+        return self._str("theme", "system", validate_theme)
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        _refuse(validate_theme(value))
+        self._qs.setValue("theme", value)
+
+    @property
+    def font_size(self) -> int:
+        value = self._qs.value("font_size")
+        try:
+            size = int(str(value))
+        except ValueError:
+            return DEFAULT_FONT_SIZE
+        return DEFAULT_FONT_SIZE if validate_font_size(size) else size
+
+    @font_size.setter
+    def font_size(self, value: int) -> None:
+        _refuse(validate_font_size(value))
+        self._qs.setValue("font_size", int(value))
+
+    # -- window
+    @property
+    def window_geometry(self) -> bytes:
+        return self._bytes("window/geometry")
+
+    @window_geometry.setter
+    def window_geometry(self, value: bytes) -> None:
+        self._qs.setValue("window/geometry", QByteArray(value))
+
+    @property
+    def window_state(self) -> bytes:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: bytes) -> None:
+        self._qs.setValue("window/state", QByteArray(value))
