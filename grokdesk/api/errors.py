@@ -5,6 +5,18 @@ Messages tell a person what happened and what to do; they never contain the key.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+import json
+import re
+import ssl
+import urllib.parse
+from collections.abc import Mapping
+
+import httpx
+
+from grokdesk.api.redact import redact
+
 
 class ApiError(Exception):
     """Base of every error raised by `grokdesk.api`.
@@ -114,3 +126,254 @@ class StreamBroken(ApiError):
 
 class InsecureBaseUrl(ApiError):
     """Plain http to a host that is not loopback."""
+
+
+class BadAnswer(ApiError):
+    """A success status whose body could not be read (not JSON, wrong shape)."""
+
+
+# ---------------------------------------------------------------------------
+# Mapping server answers and transport failures onto the types above. This is
+# the only place that reads error bodies (reference/xai-api.md §5).
+
+_WKE_MARKER = re.compile(r"\s*\[WKE=[^\]]*\]")
+# 2026 bodies may nest the old form: code: 'Client specified ...', message: "Invalid PNG image." (§5.2 shape 2)
+_NESTED_MESSAGE = re.compile(r"""^\s*code:\s*'[^']*',\s*message:\s*"(?P<message>.*)"\s*$""", re.DOTALL)
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_PROMPT_LENGTH = re.compile(r"maximum prompt length is (\d+) but the request contains (\d+) tokens")
+_MISSING_MODEL = re.compile(r"[Tt]he model (\S+) does not exist")
+_IMAGE_TEXTS = (
+    "image inputs are not supported",
+    "valid jpg",
+    "base64 string of provided image",
+    "invalid png image",
+    "invalid jpeg image",
+    "invalid image",
+)
+_CREDIT_TEXTS = ("credits", "spending limit", "spending-limit")
+_EMPTY_MESSAGE_TEXTS = ("empty message", "empty user message", "at least one content element")
+_MAX_DETAIL = 400
+BUSY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def server_message(body: bytes | str) -> tuple[str, str]:
+    """(code, human message) from any error body shape of §5.2; markers stripped."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    code: object = ""
+    message = text
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        code = parsed.get("code", "")
+        error = parsed.get("error")
+        if isinstance(error, str):
+            message = error
+        elif isinstance(error, dict):  # OpenAI-like nesting (§5.2 shape 4)
+            message = str(error.get("message", "")) or text
+            code = error.get("code", code)
+        elif isinstance(parsed.get("message"), str):
+            message = parsed["message"]
+    # The bad-key text has been seen URL-encoded (§5.2 shape 1).
+    if _PERCENT_ESCAPE.search(message) and " " not in message.strip():
+        message = urllib.parse.unquote(message)
+    nested = _NESTED_MESSAGE.match(message)
+    if nested:
+        message = nested.group("message")
+    message = _WKE_MARKER.sub("", message).strip()
+    if len(message) > _MAX_DETAIL:
+        message = message[:_MAX_DETAIL] + "…"
+    return str(code), message
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+def _said(detail: str) -> str:
+    return f" The server said: {detail}" if detail else ""
+
+
+def error_from_response(
+    status: int,
+    body: bytes | str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    api_key: str | None = None,
+) -> ApiError:
+    """The error for an HTTP answer that was not a success. The key never survives into it."""
+    _code, raw_detail = server_message(body)
+    detail = redact(raw_detail, api_key)
+    lowered = detail.lower()
+    retry_after = parse_retry_after((headers or {}).get("retry-after"))
+
+    # A bad key is a 400, recognised by its text (§8 quirk 8); a missing one is a 401.
+    if "incorrect api key" in lowered:
+        return AuthError(
+            "Your API key was rejected. Open Settings to replace it.", status=status, detail=detail
+        )
+    if status == 401:
+        if not api_key:
+            return AuthError(
+                "No API key is set. Open Settings to enter your xAI API key.", status=status, detail=detail
+            )
+        return AuthError(
+            "Your API key was not accepted. Open Settings to replace it.", status=status, detail=detail
+        )
+    if status in (403, 429) and any(text in lowered for text in _CREDIT_TEXTS):
+        no_credits = (
+            "Your xAI team has no credits left or has reached its spending limit. "
+            "Add credits or raise the limit at https://console.x.ai, then try again."
+        )
+        if status == 403:
+            return PermissionDenied(no_credits, status=status, detail=detail)
+        limited = RateLimited(no_credits, retry_after=retry_after, status=status, detail=detail)
+        limited.retryable = False  # waiting does not bring credits back
+        return limited
+    if status == 403:
+        return PermissionDenied(
+            "This API key is not allowed to do that; the key or its team may be blocked. "
+            "Check the key at https://console.x.ai or open Settings to use another one." + _said(detail),
+            status=status,
+            detail=detail,
+        )
+    if status == 429:
+        wait = f" The server asks to wait {retry_after:.0f} seconds." if retry_after is not None else ""
+        return RateLimited(
+            "Too many requests to xAI right now. Wait a moment, then try again." + wait,
+            retry_after=retry_after,
+            status=status,
+            detail=detail,
+        )
+    if status >= 500:
+        return ServerBusy(
+            f"The xAI service is busy or failing right now (HTTP {status}). Try again in a moment."
+            + _said(detail),
+            retry_after=retry_after,
+            status=status,
+            detail=detail,
+        )
+    missing = _MISSING_MODEL.search(detail)
+    if status == 404 and missing:
+        model = missing.group(1)
+        return ModelNotFound(
+            f"The model “{model}” does not exist or your team has no access to it. Pick another model.",
+            model=model,
+            status=status,
+            detail=detail,
+        )
+    length = _PROMPT_LENGTH.search(detail)
+    if length:
+        limit, requested = int(length.group(1)), int(length.group(2))
+        return ContextTooLong(
+            f"This conversation is too long for the model: it takes at most {limit:,} tokens, "
+            f"and this request has {requested:,}. Remove earlier messages or images, start a new "
+            "conversation, or pick a model with a larger context window.",
+            limit=limit,
+            requested=requested,
+            status=status,
+            detail=detail,
+        )
+    if "image inputs are not supported" in lowered:
+        return ImageRejected(
+            "This model cannot read images. Pick a model that accepts images, or remove the images.",
+            status=status,
+            detail=detail,
+        )
+    if status == 412 or any(text in lowered for text in _IMAGE_TEXTS):
+        return ImageRejected(
+            "The server could not read an image. Remove it, or replace it with a JPEG or PNG file."
+            + _said(detail),
+            status=status,
+            detail=detail,
+        )
+    if status == 404:
+        return BadRequest(
+            "The server has no such endpoint. Check the server address in Settings." + _said(detail),
+            status=status,
+            detail=detail,
+        )
+    if status == 413:
+        return BadRequest(
+            "The request is too large for the server. Remove some images or use smaller ones.",
+            status=status,
+            detail=detail,
+        )
+    if any(text in lowered for text in _EMPTY_MESSAGE_TEXTS):
+        return BadRequest(
+            "The server refused an empty message. Write some text, or remove the empty message.",
+            status=status,
+            detail=detail,
+        )
+    if status == 410:
+        return BadRequest("xAI no longer offers this feature." + _said(detail), status=status, detail=detail)
+    return BadRequest(
+        f"The server refused the request (HTTP {status}). Check the model and the settings of this "
+        "conversation." + _said(detail),
+        status=status,
+        detail=detail,
+    )
+
+
+def _is_certificate_problem(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):  # walk the cause chain a bounded number of steps
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def error_from_transport(exc: httpx.HTTPError, host: str, *, api_key: str | None = None) -> NetworkError:
+    """A NetworkError for a failure before any answer arrived (connect, TLS, timeout, reset)."""
+    detail = redact(f"{type(exc).__name__}: {exc}", api_key)
+    if _is_certificate_problem(exc) or "certificate" in str(exc).lower():
+        error = NetworkError(
+            f"The secure connection to {host} could not be verified. Check the server address, "
+            "your system clock and any proxy that inspects traffic.",
+            detail=detail,
+        )
+        error.retryable = False  # retrying a certificate failure only delays the message
+        return error
+    if isinstance(exc, httpx.ConnectTimeout):
+        message = f"Connecting to {host} took too long. Check your internet connection, then try again."
+    elif isinstance(exc, httpx.TimeoutException):
+        message = f"{host} did not answer in time. Try again; if it keeps happening, check your connection."
+        error = NetworkError(message, detail=detail)
+        error.retryable = False  # the whole first-token allowance has already been waited
+        return error
+    elif isinstance(exc, httpx.ProxyError):
+        message = f"The proxy refused the connection to {host}. Check the proxy in Settings."
+    elif isinstance(exc, httpx.ConnectError):
+        message = f"Could not connect to {host}. Check your internet connection and proxy, then try again."
+    else:
+        message = f"The connection to {host} failed before an answer arrived. Try again."
+    return NetworkError(message, detail=detail)
+
+
+def stream_error_from_event(event: Mapping[str, object], *, api_key: str | None = None) -> StreamBroken:
+    """An error object sent inside a 200 stream (reference §8 quirk 4)."""
+    _code, detail = server_message(json.dumps(dict(event)))
+    detail = redact(detail, api_key)
+    return StreamBroken(
+        "The server stopped the reply with an error. What arrived so far is kept; send again to retry."
+        + _said(detail),
+        detail=detail,
+    )

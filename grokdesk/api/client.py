@@ -1,0 +1,445 @@
+"""XaiClient: the xAI REST API on one long-lived httpx.AsyncClient.
+
+Every failure leaves this module as one of the types in `errors.py`; every
+request is logged at DEBUG with its credentials masked; the key never appears
+in a message, a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from grokdesk.api.chunks import ChatCompletion, is_error_event, read_chunk, read_completion
+from grokdesk.api.errors import (
+    ApiError,
+    BadAnswer,
+    BadRequest,
+    InsecureBaseUrl,
+    NetworkError,
+    PermissionDenied,
+    StreamBroken,
+    error_from_response,
+    error_from_transport,
+    stream_error_from_event,
+)
+from grokdesk.api.events import ContentDelta, Finished, StreamEvent, UsageUpdate
+from grokdesk.api.model_list import models_from_list, with_context_windows
+from grokdesk.api.redact import mask_key, redact, redact_headers
+from grokdesk.core.models import ModelInfo
+
+log = logging.getLogger("grokdesk.api")
+
+DEFAULT_BASE_URL = "https://api.x.ai/v1"
+# A Retry-After longer than this is not waited out silently: the user hears about it instead.
+MAX_RETRY_AFTER = 60.0
+_STREAM_OPTIONS_REFUSED = "argument not supported: stream_options"
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+def check_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash; plain http only to a loopback host."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except httpx.InvalidURL as exc:
+        raise InsecureBaseUrl(f"“{base_url}” is not a server address. Check it in Settings.") from exc
+    if url.scheme == "https" and url.host:
+        return str(url).rstrip("/")
+    if url.scheme == "http" and url.host and _is_loopback(url.host):
+        return str(url).rstrip("/")
+    if url.scheme == "http":
+        raise InsecureBaseUrl(
+            f"The server address {base_url} uses plain http, which would send your API key unencrypted. "
+            "Use an https:// address (plain http is only allowed to this computer)."
+        )
+    raise InsecureBaseUrl(f"“{base_url}” is not an https:// server address. Check it in Settings.")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What `GET /v1/api-key` says about the key (reference §4)."""
+
+    redacted_api_key: str
+    name: str = ""
+    team_id: str = ""
+    user_id: str = ""
+    api_key_id: str = ""
+    acls: tuple[str, ...] = ()
+    team_blocked: bool = False
+    api_key_blocked: bool = False
+    api_key_disabled: bool = False
+
+
+def _str(data: Mapping[str, object], name: str) -> str:
+    value = data.get(name)
+    return value if isinstance(value, str) else ""
+
+
+class XaiClient:
+    """One client per base URL; keep it for the life of the app and `aclose()` it at the end."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
+        connect_timeout: float = 10.0,
+        first_token_timeout: float = 600.0,
+        stall_timeout: float = 60.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._base_url = check_base_url(base_url)
+        self._host = httpx.URL(self._base_url).host
+        self._key: str | None = None
+        self.set_api_key(api_key)
+        self._first_token_timeout = first_token_timeout
+        self._stall_timeout = stall_timeout
+        self._max_retries = max_retries
+        self._backoff_base = backoff_base
+        self._sleep = sleep
+        self._jitter = jitter
+        # Reasoning models may say nothing for minutes before the first token (§1, §8 quirk 5):
+        # the read timeout allows that; stalls after the first token are caught per event.
+        self._stream_timeout = httpx.Timeout(connect_timeout, read=first_token_timeout, pool=connect_timeout)
+        self._short_timeout = httpx.Timeout(connect_timeout, read=stall_timeout, pool=connect_timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url + "/",
+            transport=transport,
+            proxy=proxy,
+            timeout=self._short_timeout,
+            headers={"Accept": "application/json", "User-Agent": "GrokDesk"},
+        )
+
+    def __repr__(self) -> str:
+        key = mask_key(self._key) if self._key else "none"
+        return f"XaiClient(base_url={self._base_url!r}, api_key={key!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._key)
+
+    def set_api_key(self, key: str | None) -> None:
+        self._key = key.strip() if key and key.strip() else None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> XaiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- chat -------------------------------------------------------------------------
+
+    async def stream_chat(self, body: Mapping[str, object]) -> AsyncIterator[StreamEvent]:
+        """The reply as ContentDelta/ReasoningDelta/UsageUpdate events, then one Finished.
+
+        Raises an ApiError before the first event, or StreamBroken after it; the
+        events already yielded are the partial reply. Close the generator (or
+        cancel the task) to close the HTTP stream.
+        """
+        response = await self._open_stream({**body, "stream": True})
+        try:
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                async for event in self._events_from_whole_answer(response):
+                    yield event
+                return
+            async for event in self._read_stream(response):
+                yield event
+        finally:
+            await response.aclose()
+
+    async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion:
+        """A whole reply in one answer (used for summaries and titles)."""
+        request = {k: v for k, v in body.items() if k != "stream_options"}
+        request["stream"] = False
+        response = await self._send("POST", "chat/completions", request, http_timeout=self._stream_timeout)
+        return read_completion(self._json(response))
+
+    async def _open_stream(self, body: dict[str, object]) -> httpx.Response:
+        try:
+            return await self._send("POST", "chat/completions", body, stream=True)
+        except BadRequest as error:
+            # Refused for a while in April 2025 (§8 quirk 3): send once more without it.
+            if "stream_options" not in body or _STREAM_OPTIONS_REFUSED not in error.detail.lower():
+                raise
+            log.info("server refused stream_options; sending again without it")
+            body = {k: v for k, v in body.items() if k != "stream_options"}
+            return await self._send("POST", "chat/completions", body, stream=True)
+
+    async def _read_stream(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        events = EventSource(response).aiter_sse()
+        started = saw_done = False
+        finish_reason: str | None = None
+        last_usage = None
+        try:
+            while True:
+                timeout = self._stall_timeout if started else self._first_token_timeout
+                try:
+                    async with asyncio.timeout(timeout):
+                        sse = await anext(events)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise self._stalled(started, timeout) from None
+                except httpx.HTTPError as exc:
+                    raise StreamBroken(
+                        "The connection dropped in the middle of the reply. What arrived is kept; "
+                        "send again to retry.",
+                        detail=redact(f"{type(exc).__name__}: {exc}", self._key),
+                    ) from exc
+                data = sse.data.strip()
+                if data == "[DONE]":
+                    saw_done = True
+                    break
+                if not data:
+                    continue
+                chunk = self._parse_chunk(data)
+                if is_error_event(chunk):
+                    raise stream_error_from_event(chunk, api_key=self._key)
+                content = read_chunk(chunk)
+                for delta in content.deltas:
+                    started = True
+                    yield delta
+                # Usage may come on any chunk; the last non-null one counts (§2.3, §8 quirk 2).
+                if content.usage is not None and content.usage != last_usage:
+                    last_usage = content.usage
+                    yield UsageUpdate(content.usage)
+                finish_reason = content.finish_reason or finish_reason
+        finally:
+            await events.aclose()
+        if finish_reason is None and not saw_done:
+            raise StreamBroken(
+                "The reply ended before it was complete. What arrived is kept; send again to retry."
+            )
+        yield Finished(finish_reason)
+
+    def _parse_chunk(self, data: str) -> dict[str, Any]:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            raise StreamBroken(
+                "The server sent part of the reply in a form that could not be read. What arrived is "
+                "kept; send again to retry.",
+                detail=redact(data[:200], self._key),
+            )
+        return chunk
+
+    def _stalled(self, started: bool, timeout: float) -> StreamBroken:
+        if started:
+            return StreamBroken(
+                f"The reply stopped arriving: nothing came for {timeout:g} seconds. What arrived is "
+                "kept; send again to retry."
+            )
+        return StreamBroken(
+            f"The model sent nothing for {timeout:g} seconds. Send again, or pick a faster model."
+        )
+
+    async def _events_from_whole_answer(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        """Some OpenAI-compatible servers ignore `stream` and answer with one JSON body."""
+        await response.aread()
+        completion = read_completion(self._json(response))
+        if completion.text:
+            yield ContentDelta(completion.text)
+        if completion.usage is not None:
+            yield UsageUpdate(completion.usage)
+        yield Finished(completion.finish_reason)
+
+    # -- models, tokens, key ----------------------------------------------------------
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Models from `/v1/language-models`, else `/v1/models` (reference §3). Not filtered."""
+        try:
+            response = await self._send("GET", "language-models")
+            models = models_from_list(self._json(response).get("models"))
+        except (BadRequest, BadAnswer) as error:
+            # Plain OpenAI-compatible servers have only /v1/models.
+            log.info("no usable /language-models (%s); using /models", error.status)
+            models = []
+        if models:
+            return with_context_windows(models, await self._context_windows())
+        response = await self._send("GET", "models")
+        return models_from_list(self._json(response).get("data"))
+
+    async def _context_windows(self) -> dict[str, int]:
+        """`context_length` per id from `/v1/models` (2026 servers); best effort, no retries."""
+        try:
+            response = await self._send("GET", "models", retries=0)
+            entries = self._json(response).get("data")
+        except ApiError as error:
+            log.info("no context windows from /models: %s", error)
+            return {}
+        windows: dict[str, int] = {}
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("context_length"), int):
+                windows[str(entry.get("id"))] = entry["context_length"]
+        return windows
+
+    async def tokenize(self, text: str, model: str) -> int:
+        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, §4)."""
+        response = await self._send("POST", "tokenize-text", {"text": text, "model": model})
+        tokens = self._json(response).get("token_ids")
+        if not isinstance(tokens, list):
+            raise BadAnswer("The server's token count could not be read.", status=response.status_code)
+        return len(tokens)
+
+    async def check_key(self) -> KeyInfo:
+        """What the server knows about the key; PermissionDenied when it is blocked or disabled."""
+        data = self._json(await self._send("GET", "api-key"))
+        acls = data.get("acls")
+        info = KeyInfo(
+            redacted_api_key=_str(data, "redacted_api_key"),
+            name=_str(data, "name"),
+            team_id=_str(data, "team_id"),
+            user_id=_str(data, "user_id"),
+            api_key_id=_str(data, "api_key_id"),
+            acls=tuple(a for a in acls if isinstance(a, str)) if isinstance(acls, list) else (),
+            team_blocked=data.get("team_blocked") is True,
+            api_key_blocked=data.get("api_key_blocked") is True,
+            api_key_disabled=data.get("api_key_disabled") is True,
+        )
+        if info.team_blocked:
+            raise PermissionDenied("Your xAI team is blocked. Check it at https://console.x.ai.")
+        if info.api_key_blocked or info.api_key_disabled:
+            raise PermissionDenied(
+                "This API key is blocked or disabled. Enable it at https://console.x.ai, or open "
+                "Settings to use another key."
+            )
+        return info
+
+    # -- sending, retries, errors -------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, object] | None = None,
+        *,
+        stream: bool = False,
+        http_timeout: httpx.Timeout | None = None,
+        retries: int | None = None,
+    ) -> httpx.Response:
+        """A successful response (still open when `stream`), retrying what may pass next time.
+
+        Retried: 429, 5xx and connection failures, all before any answer body was used;
+        never other 4xx. Cancelling the caller cancels the wait between attempts.
+        """
+        max_retries = self._max_retries if retries is None else retries
+        attempt = 0
+        while True:
+            error: ApiError
+            try:
+                response = await self._send_once(method, path, body, stream, http_timeout)
+            except NetworkError as failure:
+                error = failure
+            else:
+                if response.is_success:
+                    return response
+                error = await self._error_from(response)
+            retry_after: float | None = getattr(error, "retry_after", None)
+            if not error.retryable or attempt >= max_retries or (retry_after or 0) > MAX_RETRY_AFTER:
+                raise error
+            delay = self._delay(attempt, retry_after)
+            attempt += 1
+            log.info(
+                "%s %s failed (%s); retry %d of %d in %.2f s",
+                method,
+                path,
+                error.status or type(error).__name__,
+                attempt,
+                max_retries,
+                delay,
+            )
+            await self._sleep(delay)
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, object] | None,
+        stream: bool,
+        http_timeout: httpx.Timeout | None,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        request = self._http.build_request(
+            method,
+            path,
+            json=body,
+            headers=headers,
+            timeout=http_timeout or (self._stream_timeout if stream else self._short_timeout),
+        )
+        log.debug("%s %s headers=%s", method, request.url, redact_headers(dict(request.headers)))
+        try:
+            response = await self._http.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, self._host or self._base_url, api_key=self._key) from exc
+        log.debug("%s %s -> %d", method, request.url, response.status_code)
+        return response
+
+    async def _error_from(self, response: httpx.Response) -> ApiError:
+        try:
+            await response.aread()
+        except httpx.HTTPError as exc:
+            return error_from_transport(exc, self._host or self._base_url, api_key=self._key)
+        finally:
+            await response.aclose()
+        error = error_from_response(
+            response.status_code, response.content, response.headers, api_key=self._key
+        )
+        log.info(
+            "%s %s -> %d: %s",
+            response.request.method,
+            response.request.url.path,
+            response.status_code,
+            error.detail,
+        )
+        return error
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Retry-After when the server gives one, else exponential backoff with jitter."""
+        if retry_after is not None:
+            return retry_after
+        return float(self._backoff_base * (2**attempt) * (0.5 + self._jitter()))
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise BadAnswer(
+                "The server's answer could not be read. Check the server address in Settings.",
+                status=response.status_code,
+            )
+        return data
