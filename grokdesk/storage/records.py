@@ -1,0 +1,74 @@
+"""Plain records the store returns besides the domain types: list rows, search hits, the session, usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grokdesk.core.conversation import ConversationSettings, ImagePart
+
+# FTS5 snippet() wraps each match in these; the UI turns them into highlighting.
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """One row of the library list."""
+
+    id: str
+    title: str
+    model: str
+    created_at: float
+    updated_at: float
+    pinned: bool
+    message_count: int
+    deleted_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A match in a title (`message_id` None) or in one message's text.
+
+    `snippet` is a short excerpt with every match wrapped in MATCH_START/MATCH_END.
+    """
+
+    conversation_id: str
+    message_id: str | None
+    title: str
+    snippet: str
+    updated_at: float
+
+
+@dataclass(slots=True)
+class TabState:
+    """One open tab: what it shows and what the user had typed but not sent."""
+
+    conversation_id: str | None
+    model: str = ""
+    draft_text: str = ""
+    # Stored with their bytes; their `detail` choice is kept.
+    draft_attachments: list[ImagePart] = field(default_factory=list)
+    # For a tab whose conversation has no stored row yet; otherwise the conversation's own settings rule.
+    settings: ConversationSettings | None = None
+
+
+@dataclass(slots=True)
+class SessionState:
+    """The open tabs in order and which one is active, restored at the next start."""
+
+    tabs: list[TabState] = field(default_factory=list)
+    active_index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Tokens spent with one model (summed over replies that reported usage)."""
+
+    model: str
+    replies: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    image_tokens: int = 0
+    total_tokens: int = 0

@@ -1,0 +1,598 @@
+"""The SQLite store: conversations, messages, images, search, the restored session and usage.
+
+One `Store` belongs to one thread (the `StoreWorker`'s); every call is synchronous
+and short. Writes happen as things happen, each in its own transaction, so a crash
+or `kill -9` loses at most the write that was in flight: WAL with `synchronous=FULL`
+makes every commit durable before the call returns.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+
+from grokdesk.core.conversation import (
+    Conversation,
+    ImagePart,
+    Message,
+    MessageState,
+    Role,
+)
+from grokdesk.storage import codec
+from grokdesk.storage.errors import (
+    DatabaseCorrupt,
+    EnvironmentProblem,
+    NotFound,
+    sqlite_errors,
+    translate_sqlite,
+)
+from grokdesk.storage.lock import DataDirLock
+from grokdesk.storage.query import fts_query
+from grokdesk.storage.records import (
+    MATCH_END,
+    MATCH_START,
+    ConversationSummary,
+    SearchHit,
+    SessionState,
+    TabState,
+    UsageTotals,
+)
+from grokdesk.storage.schema import NewerDatabase, migrate
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "grokdesk.sqlite3"
+SESSION_KEY = "session"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _mapped(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Run a Store method with sqlite3 environment errors turned into `EnvironmentProblem`s."""
+
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with sqlite_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
+# Search SQL, kept here so tests can check the plan uses the FTS indexes.
+TITLE_SEARCH_SQL = """
+SELECT c.id, NULL, c.title, snippet(conversations_fts, 0, :start, :end, '…', 12), c.updated
+FROM conversations_fts JOIN conversations c ON c.num = conversations_fts.rowid
+WHERE conversations_fts MATCH :query AND c.deleted_at IS NULL
+ORDER BY conversations_fts.rank LIMIT :limit
+"""
+MESSAGE_SEARCH_SQL = """
+SELECT c.id, m.id, c.title, snippet(messages_fts, 0, :start, :end, '…', 16), c.updated
+FROM messages_fts
+JOIN messages m ON m.num = messages_fts.rowid
+JOIN conversations c ON c.id = m.conversation_id
+WHERE messages_fts MATCH :query AND c.deleted_at IS NULL
+ORDER BY messages_fts.rank LIMIT :limit
+"""
+
+_MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning"
+
+
+class Store:
+    """Open with `Store.open(data_dir)`; close with `close()`. Not thread-safe: use it from one thread."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        lock: DataDirLock,
+        *,
+        recovered_from: Path | None,
+        backup: Path | None,
+        interrupted: int,
+    ) -> None:
+        self._conn = conn
+        self._closed = False
+        self._lock = lock
+        self._depth = 0
+        self.path = path
+        self.data_dir = path.parent
+        # Where a damaged database was moved at this start (tell the user), else None.
+        self.recovered_from = recovered_from
+        # The copy written before a schema migration at this start, else None.
+        self.migration_backup = backup
+        # Replies found still streaming at start (the app died mid-reply), now marked interrupted.
+        self.interrupted_count = interrupted
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """Open (or create) the store in `data_dir`.
+
+        Raises `DataDirLocked` when another GrokDesk uses the folder, `ReadOnly`/`DiskFull`
+        when the folder cannot be written. A damaged database is moved aside (see
+        `recovered_from`) and a fresh one started.
+        """
+        data_dir = Path(data_dir)
+        path = data_dir / DB_NAME
+        with sqlite_errors(path):
+            data_dir.mkdir(parents=True, exist_ok=True)
+        lock = DataDirLock.acquire(data_dir)
+        try:
+            recovered_from = None
+            try:
+                conn = _connect(path)
+            except DatabaseCorrupt:
+                recovered_from = move_aside(path)
+                log.warning("database %s was damaged; moved to %s and started afresh", path, recovered_from)
+                conn = _connect(path)
+            try:
+                with sqlite_errors(path):
+                    backup = migrate(conn, path)
+                    if backup is not None:
+                        log.info("schema migrated; the previous file is kept as %s", backup)
+                    interrupted = conn.execute(
+                        "UPDATE messages SET state = ? WHERE state = ?",
+                        (MessageState.INTERRUPTED.value, MessageState.STREAMING.value),
+                    ).rowcount
+            except NewerDatabase as exc:
+                conn.close()
+                raise EnvironmentProblem(str(exc)) from exc
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        return cls(conn, path, lock, recovered_from=recovered_from, backup=backup, interrupted=interrupted)
+
+    def close(self) -> None:
+        """Close the database and release the folder. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with sqlite_errors(self.path):
+                self._conn.execute("PRAGMA optimize")
+        except EnvironmentProblem:
+            log.warning("could not optimize %s while closing", self.path)
+        finally:
+            self._conn.close()
+            self._lock.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group calls into one atomic write (nested uses join the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        with sqlite_errors(self.path):
+            self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+            with sqlite_errors(self.path):
+                self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+
+    # ---------------------------------------------------------- conversations
+
+    @_mapped
+    def save_conversation(self, conv: Conversation) -> None:
+        """Insert or update a conversation's metadata (not its messages, nor its deleted state)."""
+        with self.transaction():
+            self._upsert_conversation(conv)
+
+    @_mapped
+    def replace_conversation(self, conv: Conversation) -> None:
+        """Store a whole conversation: metadata and every message in order; drops stored messages it lacks."""
+        with self.transaction():
+            self._upsert_conversation(conv)
+            for position, message in enumerate(conv.messages):
+                self._upsert_message(conv.id, message, position)
+            keep = [m.id for m in conv.messages]
+            self._conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+                (conv.id, codec.dumps(keep)),
+            )
+
+    @_mapped
+    def has_conversation(self, conversation_id: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return row is not None
+
+    @_mapped
+    def load_conversation(self, conversation_id: str) -> Conversation:
+        """The conversation with all its messages in order, images with their bytes."""
+        conv = self._conversation_row(conversation_id)
+        rows = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position, num",
+            (conversation_id,),
+        ).fetchall()
+        images = self._images_of(conversation_id)
+        conv.messages = [_message_from_row(row, images) for row in rows]
+        return conv
+
+    @_mapped
+    def load_messages_tail(self, conversation_id: str, limit: int) -> list[Message]:
+        """The last `limit` messages in order (for showing a long conversation's end first)."""
+        self._conversation_row(conversation_id)
+        rows = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
+            "ORDER BY position DESC, num DESC LIMIT ?",
+            (conversation_id, limit),
+        ).fetchall()
+        images = self._images_of(conversation_id)
+        return [_message_from_row(row, images) for row in reversed(rows)]
+
+    @_mapped
+    def list_conversations(self, *, deleted: bool = False) -> list[ConversationSummary]:
+        """Pinned first, then newest first. `deleted=True` lists the soft-deleted ones instead."""
+        where = "c.deleted_at IS NOT NULL" if deleted else "c.deleted_at IS NULL"
+        rows = self._conn.execute(
+            "SELECT c.id, c.title, c.model, c.created, c.updated, c.pinned, "
+            "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.deleted_at "
+            f"FROM conversations c WHERE {where} ORDER BY c.pinned DESC, c.updated DESC"
+        ).fetchall()
+        return [
+            ConversationSummary(
+                id=r[0],
+                title=r[1],
+                model=r[2],
+                created_at=r[3],
+                updated_at=r[4],
+                pinned=bool(r[5]),
+                message_count=r[6],
+                deleted_at=r[7],
+            )
+            for r in rows
+        ]
+
+    @_mapped
+    def rename(self, conversation_id: str, title: str) -> None:
+        self._update_conversation(conversation_id, "title = ?", (title,))
+
+    @_mapped
+    def set_pinned(self, conversation_id: str, pinned: bool) -> None:
+        self._update_conversation(conversation_id, "pinned = ?", (int(pinned),))
+
+    @_mapped
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Soft delete: hidden from the list and search until `undelete` or `purge_deleted`."""
+        self._update_conversation(conversation_id, "deleted_at = ?", (time.time(),))
+
+    @_mapped
+    def undelete(self, conversation_id: str) -> None:
+        self._update_conversation(conversation_id, "deleted_at = NULL", ())
+
+    @_mapped
+    def purge_deleted(self, older_than: float | None = None) -> int:
+        """Remove soft-deleted conversations for good (those deleted before `older_than`, if given)."""
+        with self.transaction():
+            if older_than is None:
+                cursor = self._conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL")
+            else:
+                cursor = self._conn.execute(
+                    "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?", (older_than,)
+                )
+            self._drop_unused_images()
+            return cursor.rowcount
+
+    # --------------------------------------------------------------- messages
+
+    @_mapped
+    def save_message(self, conversation_id: str, message: Message, position: int) -> None:
+        """Insert or update one message with its parts and images.
+
+        Cheap enough to call once a second while a reply streams: one row, its search
+        entry, and images only when they are not stored yet. The conversation must
+        have been saved first.
+        """
+        with self.transaction():
+            self._upsert_message(conversation_id, message, position)
+
+    @_mapped
+    def set_message_order(self, conversation_id: str, message_ids: Sequence[str]) -> None:
+        """Renumber the conversation's messages to follow `message_ids`."""
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE messages SET position = ? WHERE id = ? AND conversation_id = ?",
+                [(position, mid, conversation_id) for position, mid in enumerate(message_ids)],
+            )
+
+    @_mapped
+    def delete_message(self, conversation_id: str, message_id: str) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "DELETE FROM messages WHERE id = ? AND conversation_id = ?", (message_id, conversation_id)
+            )
+            self._drop_unused_images()
+
+    # ----------------------------------------------------------------- search
+
+    @_mapped
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Title hits first, then message hits, best first. Any typed text is safe (see `query.fts_query`)."""
+        query = fts_query(text)
+        if query is None or limit <= 0:
+            return []
+        params: dict[str, Any] = {"query": query, "start": MATCH_START, "end": MATCH_END, "limit": limit}
+        rows = self._conn.execute(TITLE_SEARCH_SQL, params).fetchall()
+        params["limit"] = limit - len(rows)
+        if params["limit"] > 0:
+            rows += self._conn.execute(MESSAGE_SEARCH_SQL, params).fetchall()
+        return [SearchHit(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    # ---------------------------------------------------------------- session
+
+    @_mapped
+    def save_session(self, state: SessionState) -> None:
+        """Remember the open tabs, their drafts (attachments with their bytes) and the active tab."""
+        tabs = []
+        with self.transaction():
+            for tab in state.tabs:
+                for image in tab.draft_attachments:
+                    self._store_image(image)
+                tabs.append(
+                    {
+                        "conversation_id": tab.conversation_id,
+                        "model": tab.model,
+                        "draft_text": tab.draft_text,
+                        "draft_attachments": codec.encode_parts(list(tab.draft_attachments)),
+                        "settings": None if tab.settings is None else codec.encode_settings(tab.settings),
+                    }
+                )
+            value = codec.dumps({"tabs": tabs, "active_index": state.active_index})
+            self._conn.execute(
+                "INSERT INTO session (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (SESSION_KEY, value),
+            )
+            self._drop_unused_images()
+
+    @_mapped
+    def load_session(self) -> SessionState:
+        """The last saved session; an empty one when none was saved. Tabs of purged conversations keep their draft."""
+        row = self._conn.execute("SELECT value FROM session WHERE key = ?", (SESSION_KEY,)).fetchone()
+        if row is None:
+            return SessionState()
+        data = json.loads(row[0])
+        state = SessionState(active_index=int(data.get("active_index", 0)))
+        for item in data.get("tabs", []):
+            conversation_id = item.get("conversation_id")
+            if conversation_id is not None and not self.has_conversation(conversation_id):
+                conversation_id = None
+            attachments = codec.decode_parts(item.get("draft_attachments", []), self._image)
+            settings = item.get("settings")
+            state.tabs.append(
+                TabState(
+                    conversation_id=conversation_id,
+                    model=str(item.get("model", "")),
+                    draft_text=str(item.get("draft_text", "")),
+                    draft_attachments=codec.image_parts(attachments),
+                    settings=None if settings is None else codec.decode_settings(settings),
+                )
+            )
+        return state
+
+    # ------------------------------------------------------------------ usage
+
+    @_mapped
+    def usage_totals(self, since: float | None = None) -> dict[str, UsageTotals]:
+        """Tokens per model over replies created at or after `since` (all time when None).
+
+        Soft-deleted conversations count: the tokens were spent.
+        """
+        fields = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "image_tokens")
+        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, "total_tokens"))
+        rows = self._conn.execute(
+            f"SELECT coalesce(model, ''), count(*), {sums} FROM messages "
+            "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
+            (float("-inf") if since is None else since,),
+        ).fetchall()
+        return {r[0]: UsageTotals(r[0], r[1], *(int(v) for v in r[2:])) for r in rows}
+
+    # ---------------------------------------------------------------- helpers
+
+    def _upsert_conversation(self, conv: Conversation) -> None:
+        self._conn.execute(
+            "INSERT INTO conversations (id, title, model, settings, created, updated, pinned) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "title = excluded.title, model = excluded.model, settings = excluded.settings, "
+            "updated = max(conversations.updated, excluded.updated), pinned = excluded.pinned",
+            (
+                conv.id,
+                conv.title,
+                conv.model,
+                codec.dumps(codec.encode_settings(conv.settings)),
+                conv.created_at,
+                conv.updated_at,
+                int(conv.pinned),
+            ),
+        )
+
+    def _upsert_message(self, conversation_id: str, message: Message, position: int) -> None:
+        images = codec.image_parts(message.parts)
+        for image in images:
+            self._store_image(image)
+        usage = codec.encode_usage(message.usage)
+        cursor = self._conn.execute(
+            "INSERT INTO messages (id, conversation_id, position, role, parts, text, model, created, "
+            "finish_reason, usage, error, state, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET position = excluded.position, role = excluded.role, "
+            "parts = excluded.parts, text = excluded.text, model = excluded.model, created = excluded.created, "
+            "finish_reason = excluded.finish_reason, usage = excluded.usage, error = excluded.error, "
+            "state = excluded.state, reasoning = excluded.reasoning "
+            "WHERE messages.conversation_id = excluded.conversation_id",
+            (
+                message.id,
+                conversation_id,
+                position,
+                message.role.value,
+                codec.dumps(codec.encode_parts(message.parts)),
+                codec.plain_text(message.parts),
+                message.model,
+                message.created_at,
+                message.finish_reason,
+                None if usage is None else codec.dumps(usage),
+                message.error,
+                message.state.value,
+                message.reasoning,
+            ),
+        )
+        if cursor.rowcount == 0:
+            raise ValueError(f"message {message.id} belongs to another conversation than {conversation_id}")
+        self._conn.execute("DELETE FROM message_images WHERE message_id = ?", (message.id,))
+        if images:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO message_images (message_id, sha256) VALUES (?, ?)",
+                [(message.id, image.sha256) for image in images],
+            )
+        self._conn.execute(
+            "UPDATE conversations SET updated = max(updated, ?) WHERE id = ?",
+            (message.created_at, conversation_id),
+        )
+
+    def _store_image(self, image: ImagePart) -> None:
+        # Check first so the bytes are not bound again on every streaming flush.
+        if self._conn.execute("SELECT 1 FROM images WHERE sha256 = ?", (image.sha256,)).fetchone():
+            return
+        self._conn.execute(
+            "INSERT INTO images (sha256, mime, width, height, bytes) VALUES (?, ?, ?, ?, ?)",
+            (image.sha256, image.mime, image.width, image.height, image.data),
+        )
+
+    def _image(self, sha256: str) -> codec.ImageInfo | None:
+        row = self._conn.execute(
+            "SELECT mime, width, height, bytes FROM images WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return None if row is None else codec.ImageInfo(row[0], row[1], row[2], bytes(row[3]))
+
+    def _images_of(self, conversation_id: str) -> dict[str, codec.ImageInfo]:
+        rows = self._conn.execute(
+            "SELECT i.sha256, i.mime, i.width, i.height, i.bytes FROM images i WHERE i.sha256 IN ("
+            "SELECT mi.sha256 FROM message_images mi JOIN messages m ON m.id = mi.message_id "
+            "WHERE m.conversation_id = ?)",
+            (conversation_id,),
+        ).fetchall()
+        return {r[0]: codec.ImageInfo(r[1], r[2], r[3], bytes(r[4])) for r in rows}
+
+    def _drop_unused_images(self) -> None:
+        row = self._conn.execute("SELECT value FROM session WHERE key = ?", (SESSION_KEY,)).fetchone()
+        drafts: list[str] = []
+        if row is not None:
+            for tab in json.loads(row[0]).get("tabs", []):
+                drafts += [
+                    str(a.get("sha256")) for a in tab.get("draft_attachments", []) if isinstance(a, dict)
+                ]
+        self._conn.execute(
+            "DELETE FROM images WHERE sha256 NOT IN (SELECT sha256 FROM message_images) "
+            "AND sha256 NOT IN (SELECT value FROM json_each(?))",
+            (codec.dumps(drafts),),
+        )
+
+    def _conversation_row(self, conversation_id: str) -> Conversation:
+        row = self._conn.execute(
+            "SELECT id, title, model, settings, created, updated, pinned FROM conversations WHERE id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"There is no conversation {conversation_id}.")
+        return Conversation(
+            id=row[0],
+            title=row[1],
+            model=row[2],
+            settings=codec.decode_settings(json.loads(row[3])),
+            created_at=row[4],
+            updated_at=row[5],
+            pinned=bool(row[6]),
+        )
+
+    def _update_conversation(self, conversation_id: str, assignment: str, params: tuple[object, ...]) -> None:
+        with self.transaction():
+            cursor = self._conn.execute(
+                f"UPDATE conversations SET {assignment} WHERE id = ?", (*params, conversation_id)
+            )
+        if cursor.rowcount == 0:
+            raise NotFound(f"There is no conversation {conversation_id}.")
+
+
+def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, codec.ImageInfo]) -> Message:
+    usage = None if row[6] is None else codec.decode_usage(json.loads(row[6]))
+    return Message(
+        id=row[0],
+        role=Role(row[1]),
+        parts=codec.decode_parts(json.loads(row[2]), images.get),
+        model=row[3],
+        created_at=row[4],
+        finish_reason=row[5],
+        usage=usage,
+        error=row[7],
+        state=MessageState(row[8]),
+        reasoning=row[9],
+    )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A checked connection in autocommit mode; raises `DatabaseCorrupt` when the file is damaged."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        _raise_mapped(exc, path)
+    try:
+        # The first statements read the header: a non-database file fails here with SQLITE_NOTADB.
+        conn.execute("PRAGMA busy_timeout = 2000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        result = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        if result != ["ok"]:
+            raise DatabaseCorrupt(f"{path} failed its check: {'; '.join(map(str, result[:3]))}")
+    except sqlite3.Error as exc:
+        conn.close()
+        _raise_mapped(exc, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _raise_mapped(exc: sqlite3.Error, path: Path) -> NoReturn:
+    mapped = translate_sqlite(exc, path)
+    if mapped is None:
+        raise exc
+    raise mapped from exc
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its -wal/-shm) to a dated name beside it; never deletes."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"grokdesk-corrupt-{stamp}.sqlite3")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"grokdesk-corrupt-{stamp}-{n}.sqlite3")
+    with sqlite_errors(path):
+        for suffix in ("-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                companion.replace(target.with_name(target.name + suffix))
+        path.replace(target)
+    return target
