@@ -26,6 +26,8 @@ class ModelInfo:
     created: int | None = None
     owned_by: str = "xai"
     deprecated: bool = False
+    # ISO date of the training cutoff when known (built-in catalog only; the API has no field).
+    knowledge_cutoff: str | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @property
