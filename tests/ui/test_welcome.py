@@ -1,0 +1,195 @@
+"""The first-run welcome: a key is saved only when it checks out (or, offline, on request)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore, SaveResult
+from grokdesk.ui.keyentry import xai_key_checker
+from grokdesk.ui.welcome import CONSOLE_URL, WelcomeView
+from tests.helpers.keycheck_server import BLOCKED_KEY, GOOD_KEY, TEAM_ID, KeyCheckServer, closed_port_url
+from tests.helpers.memkeyring import MemoryKeyring
+
+pytestmark = pytest.mark.usefixtures("qloop")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[KeyCheckServer]:
+    with KeyCheckServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def memory() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+class Opened:
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def __call__(self, url: QUrl) -> bool:
+        self.urls.append(url.toString())
+        return True
+
+
+def make_view(qtbot: QtBot, base_url: str, store: KeyStore, opened: Opened | None = None) -> WelcomeView:
+    view = WelcomeView(xai_key_checker(base_url, max_retries=0), store, open_url=opened or Opened())
+    qtbot.addWidget(view)
+    view.show()
+    return view
+
+
+def check(qtbot: QtBot, view: WelcomeView, key: str) -> None:
+    view.entry.field.setText(key)
+    with qtbot.waitSignal(view.entry.check_finished, timeout=5000):
+        view.entry.check_button.click()
+
+
+def test_good_key_is_checked_shown_and_saved(
+    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+) -> None:
+    store = KeyStore({})
+    view = make_view(qtbot, server.base_url, store)
+    saved: list[SaveResult] = []
+    view.key_saved.connect(saved.append)
+
+    check(qtbot, view, GOOD_KEY)
+
+    assert len(saved) == 1
+    assert saved[0].stored_securely
+    assert memory.store[(SERVICE, USERNAME)] == GOOD_KEY
+    assert store.key == GOOD_KEY
+    assert store.source is KeySource.KEYRING
+    status = view.entry.status.text()
+    assert "xa***t0" in status
+    assert GOOD_KEY not in status
+    assert view.entry.field.text() == ""  # the key leaves the field once saved
+
+
+def test_check_shows_redacted_key_name_and_team(
+    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+) -> None:
+    view = make_view(qtbot, server.base_url, KeyStore({}))
+    results: list[str] = []
+    view.entry.check_finished.connect(lambda _ok: results.append(view.entry.status.text()))
+    check(qtbot, view, GOOD_KEY)
+    assert "xai-...iUt0" in results[0]
+    assert "My API Key" in results[0]
+    assert TEAM_ID in results[0]
+
+
+def test_rejected_key_is_not_saved(qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring) -> None:
+    wrong = "xai-WrongKey0123456789abcdefghijklmnopqrstu"
+    view = make_view(qtbot, server.base_url, KeyStore({}))
+    saved: list[SaveResult] = []
+    view.key_saved.connect(saved.append)
+
+    check(qtbot, view, wrong)
+
+    assert saved == []
+    assert memory.store == {}
+    status = view.entry.status.text()
+    assert "rejected" in status
+    assert wrong not in status
+    assert view.entry.save_anyway_button.isHidden()  # only offered when offline
+    assert view.entry.field.text() == wrong  # kept, so the user can fix a typo
+
+
+def test_blocked_key_is_explained_and_not_saved(
+    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+) -> None:
+    view = make_view(qtbot, server.base_url, KeyStore({}))
+    check(qtbot, view, BLOCKED_KEY)
+    assert "blocked" in view.entry.status.text()
+    assert memory.store == {}
+    assert view.entry.save_anyway_button.isHidden()
+
+
+def test_no_network_offers_save_anyway(qtbot: QtBot, memory: MemoryKeyring) -> None:
+    store = KeyStore({})
+    view = make_view(qtbot, closed_port_url(), store)
+    saved: list[SaveResult] = []
+    view.key_saved.connect(saved.append)
+
+    check(qtbot, view, GOOD_KEY)
+
+    assert saved == []
+    assert memory.store == {}
+    assert "Could not connect" in view.entry.status.text()
+    assert view.entry.save_anyway_button.isVisible()
+
+    view.entry.save_anyway_button.click()
+
+    assert len(saved) == 1
+    assert memory.store[(SERVICE, USERNAME)] == GOOD_KEY
+    assert store.key == GOOD_KEY
+
+
+def test_editing_the_key_withdraws_save_anyway(qtbot: QtBot, memory: MemoryKeyring) -> None:
+    view = make_view(qtbot, closed_port_url(), KeyStore({}))
+    check(qtbot, view, GOOD_KEY)
+    assert view.entry.save_anyway_button.isVisible()
+    view.entry.field.setText(GOOD_KEY + "x")
+    assert view.entry.save_anyway_button.isHidden()
+    assert memory.store == {}
+
+
+def test_without_secure_store_the_user_is_told_the_key_is_for_this_session(
+    qtbot: QtBot, server: KeyCheckServer
+) -> None:
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        store = KeyStore({})
+        view = make_view(qtbot, server.base_url, store)
+        assert "session" in view.store_note.text()
+        saved: list[SaveResult] = []
+        view.key_saved.connect(saved.append)
+        check(qtbot, view, GOOD_KEY)
+        assert saved[0].source is KeySource.MEMORY
+        assert "kept for this session only" in view.entry.status.text()
+        assert store.key == GOOD_KEY
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_key_field_is_masked_with_a_show_toggle(
+    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+) -> None:
+    view = make_view(qtbot, server.base_url, KeyStore({}))
+    assert view.entry.field.echoMode() is QLineEdit.EchoMode.Password
+    view.entry.show_toggle.click()
+    assert view.entry.field.echoMode() is QLineEdit.EchoMode.Normal
+    view.entry.show_toggle.click()
+    assert view.entry.field.echoMode() is QLineEdit.EchoMode.Password
+
+
+def test_empty_key_asks_for_one(qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring) -> None:
+    view = make_view(qtbot, server.base_url, KeyStore({}))
+    view.entry.check_button.click()
+    assert "Paste your API key" in view.entry.status.text()
+    assert not view.entry.busy
+
+
+def test_console_link_opens_only_when_clicked(
+    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+) -> None:
+    opened = Opened()
+    view = make_view(qtbot, server.base_url, KeyStore({}), opened)
+    assert "console.x.ai" in view.intro.text()
+    assert opened.urls == []
+    view.intro.linkActivated.emit(CONSOLE_URL)
+    assert opened.urls == [CONSOLE_URL]
