@@ -1,0 +1,169 @@
+"""Building the chat-completions request body from a conversation.
+
+The request carries exactly the messages the transcript shows, in order, minus
+notices, rejected images and anything empty (reference/xai-api.md §2.1, §8
+points 6, 9, 10). Parameters go out only when set and accepted by the model
+(the parameter table in core.catalog).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from grokdesk.core.catalog import reasoning_efforts, supported_params
+from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, TextPart
+from grokdesk.core.images import data_url
+from grokdesk.core.models import ModelInfo
+
+JsonDict = dict[str, Any]
+
+SUMMARY_INSTRUCTION = (
+    "Summarize the conversation below so that it can be continued in a new conversation. "
+    "Keep every fact, decision, open question, name, number and piece of code that later turns "
+    "may need; leave out pleasantries. Write the summary in the language of the conversation."
+)
+
+
+def datetime_line(now: datetime) -> str:
+    """The line added to the system prompt; the UI shows the same text.
+
+    A naive `now` is taken as local time.
+    """
+    aware = now if now.tzinfo is not None else now.astimezone()
+    offset = aware.strftime("%z") or "+0000"
+    return f"Current date and time: {aware:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def system_prompt_text(settings: ConversationSettings, now: datetime | None = None) -> str:
+    """The system prompt as sent: the user's text, then the date line when enabled."""
+    pieces = []
+    if settings.system_prompt.strip():
+        pieces.append(settings.system_prompt.strip())
+    if settings.add_datetime:
+        pieces.append(datetime_line(now or datetime.now().astimezone()))
+    return "\n\n".join(pieces)
+
+
+def message_payload(message: Message) -> JsonDict | None:
+    """One message as the API takes it, or None when nothing in it may be sent.
+
+    Text-only messages become a plain string (grok-beta rejected more than one
+    text element, §5.3); with images, text and image parts keep their order.
+    """
+    if not message.role.is_sent:
+        return None
+    parts: list[TextPart | ImagePart] = []
+    for part in message.parts:
+        if isinstance(part, ImagePart):
+            if part.rejected is None:  # §8 point 10: a rejected image would fail every turn
+                parts.append(part)
+        elif part.text.strip():  # §2.1, §8 point 9: empty content is a 400
+            parts.append(part)
+    if not parts:
+        return None
+    if all(isinstance(p, TextPart) for p in parts):
+        text = "\n\n".join(p.text for p in parts if isinstance(p, TextPart))
+        return {"role": message.role.value, "content": text}
+    content: list[JsonDict] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        else:
+            content.append(
+                {"type": "image_url", "image_url": {"url": data_url(part), "detail": part.detail.value}}
+            )
+    return {"role": message.role.value, "content": content}
+
+
+def request_messages(
+    conversation: Conversation, *, now: datetime | None = None, drop_oldest: int = 0
+) -> list[JsonDict]:
+    """The `messages` array: system prompt first, then the transcript's messages.
+
+    The leading system messages (the prompt from the settings and any system
+    messages at the very start of the conversation) always stay; `drop_oldest`
+    leaves out that many of the oldest messages after them (issue 8, "leave out
+    the oldest turns"; see budget.fit_to_window, which counts the same way).
+    """
+    messages: list[JsonDict] = []
+    prompt = system_prompt_text(conversation.settings, now)
+    if prompt:
+        messages.append({"role": "system", "content": prompt})
+    sent = [p for p in map(message_payload, conversation.messages) if p is not None]
+    lead = leading_system_count(sent)
+    return messages + sent[:lead] + sent[lead + max(0, drop_oldest) :]
+
+
+def leading_system_count(messages: list[JsonDict]) -> int:
+    count = 0
+    while count < len(messages) and messages[count]["role"] == "system":
+        count += 1
+    return count
+
+
+def build_chat_request(
+    conversation: Conversation,
+    *,
+    model: str,
+    model_info: ModelInfo | None,
+    now: datetime | None = None,
+    stream: bool = True,
+    include_usage: bool = True,
+    drop_oldest: int = 0,
+) -> JsonDict:
+    """The JSON body for POST /v1/chat/completions."""
+    body: JsonDict = {
+        "model": model,
+        "messages": request_messages(conversation, now=now, drop_oldest=drop_oldest),
+        "stream": stream,
+    }
+    if stream and include_usage:
+        # §2.1: usage arrives in one extra chunk before [DONE] (§2.3, §8 point 1).
+        body["stream_options"] = {"include_usage": True}
+    body.update(_parameters(conversation.settings, model_info or model))
+    return body
+
+
+def _parameters(settings: ConversationSettings, model: ModelInfo | str) -> JsonDict:
+    # Only what is set and accepted: a rejected parameter is a 400 (§5.3, §7.2).
+    accepted = supported_params(model)
+    params: JsonDict = {}
+    if settings.temperature is not None and "temperature" in accepted:
+        params["temperature"] = settings.temperature
+    if settings.max_completion_tokens is not None and "max_completion_tokens" in accepted:
+        params["max_completion_tokens"] = settings.max_completion_tokens
+    effort = settings.reasoning_effort
+    if effort and "reasoning_effort" in accepted and effort in reasoning_efforts(model):
+        params["reasoning_effort"] = effort
+    return params
+
+
+def transcript_text(conversation: Conversation) -> str:
+    """The conversation as plain text with role labels; images as placeholders."""
+    blocks = []
+    for message in conversation.messages:
+        if not message.role.is_sent:
+            continue
+        pieces = [p.text if isinstance(p, TextPart) else f"[image: {p.name}]" for p in message.parts]
+        text = "".join(pieces).strip()
+        if text:
+            blocks.append(f"{message.role.value.capitalize()}: {text}")
+    return "\n\n".join(blocks)
+
+
+def build_summary_request(
+    conversation: Conversation, model: str, *, stream: bool = True, include_usage: bool = True
+) -> JsonDict:
+    """A request asking the model for a summary to start a new conversation with (issue 8)."""
+    body: JsonDict = {
+        "model": model,
+        "messages": [
+            {"role": "system", "content": SUMMARY_INSTRUCTION},
+            {"role": "user", "content": transcript_text(conversation) or "(The conversation is empty.)"},
+        ],
+        "stream": stream,
+    }
+    if stream and include_usage:
+        body["stream_options"] = {"include_usage": True}
+    return body
