@@ -13,6 +13,8 @@ pinned and soft-deleted conversations, full-text search and the restored session
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -177,10 +179,7 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> Path | None:
         return None
     backup = None
     if version > 0:
-        backup = backup_path(db_path, version)
-        with sqlite3.connect(backup) as target:
-            conn.backup(target)
-        target.close()
+        backup = _copy_file(conn, db_path, version)
     # Table rebuilds need foreign keys off (https://sqlite.org/lang_altertable.html, "12 steps");
     # the pragma is a no-op inside a transaction, so it is switched around each step.
     conn.execute("PRAGMA foreign_keys = OFF")
@@ -203,6 +202,19 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> Path | None:
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     return backup
+
+
+def _copy_file(conn: sqlite3.Connection, db_path: Path, version: int) -> Path:
+    """A byte copy of the database, written under a temporary name first so a partial copy never looks whole."""
+    # Fold any write-ahead log into the main file so the copy is complete (a no-op without WAL).
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target = backup_path(db_path, version)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(db_path, partial)
+    with partial.open("rb+") as file:
+        os.fsync(file.fileno())
+    partial.replace(target)
+    return target
 
 
 def _statements(script: str) -> list[str]:

@@ -31,6 +31,7 @@ from grokdesk.storage.errors import (
     EnvironmentProblem,
     NotFound,
     sqlite_errors,
+    translate_os,
     translate_sqlite,
 )
 from grokdesk.storage.lock import DataDirLock
@@ -137,6 +138,9 @@ class Store:
             try:
                 with sqlite_errors(path):
                     backup = migrate(conn, path)
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    # FULL: each commit is on disk before the call returns, so a power cut loses no more than a crash.
+                    conn.execute("PRAGMA synchronous = FULL")
                     if backup is not None:
                         log.info("schema migrated; the previous file is kept as %s", backup)
                     interrupted = conn.execute(
@@ -550,17 +554,24 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, code
     )
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    """A checked connection in autocommit mode; raises `DatabaseCorrupt` when the file is damaged."""
+    """A checked connection in autocommit mode; raises `DatabaseCorrupt` when the file is damaged.
+
+    Journal mode is left as found, so a file from a newer GrokDesk, or one about to be
+    backed up before a migration, is not rewritten first.
+    """
+    if _not_a_database(path):
+        # Checked before SQLite sees it: SQLite could otherwise treat a stray -wal beside it as its own.
+        raise DatabaseCorrupt(f"{path} is not an SQLite database")
     try:
         conn = sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error as exc:
         _raise_mapped(exc, path)
     try:
-        # The first statements read the header: a non-database file fails here with SQLITE_NOTADB.
         conn.execute("PRAGMA busy_timeout = 2000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         result = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
         if result != ["ok"]:
@@ -572,6 +583,21 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _not_a_database(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        mapped = translate_os(exc, path)
+        if mapped is None:
+            raise
+        raise mapped from exc
+    # An empty file is a valid empty database.
+    return head != SQLITE_HEADER and len(head) > 0
 
 
 def _raise_mapped(exc: sqlite3.Error, path: Path) -> NoReturn:
