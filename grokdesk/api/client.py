@@ -392,6 +392,8 @@ class XaiClient:
         http_timeout: httpx.Timeout | None,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        if stream:
+            headers["Accept"] = "text/event-stream"
         request = self._http.build_request(
             method,
             path,
