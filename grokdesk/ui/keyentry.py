@@ -81,6 +81,9 @@ async def run_key_check(check_key: CheckKey, key: str) -> CheckOutcome:
         )
     except ApiError as exc:
         return CheckOutcome(False, "The key could not be checked. " + redact(exc.message, key))
+    except Exception as exc:  # a bug in check_key: say so instead of hanging on "Checking…"
+        log.error("Key check failed unexpectedly: %s", redact(f"{type(exc).__name__}: {exc}", key))
+        return CheckOutcome(False, "The key could not be checked because of an internal error.")
     # A check_key that reports blocked keys as data rather than PermissionDenied.
     if getattr(info, "team_blocked", False):
         return CheckOutcome(False, "The team of this key is blocked. Check it at https://console.x.ai.")
@@ -92,7 +95,7 @@ async def run_key_check(check_key: CheckKey, key: str) -> CheckOutcome:
 def start_task(owner: QObject, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     """Run `coro` on the (qasync) loop without blocking; cancelled if `owner` is destroyed."""
     task = asyncio.ensure_future(coro)
-    owner.destroyed.connect(task.cancel)
+    owner.destroyed.connect(lambda *_: task.cancel())  # must not capture owner itself
     return task
 
 
@@ -110,6 +113,7 @@ class KeyEntry(QWidget):
         self, check_key: CheckKey, parent: QWidget | None = None, *, check_label: str = "Check and save"
     ) -> None:
         super().__init__(parent)
+        self.setObjectName("keyEntry")
         self._check_key = check_key
         self._task: asyncio.Task[None] | None = None
         self._offline_key: str | None = None  # the key whose check failed for lack of network
@@ -171,13 +175,9 @@ class KeyEntry(QWidget):
         self._task = start_task(self, self._check(key))
 
     async def _check(self, key: str) -> None:
-        try:
-            outcome = await run_key_check(self._check_key, key)
-        except Exception as exc:  # a bug in check_key: say so instead of hanging on "Checking…"
-            log.error("Key check failed unexpectedly: %s", redact(f"{type(exc).__name__}: {exc}", key))
-            outcome = CheckOutcome(False, "The key could not be checked because of an internal error.")
-        finally:
-            self.check_button.setEnabled(True)
+        # No `finally`: after a cancel (widget destroyed) the widgets must not be touched.
+        outcome = await run_key_check(self._check_key, key)
+        self.check_button.setEnabled(True)
         self._show(outcome.text)
         if outcome.offline:
             self._offline_key = key

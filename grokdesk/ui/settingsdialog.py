@@ -402,10 +402,8 @@ class SettingsDialog(QDialog):
         self._check_task = start_task(self, self._check_current(key))
 
     async def _check_current(self, key: str) -> None:
-        try:
-            outcome = await run_key_check(self._check_key, key)
-        finally:
-            self.check_current_button.setEnabled(self._keystore.key is not None)
+        outcome = await run_key_check(self._check_key, key)
+        self.check_current_button.setEnabled(self._keystore.key is not None)
         self._show_key_message(outcome.text)
 
     def _start_replace(self) -> None:

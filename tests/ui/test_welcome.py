@@ -193,3 +193,47 @@ def test_console_link_opens_only_when_clicked(
     assert opened.urls == []
     view.intro.linkActivated.emit(CONSOLE_URL)
     assert opened.urls == [CONSOLE_URL]
+
+
+def test_closing_the_view_during_a_check_cancels_it(
+    qtbot: QtBot, qloop: object, memory: MemoryKeyring
+) -> None:
+    import asyncio
+
+    started = asyncio.Event()
+
+    async def never_answers(key: str) -> object:
+        started.set()
+        await asyncio.Event().wait()  # the server never answers
+        raise AssertionError("unreachable")
+
+    view = WelcomeView(never_answers, KeyStore({}), open_url=Opened())  # type: ignore[arg-type]
+    view.entry.field.setText(GOOD_KEY)
+    view.entry.check_button.click()
+    task = view.entry._task
+    assert task is not None
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    assert "Checking" in view.entry.status.text()
+
+    view.deleteLater()
+    qtbot.waitUntil(task.done, timeout=5000)
+
+    assert task.cancelled()
+    assert memory.store == {}
+
+
+@pytest.mark.allow_log_errors
+def test_a_broken_check_is_reported_not_left_spinning(
+    qtbot: QtBot, memory: MemoryKeyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(key: str) -> object:
+        raise TypeError(f"bug while sending {key}")
+
+    view = WelcomeView(broken, KeyStore({}), open_url=Opened())  # type: ignore[arg-type]
+    qtbot.addWidget(view)
+    check(qtbot, view, GOOD_KEY)
+    assert "internal error" in view.entry.status.text()
+    assert view.entry.check_button.isEnabled()
+    assert memory.store == {}
+    assert "TypeError" in caplog.text
+    assert GOOD_KEY not in caplog.text
