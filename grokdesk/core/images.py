@@ -13,6 +13,7 @@ limit before any pixel is decoded.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import math
@@ -349,3 +350,26 @@ def apply_fix(fix: Fix, data: bytes, name: str = "image") -> bytes:
 def data_url(part: ImagePart) -> str:
     """The `data:` URL the API takes (reference §2.1, §6)."""
     return f"data:{part.mime};base64,{b64encode(part.data).decode('ascii')}"
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the first bytes of a JPEG or PNG, without decoding."""
+    image = _open_header(data, ("JPEG", "PNG"))
+    if image is None:
+        return None
+    with image:
+        return image.size
+
+
+def data_url_size(url: str, prefix_chars: int = 87_384) -> tuple[int, int] | None:
+    """Dimensions of a `data:` URL's image from its first ~64 KiB (the header)."""
+    _, _, encoded = url.partition(",")
+    head = encoded[: prefix_chars - prefix_chars % 4]
+    try:
+        size = header_size(base64.b64decode(head))
+        if size is None and len(head) < len(encoded):
+            # Large metadata (ICC profiles, XMP) can push a JPEG's frame header further.
+            size = header_size(base64.b64decode(encoded))
+    except ValueError:
+        return None
+    return size

@@ -26,6 +26,8 @@ from grokdesk.core.images import (
     check_image_file,
     convert_to_png,
     data_url,
+    data_url_size,
+    header_size,
     scale_to_fit,
 )
 
@@ -335,3 +337,13 @@ def test_file_reporting_size_zero_is_still_read(tmp_path: Path) -> None:
     path = Path("/proc/self/status")
     with pytest.raises(ImageRefused, match=r"^status is a text file"):
         check_image_file(path)
+
+
+def test_size_from_a_data_url_reads_the_header() -> None:
+    plain = check_image_bytes(encode("PNG", (300, 200)), "a.png")
+    assert data_url_size(data_url(plain)) == (300, 200)
+    # A large ICC profile pushes the JPEG frame header past the first 64 KiB.
+    profiled = check_image_bytes(encode("JPEG", (30, 20), icc_profile=b"\0" * 200_000), "b.jpg")
+    assert data_url_size(data_url(profiled)) == (30, 20)
+    assert data_url_size("data:image/png;base64,!!!!") is None
+    assert header_size(b"not an image") is None
