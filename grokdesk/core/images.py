@@ -204,8 +204,10 @@ def _decode_fully(data: bytes, name: str, sniffed: _Sniffed) -> tuple[int, int]:
     kind = "JPEG" if sniffed.mime == MIME_JPEG else "PNG"
     damaged = ImageRefused(name, f"is a damaged or incomplete {kind} image and cannot be read")
     # Pillow stops quietly at a missing IEND; the server would not (§5.3 "Invalid PNG image").
-    # (A JPEG cut short fails in Pillow's decoder, so it needs no such check.)
     if kind == "PNG" and PNG_IEND not in data:
+        raise damaged
+    # Likewise a JPEG cut inside its end marker: the pixels decode, the file is incomplete.
+    if kind == "JPEG" and data.rfind(b"\xff\xd9") < max(0, data.find(b"\xff\xda")):
         raise damaged
     image = _open_header(data, (kind,))
     if image is None:
