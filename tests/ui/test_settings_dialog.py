@@ -22,19 +22,14 @@ from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore
 from grokdesk.ui.keyentry import xai_key_checker
 from grokdesk.ui.settings import AppSettings
 from grokdesk.ui.settingsdialog import SettingsDialog
-from tests.helpers.keycheck_server import GOOD_KEY, KeyCheckServer
+from tests.helpers.fake_xai import DEFAULT_API_KEY as GOOD_KEY
+from tests.helpers.fake_xai import FakeXai
 from tests.helpers.memkeyring import MemoryKeyring
 
 pytestmark = pytest.mark.usefixtures("qloop")
 
 OLD_KEY = "xai-OldKey0123456789abcdefghijklmnopqrstuvw"
 MODELS = ["grok-4.3", "grok-3-mini", "grok-code-fast-1"]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyCheckServer]:
-    with KeyCheckServer() as srv:
-        yield srv
 
 
 @pytest.fixture
@@ -57,7 +52,7 @@ class Recorder:
 
 
 class Env:
-    def __init__(self, tmp_path: Path, server: KeyCheckServer, env: dict[str, str] | None = None) -> None:
+    def __init__(self, tmp_path: Path, server: FakeXai, env: dict[str, str] | None = None) -> None:
         self.ini = tmp_path / "config" / "GrokDesk.ini"
         self.data_dir = tmp_path / "data"
         self.data_dir.mkdir()
@@ -84,8 +79,8 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path, server: KeyCheckServer, memory: MemoryKeyring) -> Env:
-    return Env(tmp_path, server)
+def env(tmp_path: Path, fake_xai: FakeXai, memory: MemoryKeyring) -> Env:
+    return Env(tmp_path, fake_xai)
 
 
 def test_shows_current_settings(qtbot: QtBot, env: Env) -> None:
@@ -195,14 +190,14 @@ def test_key_section_shows_source_and_masked_key(qtbot: QtBot, env: Env) -> None
     env.keystore.save(GOOD_KEY)
     dialog = env.dialog(qtbot)
     assert "keyring" in dialog.key_source_label.text()
-    assert dialog.key_masked_label.text() == "xa***t0"
+    assert dialog.key_masked_label.text() == "xa***yz"
     assert dialog.remove_key_button.isEnabled()
 
 
 def test_environment_key_cannot_be_removed(
-    qtbot: QtBot, tmp_path: Path, server: KeyCheckServer, memory: MemoryKeyring
+    qtbot: QtBot, tmp_path: Path, fake_xai: FakeXai, memory: MemoryKeyring
 ) -> None:
-    env = Env(tmp_path, server, {"XAI_API_KEY": GOOD_KEY})
+    env = Env(tmp_path, fake_xai, {"XAI_API_KEY": GOOD_KEY})
     dialog = env.dialog(qtbot)
     assert "XAI_API_KEY" in dialog.key_source_label.text()
     assert not dialog.remove_key_button.isEnabled()
@@ -236,7 +231,7 @@ def test_replace_key_saves_only_a_key_that_checks_out(qtbot: QtBot, env: Env, me
         dialog.key_entry.check_button.click()
     assert memory.store[(SERVICE, USERNAME)] == GOOD_KEY
     assert env.keystore.key == GOOD_KEY
-    assert dialog.key_masked_label.text() == "xa***t0"
+    assert dialog.key_masked_label.text() == "xa***yz"
     assert dialog.key_entry.isHidden()
 
 
@@ -302,6 +297,6 @@ def test_full_round_saves_settings_and_keeps_the_key_out_of_every_file(
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert env.ini in files
     secret = GOOD_KEY.encode()
-    tail = GOOD_KEY.removeprefix("xai-").encode()
+    tail = GOOD_KEY.removeprefix("xai-").encode()  # the key without its well-known prefix
     leaks = [p for p in files if secret in p.read_bytes() or tail in p.read_bytes()]
     assert leaks == []

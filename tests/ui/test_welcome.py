@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import keyring
@@ -13,16 +14,23 @@ from pytestqt.qtbot import QtBot
 from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore, SaveResult
 from grokdesk.ui.keyentry import xai_key_checker
 from grokdesk.ui.welcome import CONSOLE_URL, WelcomeView
-from tests.helpers.keycheck_server import BLOCKED_KEY, GOOD_KEY, TEAM_ID, KeyCheckServer, closed_port_url
+from tests.helpers.fake_xai import DEFAULT_API_KEY as GOOD_KEY
+from tests.helpers.fake_xai import FakeXai
+from tests.helpers.fake_xai_scripts import TEAM_ID, Error
 from tests.helpers.memkeyring import MemoryKeyring
 
 pytestmark = pytest.mark.usefixtures("qloop")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyCheckServer]:
-    with KeyCheckServer() as srv:
-        yield srv
+API_KEY_PATH = "/v1/api-key"
+
+
+def closed_port_url() -> str:
+    """A loopback base URL nobody listens on: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 @pytest.fixture
@@ -56,11 +64,9 @@ def check(qtbot: QtBot, view: WelcomeView, key: str) -> None:
         view.entry.check_button.click()
 
 
-def test_good_key_is_checked_shown_and_saved(
-    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
-) -> None:
+def test_good_key_is_checked_shown_and_saved(qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring) -> None:
     store = KeyStore({})
-    view = make_view(qtbot, server.base_url, store)
+    view = make_view(qtbot, fake_xai.base_url, store)
     saved: list[SaveResult] = []
     view.key_saved.connect(saved.append)
 
@@ -72,26 +78,26 @@ def test_good_key_is_checked_shown_and_saved(
     assert store.key == GOOD_KEY
     assert store.source is KeySource.KEYRING
     status = view.entry.status.text()
-    assert "xa***t0" in status
+    assert "xa***yz" in status
     assert GOOD_KEY not in status
     assert view.entry.field.text() == ""  # the key leaves the field once saved
 
 
 def test_check_shows_redacted_key_name_and_team(
-    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+    qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring
 ) -> None:
-    view = make_view(qtbot, server.base_url, KeyStore({}))
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
     results: list[str] = []
     view.entry.check_finished.connect(lambda _ok: results.append(view.entry.status.text()))
     check(qtbot, view, GOOD_KEY)
-    assert "xai-...iUt0" in results[0]
-    assert "My API Key" in results[0]
+    assert f"xai-...{GOOD_KEY[-4:]}" in results[0]
+    assert "Test key" in results[0]
     assert TEAM_ID in results[0]
 
 
-def test_rejected_key_is_not_saved(qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring) -> None:
+def test_rejected_key_is_not_saved(qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring) -> None:
     wrong = "xai-WrongKey0123456789abcdefghijklmnopqrstu"
-    view = make_view(qtbot, server.base_url, KeyStore({}))
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
     saved: list[SaveResult] = []
     view.key_saved.connect(saved.append)
 
@@ -106,12 +112,39 @@ def test_rejected_key_is_not_saved(qtbot: QtBot, server: KeyCheckServer, memory:
     assert view.entry.field.text() == wrong  # kept, so the user can fix a typo
 
 
-def test_blocked_key_is_explained_and_not_saved(
-    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+@pytest.mark.parametrize(
+    ("key_info", "reason"),
+    [
+        ({"api_key_blocked": True}, "blocked or disabled"),
+        ({"api_key_disabled": True}, "blocked or disabled"),
+        ({"team_blocked": True}, "team is blocked"),
+    ],
+)
+def test_blocked_key_or_team_is_explained_and_not_saved(
+    qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring, key_info: dict[str, bool], reason: str
 ) -> None:
-    view = make_view(qtbot, server.base_url, KeyStore({}))
-    check(qtbot, view, BLOCKED_KEY)
-    assert "blocked" in view.entry.status.text()
+    fake_xai.key_info = key_info
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
+    check(qtbot, view, GOOD_KEY)
+    assert reason in view.entry.status.text()
+    assert memory.store == {}
+    assert view.entry.save_anyway_button.isHidden()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (None, "credits"),  # the recorded 403 for a new team without credits
+        ({"code": "permission-denied", "error": "The API key is blocked."}, "blocked"),
+    ],
+)
+def test_forbidden_key_is_explained_and_not_saved(
+    qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring, body: dict[str, str] | None, reason: str
+) -> None:
+    fake_xai.script_next(Error(403, body), path=API_KEY_PATH)
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
+    check(qtbot, view, GOOD_KEY)
+    assert reason in view.entry.status.text()
     assert memory.store == {}
     assert view.entry.save_anyway_button.isHidden()
 
@@ -146,7 +179,7 @@ def test_editing_the_key_withdraws_save_anyway(qtbot: QtBot, memory: MemoryKeyri
 
 
 def test_without_secure_store_the_user_is_told_the_key_is_for_this_session(
-    qtbot: QtBot, server: KeyCheckServer
+    qtbot: QtBot, fake_xai: FakeXai
 ) -> None:
     from keyring.backends import fail
 
@@ -154,7 +187,7 @@ def test_without_secure_store_the_user_is_told_the_key_is_for_this_session(
     keyring.set_keyring(fail.Keyring())
     try:
         store = KeyStore({})
-        view = make_view(qtbot, server.base_url, store)
+        view = make_view(qtbot, fake_xai.base_url, store)
         assert "session" in view.store_note.text()
         saved: list[SaveResult] = []
         view.key_saved.connect(saved.append)
@@ -167,9 +200,9 @@ def test_without_secure_store_the_user_is_told_the_key_is_for_this_session(
 
 
 def test_key_field_is_masked_with_a_show_toggle(
-    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
+    qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring
 ) -> None:
-    view = make_view(qtbot, server.base_url, KeyStore({}))
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
     assert view.entry.field.echoMode() is QLineEdit.EchoMode.Password
     view.entry.show_toggle.click()
     assert view.entry.field.echoMode() is QLineEdit.EchoMode.Normal
@@ -177,18 +210,16 @@ def test_key_field_is_masked_with_a_show_toggle(
     assert view.entry.field.echoMode() is QLineEdit.EchoMode.Password
 
 
-def test_empty_key_asks_for_one(qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring) -> None:
-    view = make_view(qtbot, server.base_url, KeyStore({}))
+def test_empty_key_asks_for_one(qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring) -> None:
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
     view.entry.check_button.click()
     assert "Paste your API key" in view.entry.status.text()
     assert not view.entry.busy
 
 
-def test_console_link_opens_only_when_clicked(
-    qtbot: QtBot, server: KeyCheckServer, memory: MemoryKeyring
-) -> None:
+def test_console_link_opens_only_when_clicked(qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring) -> None:
     opened = Opened()
-    view = make_view(qtbot, server.base_url, KeyStore({}), opened)
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}), opened)
     assert "console.x.ai" in view.intro.text()
     assert opened.urls == []
     view.intro.linkActivated.emit(CONSOLE_URL)
