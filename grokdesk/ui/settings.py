@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -195,6 +196,11 @@ class AppSettings:
         return cls(
             QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "GrokDesk", "GrokDesk")
         )
+
+    @classmethod
+    def at_path(cls, path: Path) -> AppSettings:
+        """An ini file at `path` (for --data-dir runs and tests that must not touch the user's)."""
+        return cls(QSettings(str(path), QSettings.Format.IniFormat))
 
     @property
     def qsettings(self) -> QSettings:

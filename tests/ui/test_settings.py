@@ -23,7 +23,7 @@ def ini(path: Path) -> QSettings:
 
 
 def open_settings(path: Path) -> AppSettings:
-    return AppSettings(ini(path))
+    return AppSettings.at_path(path)
 
 
 @pytest.mark.parametrize(
