@@ -1,0 +1,215 @@
+"""Composition root: command line, logging, QApplication, the qasync loop, wiring, shutdown.
+
+Automation contract (DESIGN.md): `grokdesk [--data-dir DIR] [--base-url URL] [--smoke]
+[--version]`, `grokdesk import PATH...`, `grokdesk export --format md|json --out DIR`;
+environment `XAI_API_KEY` (used for that run, never saved), `GROKDESK_BASE_URL`,
+`GROKDESK_DATA_DIR`; `create_main_window(*, data_dir, base_url=None, api_key=None)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grokdesk import __version__
+
+if TYPE_CHECKING:
+    from grokdesk.ui.mainwindow import MainWindow
+
+log = logging.getLogger("grokdesk")
+
+APP_NAME = "GrokDesk"
+DEFAULT_BASE_URL = "https://api.x.ai/v1"
+ENV_API_KEY = "XAI_API_KEY"
+ENV_BASE_URL = "GROKDESK_BASE_URL"
+ENV_DATA_DIR = "GROKDESK_DATA_DIR"
+LOG_BYTES = 1_000_000
+LOG_BACKUPS = 3
+SETTINGS_NAME = "settings.ini"
+
+
+def default_data_dir() -> Path:
+    """The platform's per-user application data folder."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False, roaming=True)
+
+
+def resolve_data_dir(arg: str | None) -> Path:
+    raw = arg or os.environ.get(ENV_DATA_DIR)
+    return Path(raw).expanduser() if raw else default_data_dir()
+
+
+def resolve_base_url(arg: str | None, saved: str | None = None) -> str:
+    return arg or os.environ.get(ENV_BASE_URL) or saved or DEFAULT_BASE_URL
+
+
+class _SecretFilter(logging.Filter):
+    """Masks the API key (and anything key-like) in every record, whatever logged it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from grokdesk.api.redact import redact
+
+        message = record.getMessage()
+        cleaned = message
+        for secret in self.secrets:
+            cleaned = redact(cleaned, secret)
+        cleaned = redact(cleaned)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+SECRET_FILTER = _SecretFilter()
+
+
+def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
+    """Log to a rotating file in the data folder (the frozen app has no console) and,
+    from a terminal, to stderr. Every handler masks the key."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = []
+    try:
+        log_dir = data_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_dir / "grokdesk.log", maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+        )
+    except OSError as exc:
+        print(f"GrokDesk: cannot write logs to {data_dir / 'logs'}: {exc.strerror}", file=sys.stderr)
+    if sys.stderr is not None and not getattr(sys, "frozen", False):
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(SECRET_FILTER)
+        root.addHandler(handler)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="grokdesk", description="A desktop chat client for xAI's Grok.")
+    parser.add_argument("--version", action="version", version=f"GrokDesk {__version__}")
+    parser.add_argument("--data-dir", help=f"data folder (default: the platform's; env {ENV_DATA_DIR})")
+    parser.add_argument("--base-url", help=f"API base URL (default {DEFAULT_BASE_URL}; env {ENV_BASE_URL})")
+    parser.add_argument("--smoke", action="store_true", help="start, paint the main window, exit 0")
+    parser.add_argument("--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command")
+    imp = sub.add_parser("import", help="import GrokDesk JSON or ChatGPT conversations.json files")
+    imp.add_argument("paths", nargs="+", type=Path)
+    exp = sub.add_parser("export", help="export every conversation")
+    exp.add_argument("--format", choices=("md", "json"), required=True)
+    exp.add_argument("--out", type=Path, required=True)
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    data_dir = resolve_data_dir(args.data_dir)
+    if args.command in ("import", "export"):
+        from grokdesk.cli import run_command
+
+        return run_command(args, data_dir)
+    setup_logging(data_dir, verbose=args.verbose)
+    return run_gui(data_dir=data_dir, base_url=args.base_url, smoke=args.smoke)
+
+
+def create_main_window(
+    *, data_dir: Path, base_url: str | None = None, api_key: str | None = None
+) -> MainWindow:
+    """The wired main window, not yet shown, for use inside a running qasync loop.
+
+    `api_key` (or `XAI_API_KEY`) is used for this run and never saved; otherwise the
+    key comes from the OS keyring. `base_url` (or `GROKDESK_BASE_URL`) overrides the
+    saved setting for this run.
+    """
+    from PySide6.QtCore import QSettings
+
+    from grokdesk.storage.keystore import KeyStore
+    from grokdesk.storage.worker import StoreWorker
+    from grokdesk.ui.connection import ApiConnection
+    from grokdesk.ui.mainwindow import MainWindow
+    from grokdesk.ui.modelcatalog import ModelCatalog
+    from grokdesk.ui.persistence import StoreSink
+    from grokdesk.ui.settings import AppSettings
+
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = AppSettings(QSettings(str(data_dir / SETTINGS_NAME), QSettings.Format.IniFormat))
+    env = dict(os.environ)
+    if api_key:
+        env[ENV_API_KEY] = api_key
+    keystore = KeyStore(env)
+    keystore.load()
+    if keystore.key:
+        SECRET_FILTER.secrets.add(keystore.key)
+    connection = ApiConnection(
+        resolve_base_url(base_url, settings.base_url), keystore.key, proxy=_proxy_url(settings.proxy)
+    )
+    worker = StoreWorker(data_dir)
+    sink = StoreSink(worker)
+    catalog = ModelCatalog(
+        data_dir=data_dir, base_url=lambda: connection.base_url, client=connection.any_client
+    )
+    window = MainWindow(
+        connection=connection,
+        catalog=catalog,
+        sink=sink,
+        settings=settings,
+        keystore=keystore,
+        data_dir=data_dir,
+    )
+    catalog.setParent(window)
+    sink.setParent(window)
+    window.restore_session()
+    return window
+
+
+def _proxy_url(proxy: str) -> str | None:
+    """'system' lets httpx read the environment's proxy variables; 'none' and URLs are explicit."""
+    return None if proxy in ("system", "none") else proxy
+
+
+def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("grokdesk")
+    app.setQuitOnLastWindowClosed(False)  # shut down ourselves (notes, pitfall 8)
+
+    async def run() -> int:
+        from grokdesk.ui.asynctasks import install_asyncgen_hooks
+
+        install_asyncgen_hooks(asyncio.get_running_loop())
+        window = create_main_window(data_dir=data_dir, base_url=base_url)
+        closing = asyncio.Event()
+        app.lastWindowClosed.connect(closing.set)
+        if smoke:
+            window.painted.connect(closing.set)
+        window.show()
+        await closing.wait()
+        if smoke:
+            window.close()
+        await window.shutdown_all()
+        return 0
+
+    try:
+        return qasync.run(run())
+    except KeyboardInterrupt:
+        return 130

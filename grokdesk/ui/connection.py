@@ -1,0 +1,76 @@
+"""The API connection the window uses: one long-lived client per base URL and key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from grokdesk.api.client import KeyInfo, XaiClient
+from grokdesk.ui.asynctasks import spawn
+
+log = logging.getLogger("grokdesk.ui.connection")
+
+
+class ApiConnection:
+    """Holds the current `XaiClient`, replacing it when the key, base URL or proxy
+    change; the replaced client is closed in the background once no reply uses it."""
+
+    def __init__(self, base_url: str, api_key: str | None, *, proxy: str | None = None) -> None:
+        self._base_url = base_url
+        self._api_key = api_key
+        self._proxy = proxy
+        self._client: XaiClient | None = None
+        self._old: list[XaiClient] = []
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def proxy(self) -> str | None:
+        return self._proxy
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._api_key)
+
+    def client(self) -> XaiClient | None:
+        """The client for chat requests, or None while there is no key."""
+        if not self._api_key:
+            return None
+        return self.any_client()
+
+    def any_client(self) -> XaiClient:
+        """A client even without a key (model lists of keyless local servers)."""
+        if self._client is None:
+            self._client = XaiClient(self._base_url, self._api_key, proxy=self._proxy)
+        return self._client
+
+    def set_api_key(self, api_key: str | None) -> None:
+        self._api_key = api_key or None
+        if self._client is not None:
+            self._client.set_api_key(self._api_key)
+
+    def reconfigure(self, *, base_url: str, proxy: str | None) -> None:
+        if base_url == self._base_url and proxy == self._proxy:
+            return
+        self._base_url = base_url
+        self._proxy = proxy
+        if self._client is not None:
+            self._old.append(self._client)
+            self._client = None
+
+    async def aclose(self) -> None:
+        clients = [*self._old, *([self._client] if self._client is not None else [])]
+        self._old.clear()
+        self._client = None
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
+    def close_later(self) -> None:
+        spawn(self.aclose(), name="close-api-clients")
+
+
+async def check_key(connection: ApiConnection, key: str) -> KeyInfo:
+    """Ask `/v1/api-key` about `key` on the connection's server, with a short-lived client."""
+    async with XaiClient(connection.base_url, key, proxy=connection.proxy) as client:
+        return await client.check_key()

@@ -1,0 +1,330 @@
+"""The chat controller of one conversation: owns its streaming task.
+
+Data flow of one turn (DESIGN.md): the controller builds the request from the
+conversation (core), streams events from the API client, appends them to the
+reply, tells the view at a throttled rate, and saves the partial reply at least
+once a second; at the end the reply is finalised and saved with its usage, finish
+reason and any error. Stopping is `task.cancel()`; the client closes the HTTP
+stream in its own `finally`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from grokdesk.api.errors import ApiError, ContextTooLong, ImageRejected
+from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
+from grokdesk.core.conversation import (
+    Conversation,
+    ImagePart,
+    Message,
+    MessageState,
+    Part,
+    Role,
+    TextPart,
+    title_from_text,
+)
+from grokdesk.core.models import ModelInfo
+from grokdesk.core.request import build_chat_request
+from grokdesk.ui.asynctasks import spawn
+
+log = logging.getLogger("grokdesk.ui.controller")
+
+# View updates while streaming: at most about 30 a second (issue: smooth streaming).
+VIEW_INTERVAL_MS = 33
+# A streaming reply is saved at least this often (crash loses at most this much).
+FLUSH_INTERVAL_S = 0.5
+
+
+class ChatClient(Protocol):
+    def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
+
+
+class ConversationSink(Protocol):
+    """Where the controller saves what happens (the store, off the UI thread)."""
+
+    def save_conversation(self, conversation: Conversation) -> None: ...
+
+    def save_message(self, conversation: Conversation, message: Message) -> None: ...
+
+    def delete_message(self, conversation: Conversation, message_id: str) -> None: ...
+
+    def save_order(self, conversation: Conversation) -> None: ...
+
+
+class ChatController(QObject):
+    """Signals:
+    message_added(object): a Message appended at the end.
+    message_changed(object): a Message whose content or state changed (throttled while streaming).
+    structure_changed(): messages were inserted, removed or replaced; re-render all.
+    streaming_changed(bool): a reply started or ended.
+    api_error(object): an ApiError that the window may act on (a rejected key).
+    title_changed(str): the conversation got its automatic title.
+    """
+
+    message_added = Signal(object)
+    message_changed = Signal(object)
+    structure_changed = Signal()
+    streaming_changed = Signal(bool)
+    api_error = Signal(object)
+    title_changed = Signal(str)
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        client_provider: Callable[[], ChatClient | None],
+        sink: ConversationSink,
+        model_info: Callable[[str], ModelInfo | None],
+        clock: Callable[[], datetime] = datetime.now,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.conversation = conversation
+        self._client_provider = client_provider
+        self._sink = sink
+        self._model_info = model_info
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._streaming: Message | None = None
+        self._dirty = False
+        self._last_flush = 0.0
+        self._view_timer = QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(VIEW_INTERVAL_MS)
+        self._view_timer.timeout.connect(self._push_view_update)
+        # Roll-up of request-wide options the tab may set (drop oldest turns to fit).
+        self.drop_oldest = 0
+
+    # -- state ------------------------------------------------------------------
+
+    @property
+    def is_streaming(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def streaming_message(self) -> Message | None:
+        return self._streaming
+
+    # -- commands -------------------------------------------------------------
+
+    def add_message(self, role: Role, parts: list[Part]) -> Message:
+        """Append a message of any role without sending (a system note, an example reply)."""
+        message = Message(role, list(parts))
+        self.conversation.messages.append(message)
+        self._auto_title(message)
+        self._sink.save_message(self.conversation, message)
+        self.message_added.emit(message)
+        return message
+
+    def send(self, parts: list[Part], role: Role = Role.USER) -> bool:
+        """Add the composed message (if any) and ask for a reply. Returns False when
+        nothing was started (already streaming or nothing to send)."""
+        if self.is_streaming:
+            return False
+        if _has_content(parts):
+            self.add_message(role, parts)
+        if not any(m.role is not Role.NOTICE and _has_content(m.parts) for m in self.conversation.messages):
+            return False
+        self._start_reply()
+        return True
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def regenerate(self, message_id: str) -> None:
+        """Replace an assistant reply with a new one built from what precedes it."""
+        if self.is_streaming:
+            return
+        index = self._index(message_id)
+        if index is None:
+            return
+        removed = self.conversation.messages[index:]
+        del self.conversation.messages[index:]
+        for message in removed:
+            self._sink.delete_message(self.conversation, message.id)
+        self.structure_changed.emit()
+        self._start_reply()
+
+    def continue_reply(self, message_id: str) -> None:
+        """Continue a reply cut off at the length limit: the API takes the partial
+        assistant message as the last message and continues it."""
+        message = self.conversation.find(message_id)
+        if message is None or self.is_streaming:
+            return
+        self._start_reply(continuing=message)
+
+    def retry(self, message_id: str) -> None:
+        """Retry a failed or interrupted reply (or the request behind a notice)."""
+        if self.is_streaming:
+            return
+        index = self._index(message_id)
+        if index is None:
+            return
+        message = self.conversation.messages[index]
+        if message.role is Role.ASSISTANT and not message.plain_text.strip():
+            self.regenerate(message_id)
+            return
+        if message.role is Role.NOTICE:
+            self.delete(message_id)
+            self._start_reply()
+            return
+        self.regenerate(message_id)
+
+    def delete(self, message_id: str) -> None:
+        index = self._index(message_id)
+        if index is None or self.conversation.messages[index] is self._streaming:
+            return
+        del self.conversation.messages[index]
+        self._sink.delete_message(self.conversation, message_id)
+        self.structure_changed.emit()
+
+    def edit(self, message_id: str, text: str) -> None:
+        """Replace the text of a message, keeping its images in place."""
+        message = self.conversation.find(message_id)
+        if message is None or message is self._streaming:
+            return
+        images = [p for p in message.parts if isinstance(p, ImagePart)]
+        message.parts = [*images, TextPart(text)] if text else images
+        if message.state in (MessageState.FAILED, MessageState.INTERRUPTED, MessageState.STOPPED):
+            message.state = MessageState.COMPLETE
+            message.error = None
+        self._sink.save_message(self.conversation, message)
+        self.message_changed.emit(message)
+
+    def add_notice(self, text: str) -> Message:
+        notice = Message.text(Role.NOTICE, text)
+        self.conversation.messages.append(notice)
+        self._sink.save_message(self.conversation, notice)
+        self.message_added.emit(notice)
+        return notice
+
+    async def shutdown(self) -> None:
+        """Stop a streaming reply and wait until its partial text is saved."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    # -- streaming --------------------------------------------------------------
+
+    def _start_reply(self, continuing: Message | None = None) -> None:
+        client = self._client_provider()
+        if client is None:
+            self.add_notice("No API key is set. Open Settings (Ctrl+,) to add your xAI API key.")
+            return
+        model = self.conversation.model
+        body = build_chat_request(
+            self.conversation,
+            model=model,
+            model_info=self._model_info(model),
+            now=self._clock(),
+            drop_oldest=self.drop_oldest,
+        )
+        if continuing is None:
+            reply = Message(Role.ASSISTANT, [], model=model, state=MessageState.STREAMING)
+            self.conversation.messages.append(reply)
+            self.message_added.emit(reply)
+        else:
+            reply = continuing
+            reply.state = MessageState.STREAMING
+            reply.finish_reason = None
+            self.message_changed.emit(reply)
+        self._streaming = reply
+        self._sink.save_message(self.conversation, reply)
+        self._last_flush = time.monotonic()
+        self._task = spawn(self._stream(client, body, reply), name=f"reply-{reply.id}")
+        self.streaming_changed.emit(True)
+
+    async def _stream(self, client: ChatClient, body: dict[str, Any], reply: Message) -> None:
+        try:
+            async for event in client.stream_chat(body):
+                if isinstance(event, ContentDelta):
+                    reply.append_text(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    reply.reasoning += event.text
+                elif isinstance(event, UsageUpdate):
+                    reply.usage = event.usage
+                elif isinstance(event, Finished):
+                    reply.finish_reason = event.reason
+                self._mark_dirty(reply)
+            reply.state = MessageState.COMPLETE
+        except asyncio.CancelledError:
+            reply.state = MessageState.STOPPED
+            raise
+        except ApiError as error:
+            reply.state = MessageState.FAILED
+            reply.error = error.message
+            self._handle_api_error(error)
+        finally:
+            self._finish(reply)
+
+    def _handle_api_error(self, error: ApiError) -> None:
+        log.info("reply failed: %s", type(error).__name__)
+        if isinstance(error, ImageRejected):
+            # Leave the rejected images out of later requests (reference §8, point 10).
+            self._mark_images_rejected(error.message)
+        if isinstance(error, ContextTooLong):
+            pass  # the tab offers the ways out; the error text says what happened
+        self.api_error.emit(error)
+
+    def _mark_images_rejected(self, reason: str) -> None:
+        for message in reversed(self.conversation.messages):
+            if message.role is Role.USER and message.images:
+                message.parts = [
+                    ImagePart(p.sha256, p.mime, p.name, p.width, p.height, p.data, p.detail, rejected=reason)
+                    if isinstance(p, ImagePart) and p.rejected is None
+                    else p
+                    for p in message.parts
+                ]
+                self._sink.save_message(self.conversation, message)
+                self.message_changed.emit(message)
+                return
+
+    def _finish(self, reply: Message) -> None:
+        self._view_timer.stop()
+        self._dirty = False
+        self._streaming = None
+        self._sink.save_message(self.conversation, reply)
+        self.message_changed.emit(reply)
+        self.streaming_changed.emit(False)
+
+    def _mark_dirty(self, reply: Message) -> None:
+        self._dirty = True
+        if not self._view_timer.isActive():
+            self._view_timer.start()
+        now = time.monotonic()
+        if now - self._last_flush >= FLUSH_INTERVAL_S:
+            self._last_flush = now
+            self._sink.save_message(self.conversation, reply)
+
+    def _push_view_update(self) -> None:
+        if self._dirty and self._streaming is not None:
+            self._dirty = False
+            self.message_changed.emit(self._streaming)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _index(self, message_id: str) -> int | None:
+        for index, message in enumerate(self.conversation.messages):
+            if message.id == message_id:
+                return index
+        return None
+
+    def _auto_title(self, message: Message) -> None:
+        if not self.conversation.title and message.role is Role.USER and message.plain_text.strip():
+            self.conversation.title = title_from_text(message.plain_text)
+            self._sink.save_conversation(self.conversation)
+            self.title_changed.emit(self.conversation.title)
+
+
+def _has_content(parts: list[Part]) -> bool:
+    return any(isinstance(p, ImagePart) or (isinstance(p, TextPart) and p.text.strip()) for p in parts)

@@ -1,0 +1,296 @@
+"""One conversation tab: model picker, transcript, attachments, composer, send and stop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QTextDocument
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from grokdesk.core.conversation import ImagePart, Message, Part, Role, TextPart
+from grokdesk.core.markdown import render_markdown
+from grokdesk.ui.composer import Composer
+from grokdesk.ui.controller import ChatController
+from grokdesk.ui.conversationsettings import ConversationSettingsDialog
+from grokdesk.ui.transcript import TranscriptView
+
+SENDABLE_ROLES = (("User", Role.USER), ("Assistant", Role.ASSISTANT), ("System", Role.SYSTEM))
+
+
+class ConversationTab(QWidget):
+    """Signals:
+    title_changed(str), streaming_changed(bool): for the tab label.
+    model_changed(str): the user picked another model.
+    """
+
+    title_changed = Signal(str)
+    streaming_changed = Signal(bool)
+    model_changed = Signal(str)
+    settings_changed = Signal()
+
+    def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        controller.setParent(self)
+
+        self.model_picker = QComboBox(self)
+        self.model_picker.setObjectName("modelPicker")
+        self.model_picker.setAccessibleName("Model")
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_picker.setEditable(False)
+        self.model_picker.currentIndexChanged.connect(self._on_model_picked)
+        self.meter = QLabel(self)
+        self.meter.setObjectName("contextMeter")
+        self.settings_button = QToolButton(self)
+        self.settings_button.setObjectName("conversationSettingsButton")
+        self.settings_button.setText("⚙")
+        self.settings_button.setToolTip("Conversation settings: system prompt, temperature, reasoning effort")
+        self.settings_button.setAccessibleName("Conversation settings")
+        self.settings_button.clicked.connect(self.edit_settings)
+
+        self.transcript = TranscriptView(self)
+        self.jump_button = QPushButton("↓ Jump to latest", self.transcript)
+        self.jump_button.setObjectName("jumpToLatest")
+        self.jump_button.hide()
+        self.jump_button.clicked.connect(self._jump_to_latest)
+        self.transcript.verticalScrollBar().valueChanged.connect(self._update_jump_button)
+
+        self.find_bar = QLineEdit(self)
+        self.find_bar.setObjectName("findBar")
+        self.find_bar.setPlaceholderText(
+            "Find in conversation (Enter: next, Shift+Enter: previous, Esc: close)"
+        )
+        self.find_bar.hide()
+        self.find_bar.returnPressed.connect(lambda: self.find_next(self.find_bar.text()))
+
+        self.attachment_strip = QWidget(self)
+        self.attachment_strip.setObjectName("attachmentStrip")
+        QHBoxLayout(self.attachment_strip).setContentsMargins(0, 0, 0, 0)
+
+        self.role_picker = QComboBox(self)
+        self.role_picker.setObjectName("rolePicker")
+        self.role_picker.setAccessibleName("Role of the next message")
+        for label, role in SENDABLE_ROLES:
+            self.role_picker.addItem(label, role)
+        self.composer = Composer(self)
+        self.composer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.composer.setMaximumHeight(160)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setAccessibleName("Send message")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setAccessibleName("Stop the reply")
+        self.stop_button.setEnabled(False)
+        self.add_button = QToolButton(self)
+        self.add_button.setObjectName("addMessageButton")
+        self.add_button.setText("Add")
+        self.add_button.setToolTip("Add the message to the conversation without sending (Ctrl+Shift+Enter)")
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:", self))
+        top.addWidget(self.model_picker)
+        top.addStretch(1)
+        top.addWidget(self.meter)
+        top.addWidget(self.settings_button)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.add_button)
+        buttons.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.role_picker, 0, Qt.AlignmentFlag.AlignTop)
+        bottom.addWidget(self.composer, 1)
+        bottom.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.transcript, 1)
+        layout.addWidget(self.find_bar)
+        layout.addWidget(self.attachment_strip)
+        layout.addLayout(bottom)
+
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(controller.stop)
+        self.add_button.clicked.connect(self.add_without_sending)
+        self.composer.send_requested.connect(self.send)
+        self.composer.stop_requested.connect(controller.stop)
+        QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self.add_without_sending)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.show_find_bar)
+        QShortcut(QKeySequence("Esc"), self.find_bar, self.hide_find_bar)
+
+        controller.message_added.connect(self.transcript.message_added)
+        controller.message_changed.connect(self.transcript.message_changed)
+        controller.structure_changed.connect(self.transcript.rebuild)
+        controller.streaming_changed.connect(self._on_streaming_changed)
+        controller.title_changed.connect(self.title_changed)
+        self.transcript.action_requested.connect(self._on_action)
+        self.transcript.code_copied.connect(lambda code: QGuiApplication.clipboard().setText(code))
+        self.transcript.set_messages(controller.conversation.messages)
+
+    # -- composing -----------------------------------------------------------
+
+    def composed_parts(self) -> list[Part]:
+        text = self.composer.toPlainText()
+        return [TextPart(text)] if text.strip() else []
+
+    def clear_composer(self) -> None:
+        self.composer.clear()
+
+    def draft_attachments(self) -> list[ImagePart]:
+        return []
+
+    def restore_draft(self, text: str, attachments: list[ImagePart]) -> None:
+        self.composer.setPlainText(text)
+
+    def send(self) -> None:
+        if self.controller.is_streaming:
+            return
+        parts = self.composed_parts()
+        role = Role(self.role_picker.currentData())
+        text = self.composer.toPlainText()
+        if self.controller.send(parts, role):
+            if parts:
+                self.composer.last_sent = text
+                self.clear_composer()
+            self.role_picker.setCurrentIndex(0)
+
+    def add_without_sending(self) -> None:
+        parts = self.composed_parts()
+        if not parts:
+            return
+        self.controller.add_message(Role(self.role_picker.currentData()), parts)
+        self.clear_composer()
+        self.role_picker.setCurrentIndex(0)
+
+    # -- models -----------------------------------------------------------------
+
+    def set_model_choices(self, choices: list[tuple[str, str, str]]) -> None:
+        """(label, model id, tooltip) triples; keeps the conversation's model selected,
+        adding it when the list does not know it (it may have been retired)."""
+        current = self.controller.conversation.model
+        self.model_picker.blockSignals(True)
+        self.model_picker.clear()
+        for label, model_id, tooltip in choices:
+            self.model_picker.addItem(label, model_id)
+            self.model_picker.setItemData(self.model_picker.count() - 1, tooltip, Qt.ItemDataRole.ToolTipRole)
+        index = self.model_picker.findData(current)
+        if index < 0 and current:
+            self.model_picker.addItem(f"{current} (not in the list)", current)
+            index = self.model_picker.count() - 1
+        self.model_picker.setCurrentIndex(max(index, 0))
+        self.model_picker.blockSignals(False)
+        if not current and self.model_picker.count():
+            self._on_model_picked(self.model_picker.currentIndex())
+
+    def select_model(self, model_id: str) -> None:
+        """Pick `model_id` in the picker (adding it if the list does not have it)."""
+        index = self.model_picker.findData(model_id)
+        if index < 0:
+            self.model_picker.addItem(model_id, model_id)
+            index = self.model_picker.count() - 1
+        self.model_picker.setCurrentIndex(index)
+        self._on_model_picked(index)
+
+    def _on_model_picked(self, index: int) -> None:
+        model_id = self.model_picker.itemData(index)
+        if model_id and model_id != self.controller.conversation.model:
+            self.controller.conversation.model = model_id
+            self.model_changed.emit(model_id)
+
+    # -- transcript actions ---------------------------------------------------
+
+    def _on_action(self, action: str, message_id: str) -> None:
+        message = self.controller.conversation.find(message_id)
+        if message is None:
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(_visible_text(message))
+        elif action == "copy_md":
+            QGuiApplication.clipboard().setText(message.plain_text)
+        elif action == "edit":
+            self.edit_message(message)
+        elif action == "delete":
+            self.controller.delete(message_id)
+        elif action == "regenerate":
+            self.controller.regenerate(message_id)
+        elif action == "continue":
+            self.controller.continue_reply(message_id)
+        elif action == "retry":
+            self.controller.retry(message_id)
+        elif action == "usage":
+            self.transcript.toggle_usage(message_id)
+
+    def edit_settings(self) -> None:
+        conversation = self.controller.conversation
+        dialog = ConversationSettingsDialog(conversation.settings, model=conversation.model, parent=self)
+        if dialog.exec():
+            conversation.settings = dialog.result_settings()
+            self.settings_changed.emit()
+
+    def edit_message(self, message: Message) -> None:
+        text, accepted = QInputDialog.getMultiLineText(
+            self, "Edit message", f"{message.role.value.capitalize()} message:", message.plain_text
+        )
+        if accepted:
+            self.controller.edit(message.id, text)
+
+    # -- find ----------------------------------------------------------------------
+
+    def show_find_bar(self) -> None:
+        self.find_bar.show()
+        self.find_bar.setFocus()
+        self.find_bar.selectAll()
+
+    def hide_find_bar(self) -> None:
+        self.find_bar.hide()
+        self.composer.setFocus()
+
+    def find_next(self, text: str) -> bool:
+        if not text:
+            return False
+        if self.transcript.find(text):
+            return True
+        # Wrap around to the top.
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(cursor.MoveOperation.Start)
+        self.transcript.setTextCursor(cursor)
+        return self.transcript.find(text)
+
+    # -- streaming state ----------------------------------------------------------
+
+    def _on_streaming_changed(self, streaming: bool) -> None:
+        self.stop_button.setEnabled(streaming)
+        self.send_button.setEnabled(not streaming)
+        self.streaming_changed.emit(streaming)
+
+    def _update_jump_button(self) -> None:
+        following = self.transcript.is_following()
+        self.jump_button.setVisible(not following)
+        if not following:
+            self.jump_button.adjustSize()
+            viewport = self.transcript.viewport()
+            self.jump_button.move(
+                viewport.width() - self.jump_button.width() - 12,
+                viewport.height() - self.jump_button.height() - 8,
+            )
+
+    def _jump_to_latest(self) -> None:
+        self.transcript.scroll_to_end()
+        self.jump_button.hide()
+
+
+def _visible_text(message: Message) -> str:
+    """The text of a message without Markdown syntax, as a person reads it."""
+    document = QTextDocument()
+    document.setHtml(render_markdown(message.plain_text).html)
+    return document.toPlainText()

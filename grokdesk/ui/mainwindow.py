@@ -1,0 +1,302 @@
+"""The main window: conversation tabs, shortcuts, status bar."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+
+from grokdesk.api.client import KeyInfo
+from grokdesk.api.errors import ApiError, AuthError
+from grokdesk.core.conversation import Conversation, ConversationSettings
+from grokdesk.storage.errors import StorageError
+from grokdesk.storage.keystore import KeyStore, SaveResult
+from grokdesk.storage.records import SessionState, TabState
+from grokdesk.ui.connection import ApiConnection, check_key
+from grokdesk.ui.controller import ChatController
+from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.modelcatalog import ModelCatalog
+from grokdesk.ui.persistence import StoreSink
+from grokdesk.ui.settings import AppSettings
+from grokdesk.ui.tabs import ConversationTabs
+from grokdesk.ui.welcome import WelcomeView
+
+log = logging.getLogger("grokdesk.ui.mainwindow")
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+    painted(): emitted once, after the first paint (for --smoke and start-up timing).
+    """
+
+    painted = Signal()
+
+    def __init__(
+        self,
+        *,
+        connection: ApiConnection,
+        catalog: ModelCatalog,
+        sink: StoreSink,
+        settings: AppSettings,
+        keystore: KeyStore,
+        data_dir: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("GrokDesk")
+        self.resize(1000, 720)
+        self.connection = connection
+        self.catalog = catalog
+        self._sink = sink
+        self.settings = settings
+        self.keystore = keystore
+        self.data_dir = data_dir
+        self._painted = False
+        self._closed_down = False
+
+        self.tabs = ConversationTabs(self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self.tabs.new_tab_requested.connect(self.new_conversation)
+        self.tabs.close_requested.connect(self.close_tab)
+        self.tabs.rename_requested.connect(self.rename_tab)
+        self.tabs.currentChanged.connect(self._on_current_changed)
+        catalog.models_changed.connect(self._refresh_model_choices)
+        catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
+        sink.storage_failed.connect(self._on_storage_failed)
+        self._install_shortcuts()
+        self.statusBar().showMessage("Ready")
+        self.welcome: WelcomeView | None = None
+        if not connection.has_key:
+            self.show_welcome()
+
+    # -- first run -------------------------------------------------------------------
+
+    def show_welcome(self) -> None:
+        if self.welcome is None:
+            self.welcome = WelcomeView(self._check_key, self.keystore, self)
+            self.welcome.key_saved.connect(self._on_key_saved)
+            self.stack.addWidget(self.welcome)
+        self.stack.setCurrentWidget(self.welcome)
+
+    async def _check_key(self, key: str) -> KeyInfo:
+        return await check_key(self.connection, key)
+
+    def _on_key_saved(self, result: SaveResult) -> None:
+        self.connection.set_api_key(self.keystore.key)
+        self.statusBar().showMessage(result.message, 10000)
+        self.stack.setCurrentWidget(self.tabs)
+        self.catalog.refresh()
+        tab = self.current_tab()
+        if tab is not None:
+            tab.composer.setFocus()
+
+    # -- tabs ------------------------------------------------------------------------
+
+    def tab(self, index: int) -> ConversationTab:
+        widget = self.tabs.widget(index)
+        assert isinstance(widget, ConversationTab)
+        return widget
+
+    def current_tab(self) -> ConversationTab | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, ConversationTab) else None
+
+    def open_tabs(self) -> list[ConversationTab]:
+        return [self.tab(i) for i in range(self.tabs.count())]
+
+    def default_model(self) -> str:
+        saved = self.settings.default_model
+        if saved:
+            return saved
+        models = self.catalog.models
+        return models[0].id if models else ""
+
+    def new_conversation(self) -> ConversationTab:
+        prompt = "\n\n".join(
+            text for text in (self.settings.default_system_prompt, self.settings.standing_context) if text
+        )
+        conversation = Conversation(
+            model=self.default_model(),
+            settings=ConversationSettings(system_prompt=prompt, add_datetime=self.settings.add_datetime),
+        )
+        return self.open_conversation(conversation)
+
+    def open_conversation(self, conversation: Conversation, *, activate: bool = True) -> ConversationTab:
+        for tab in self.open_tabs():
+            if tab.controller.conversation.id == conversation.id:
+                self.tabs.setCurrentWidget(tab)
+                return tab
+        controller = ChatController(
+            conversation,
+            client_provider=self.connection.client,
+            sink=self._sink,
+            model_info=self.catalog.info,
+        )
+        tab = ConversationTab(controller)
+        tab.composer.set_send_key(self.settings.send_key)
+        tab.set_model_choices(self.catalog.choices())
+        index = self.tabs.addTab(tab, "")
+        self.tabs.set_label(index, conversation.title, streaming=False)
+        tab.title_changed.connect(lambda _title, t=tab: self._update_label(t))
+        tab.streaming_changed.connect(lambda _s, t=tab: self._update_label(t))
+        tab.model_changed.connect(lambda _m, t=tab: self._sink.save_conversation(t.controller.conversation))
+        tab.settings_changed.connect(lambda t=tab: self._sink.save_conversation(t.controller.conversation))
+        controller.api_error.connect(self._on_api_error)
+        if activate:
+            self.tabs.setCurrentIndex(index)
+            tab.composer.setFocus()
+        return tab
+
+    def close_tab(self, index: int) -> None:
+        """Close a tab; a reply still streaming is stopped and what arrived is kept."""
+        tab = self.tab(index)
+        tab.controller.stop()
+        self.tabs.removeTab(index)
+        tab.deleteLater()
+        if self.tabs.count() == 0:
+            self.new_conversation()
+
+    def rename_tab(self, index: int, title: str) -> None:
+        tab = self.tab(index)
+        tab.controller.conversation.title = title
+        self._sink.save_conversation(tab.controller.conversation)
+        self._update_label(tab)
+
+    def _update_label(self, tab: ConversationTab) -> None:
+        index = self.tabs.indexOf(tab)
+        if index >= 0:
+            self.tabs.set_label(
+                index, tab.controller.conversation.title, streaming=tab.controller.is_streaming
+            )
+
+    def _on_current_changed(self, index: int) -> None:
+        tab = self.current_tab()
+        title = tab.controller.conversation.title if tab else ""
+        self.setWindowTitle(f"{title} — GrokDesk" if title else "GrokDesk")
+
+    def _refresh_model_choices(self) -> None:
+        choices = self.catalog.choices()
+        for tab in self.open_tabs():
+            tab.set_model_choices(choices)
+
+    # -- keyboard ------------------------------------------------------------------
+
+    def _install_shortcuts(self) -> None:
+        def bind(keys: str | QKeySequence | QKeySequence.StandardKey, slot: Callable[[], Any]) -> None:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+
+        bind("Ctrl+T", self.new_conversation)
+        bind("Ctrl+W", lambda: self.close_tab(self.tabs.currentIndex()) if self.tabs.count() else None)
+        bind("Ctrl+Tab", lambda: self._cycle(1))
+        bind("Ctrl+PgDown", lambda: self._cycle(1))
+        bind("Ctrl+Shift+Tab", lambda: self._cycle(-1))
+        bind("Ctrl+Backtab", lambda: self._cycle(-1))
+        bind("Ctrl+PgUp", lambda: self._cycle(-1))
+
+    def _cycle(self, step: int) -> None:
+        count = self.tabs.count()
+        if count:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
+
+    # -- errors ----------------------------------------------------------------------
+
+    def _on_api_error(self, error: ApiError) -> None:
+        if isinstance(error, AuthError):
+            self.statusBar().showMessage("Your API key was rejected: open Settings (Ctrl+,) to replace it.")
+
+    def _on_storage_failed(self, reason: str) -> None:
+        self.statusBar().showMessage(f"Not saved: {reason} Nothing is lost while GrokDesk stays open.")
+
+    # -- session -------------------------------------------------------------------------
+
+    def restore_session(self) -> None:
+        """Reopen the tabs of the last run, in order, with drafts; a new tab otherwise.
+        Runs before the window is shown, so waiting on the store here blocks nothing."""
+        worker = self._sink.worker
+        try:
+            session: SessionState = worker.submit("load_session").result()
+        except StorageError as error:
+            self.statusBar().showMessage(str(error))
+            session = SessionState()
+        for state in session.tabs:
+            conversation = None
+            if state.conversation_id:
+                try:
+                    conversation = worker.submit("load_conversation", state.conversation_id).result()
+                except StorageError:
+                    conversation = None
+            if conversation is None:
+                conversation = Conversation(model=state.model or self.default_model())
+                if state.settings is not None:
+                    conversation.settings = state.settings
+            else:
+                self._sink.mark_stored(conversation.id)
+            if state.model:
+                conversation.model = state.model
+            tab = self.open_conversation(conversation, activate=False)
+            tab.restore_draft(state.draft_text, state.draft_attachments)
+        if self.tabs.count() == 0:
+            self.new_conversation()
+        else:
+            self.tabs.setCurrentIndex(min(max(session.active_index, 0), self.tabs.count() - 1))
+
+    def session_state(self) -> SessionState:
+        tabs = []
+        for tab in self.open_tabs():
+            conversation = tab.controller.conversation
+            stored = bool(conversation.messages)
+            tabs.append(
+                TabState(
+                    conversation_id=conversation.id if stored else None,
+                    model=conversation.model,
+                    draft_text=tab.composer.toPlainText(),
+                    draft_attachments=tab.draft_attachments(),
+                    settings=None if stored else conversation.settings,
+                )
+            )
+        return SessionState(tabs=tabs, active_index=max(self.tabs.currentIndex(), 0))
+
+    def save_session(self) -> None:
+        self._sink.worker.submit("save_session", self.session_state())
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.painted.emit()
+            # Asked after the first paint: the window never waits for the network.
+            self.catalog.refresh()
+
+    async def shutdown(self) -> None:
+        """Stop every streaming reply and wait until the partial replies are saved."""
+        await asyncio.gather(*(tab.controller.shutdown() for tab in self.open_tabs()))
+
+    async def shutdown_all(self) -> None:
+        """Quit: stop replies, save them and the session, close the store and the clients."""
+        if self._closed_down:
+            return
+        self._closed_down = True
+        await self.shutdown()
+        self.save_session()
+        self.settings.sync()
+        worker = self._sink.worker
+        await asyncio.get_running_loop().run_in_executor(None, worker.close)
+        await self.connection.aclose()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for tab in self.open_tabs():
+            tab.controller.stop()
+        super().closeEvent(event)

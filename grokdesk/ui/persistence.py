@@ -1,0 +1,107 @@
+"""Saving conversations as things happen, through the store's own thread.
+
+The UI thread only snapshots the message and hands it over; the write happens on
+the store worker. A failure (disk full, read-only folder) is reported once through
+`storage_failed` and loses nothing in memory: the user can still export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from grokdesk.core.conversation import Conversation, Message
+from grokdesk.storage.errors import EnvironmentProblem, StorageError
+from grokdesk.storage.worker import StoreWorker
+
+log = logging.getLogger("grokdesk.ui.persistence")
+
+
+class StoreSink(QObject):
+    """Signals:
+    storage_failed(str): a write failed for a reason in the environment; the text is for the user.
+    """
+
+    storage_failed = Signal(str)
+
+    def __init__(self, worker: StoreWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self._loop = asyncio.get_event_loop()
+        self._last_problem = ""
+        self._known: set[str] = set()
+
+    # -- ConversationSink -----------------------------------------------------------
+
+    def save_conversation(self, conversation: Conversation) -> None:
+        self._known.add(conversation.id)
+        snapshot = dataclasses.replace(conversation, messages=[])
+        self._watch(self.worker.submit("save_conversation", snapshot))
+
+    def save_message(self, conversation: Conversation, message: Message) -> None:
+        position = _position(conversation, message)
+        if position is None:
+            return
+        self._ensure_conversation(conversation)
+        snapshot = dataclasses.replace(message, parts=list(message.parts))
+        self._watch(self.worker.submit("save_message", conversation.id, snapshot, position))
+
+    def delete_message(self, conversation: Conversation, message_id: str) -> None:
+        self._watch(self.worker.submit("delete_message", conversation.id, message_id))
+        self.save_order(conversation)
+
+    def save_order(self, conversation: Conversation) -> None:
+        ids = [m.id for m in conversation.messages]
+        self._watch(self.worker.submit("set_message_order", conversation.id, ids))
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run a Store method on the store's thread and await its result."""
+        return await asyncio.wrap_future(self.worker.submit(name, *args, **kwargs))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _ensure_conversation(self, conversation: Conversation) -> None:
+        # A conversation row must exist before its first message; saving the
+        # metadata again is cheap and keeps title/model/settings current.
+        if conversation.id not in self._known:
+            self.save_conversation(conversation)
+
+    def mark_stored(self, conversation_id: str) -> None:
+        """A conversation loaded from the store already has its row."""
+        self._known.add(conversation_id)
+
+    def _watch(self, future: Future[Any]) -> None:
+        future.add_done_callback(self._from_worker)
+
+    def _from_worker(self, future: Future[Any]) -> None:
+        exc = future.exception()
+        if exc is None:
+            return
+        if self._loop.is_closed():
+            log.warning("store write failed after shutdown: %s", exc)
+            return
+        self._loop.call_soon_threadsafe(self._report, exc)
+
+    def _report(self, exc: BaseException) -> None:
+        if isinstance(exc, EnvironmentProblem | StorageError):
+            text = str(exc)
+            log.warning("saving failed: %s", text)
+            if text != self._last_problem:
+                self._last_problem = text
+                self.storage_failed.emit(text)
+            return
+        log.error("saving failed with a bug", exc_info=exc)
+
+
+def _position(conversation: Conversation, message: Message) -> int | None:
+    for index, candidate in enumerate(conversation.messages):
+        if candidate is message or candidate.id == message.id:
+            return index
+    return None

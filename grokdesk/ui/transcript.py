@@ -1,0 +1,405 @@
+"""The transcript: a native QTextBrowser showing one conversation.
+
+Each message lives in its own QTextFrame, so one message can be re-rendered without
+touching the others. While a reply streams, its Markdown is split into a stable
+prefix of finished blocks, rendered once and appended, and an open tail that is
+re-rendered on each (throttled) update: the cost of an update depends on the size
+of the tail, not on the length of the reply or of the conversation.
+
+Model output is shown, never obeyed: the Markdown renderer emits no raw HTML and
+no <img> for remote URLs, `loadResource` serves only our own thumbnails, and links
+open in the system browser only when clicked and only for http(s)/mailto.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QImage,
+    QPalette,
+    QTextCursor,
+    QTextDocument,
+    QTextFrame,
+    QTextFrameFormat,
+    QTextLength,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
+from grokdesk.core.markdown import render_markdown, split_stable_prefix
+
+# How many of the newest messages are rendered when a conversation opens; older
+# ones are rendered on demand, so a 2,000-message conversation opens at its end fast.
+INITIAL_WINDOW = 60
+THUMB_SIZE = 160
+ROLE_LABELS = {
+    Role.USER: "You",
+    Role.ASSISTANT: "Grok",
+    Role.SYSTEM: "System",
+    Role.NOTICE: "Notice",
+}
+
+
+@dataclass
+class _Rendered:
+    """What the view keeps for one rendered message."""
+
+    frame: QTextFrame
+    code_blocks: list[str] = field(default_factory=list)
+    # Streaming state: how much of the Markdown is rendered for good, and how many
+    # document characters the re-rendered tail occupies at the frame's end.
+    stable_chars: int = 0
+    tail_chars: int = 0
+    body_start_chars: int = 0
+
+
+class TranscriptView(QTextBrowser):
+    """Signals:
+    action_requested(str, str): (action, message id) for per-message actions:
+        copy, copy_md, edit, delete, regenerate, continue, retry, usage.
+    image_requested(str): the sha256 of a thumbnail the user clicked.
+    """
+
+    action_requested = Signal(str, str)
+    image_requested = Signal(str)
+    code_copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Conversation transcript")
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.document().setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(12)
+        self.anchorClicked.connect(self._on_anchor_clicked)
+        self._messages: list[Message] = []
+        self._rendered: dict[str, _Rendered] = {}
+        self._first_shown = 0
+        self._expanded_reasoning: set[str] = set()
+        self._usage_shown: set[str] = set()
+        self._thumbs: dict[str, QImage] = {}
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.usage_text: dict[str, str] = {}
+
+    # -- public API ----------------------------------------------------------
+
+    def plain_text(self) -> str:
+        """What the transcript shows, notices and errors included, as plain text."""
+        return self.document().toPlainText()
+
+    def set_messages(self, messages: list[Message]) -> None:
+        """Show `messages` (the list is shared with the controller, not copied)."""
+        self._messages = messages
+        self._first_shown = max(0, len(messages) - INITIAL_WINDOW)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Render every shown message from scratch (after edits, deletes, inserts)."""
+        at_end = self._follow
+        self._first_shown = min(self._first_shown, max(0, len(self._messages) - INITIAL_WINDOW))
+        doc = self.document()
+        doc.clear()
+        self._rendered.clear()
+        if self._first_shown > 0:
+            cursor = QTextCursor(doc)
+            cursor.insertHtml(
+                f'<p align="center"><a href="more:">Show {self._first_shown} earlier messages</a></p>'
+            )
+        for message in self._messages[self._first_shown :]:
+            self._append_frame(message)
+        if at_end:
+            self.scroll_to_end()
+
+    def message_added(self, message: Message) -> None:
+        if message.id not in self._rendered:
+            self._append_frame(message)
+            if self._follow:
+                self.scroll_to_end()
+
+    def message_changed(self, message: Message) -> None:
+        """Re-render one message, incrementally while it streams."""
+        rendered = self._rendered.get(message.id)
+        if rendered is None:
+            return
+        if message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning:
+            self._update_streaming(message, rendered)
+        else:
+            self._render_into(rendered, message)
+        if self._follow:
+            self.scroll_to_end()
+
+    def showing_earlier(self) -> int:
+        return self._first_shown
+
+    def show_all(self) -> None:
+        self._first_shown = 0
+        self._follow = False
+        self.rebuild()
+
+    def scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self._follow = True
+
+    def is_following(self) -> bool:
+        return self._follow
+
+    def set_thumbnail(self, sha256: str, image: QImage) -> None:
+        self._thumbs[sha256] = image
+        self.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"thumb:{sha256}"), image)
+
+    def code_block(self, message_id: str, index: int) -> str | None:
+        rendered = self._rendered.get(message_id)
+        if rendered is None or not 0 <= index < len(rendered.code_blocks):
+            return None
+        return rendered.code_blocks[index]
+
+    # -- Qt overrides --------------------------------------------------------
+
+    def loadResource(self, kind: int, url: QUrl) -> object:
+        """Serve only our own thumbnails: nothing remote, nothing from disk."""
+        if url.scheme() == "thumb":
+            return self._thumbs.get(url.path())
+        return None
+
+    # -- rendering -----------------------------------------------------------
+
+    def _frame_format(self, message: Message) -> QTextFrameFormat:
+        fmt = QTextFrameFormat()
+        fmt.setPadding(8)
+        fmt.setTopMargin(6)
+        fmt.setBottomMargin(6)
+        fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        palette = self.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        if message.role is Role.USER:
+            fmt.setBackground(_tint(base, palette.color(QPalette.ColorRole.Highlight), 0.10))
+        elif message.role is Role.SYSTEM:
+            fmt.setBackground(_tint(base, QColor("#b08900"), 0.10))
+        elif message.role is Role.NOTICE or message.state is MessageState.FAILED:
+            fmt.setBackground(_tint(base, QColor("#d0342c"), 0.10))
+        return fmt
+
+    def _append_frame(self, message: Message) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        frame = cursor.insertFrame(self._frame_format(message))
+        rendered = _Rendered(frame)
+        self._rendered[message.id] = rendered
+        self._render_into(rendered, message)
+
+    def _frame_cursor(self, frame: QTextFrame) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(frame.firstPosition())
+        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    def _render_into(self, rendered: _Rendered, message: Message) -> None:
+        rendered.frame.setFrameFormat(self._frame_format(message))
+        cursor = self._frame_cursor(rendered.frame)
+        cursor.removeSelectedText()
+        body, code_blocks = self._body_html(message)
+        rendered.code_blocks = code_blocks
+        cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
+        rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
+        rendered.tail_chars = 0
+
+    def _update_streaming(self, message: Message, rendered: _Rendered) -> None:
+        text = message.plain_text
+        frame = rendered.frame
+        if rendered.tail_chars == 0 and rendered.stable_chars == 0 and not rendered.code_blocks:
+            # First update: start from the header alone.
+            cursor = self._frame_cursor(frame)
+            cursor.removeSelectedText()
+            cursor.insertHtml(self._header_html(message))
+            rendered.tail_chars = 0
+        cursor = QTextCursor(self.document())
+        end = frame.lastPosition()
+        cursor.setPosition(end - rendered.tail_chars)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        stable = split_stable_prefix(text)
+        if stable > rendered.stable_chars:
+            finished = render_markdown(text[rendered.stable_chars : stable])
+            cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
+            rendered.code_blocks.extend(finished.code_blocks)
+            rendered.stable_chars = stable
+        tail_start = frame.lastPosition()
+        tail = text[rendered.stable_chars :]
+        if tail.strip():
+            cursor.setPosition(tail_start)
+            cursor.insertHtml(render_markdown(tail).html)
+        rendered.tail_chars = frame.lastPosition() - tail_start
+
+    def _header_html(self, message: Message) -> str:
+        label = ROLE_LABELS[message.role]
+        if message.role is Role.ASSISTANT and message.model:
+            label += f" · {html.escape(message.model)}"
+        actions = self._actions(message)
+        links = " ".join(f'<a href="act:{name}:{message.id}">{title}</a>' for name, title in actions)
+        head = f'<p style="margin:0"><b>{label}</b>&nbsp;&nbsp;<small>{links}</small></p>'
+        if message.reasoning:
+            words = len(message.reasoning.split())
+            if message.id in self._expanded_reasoning:
+                head += (
+                    f'<p style="margin:2px 0"><small><a href="reasoning:{message.id}">'
+                    f"▾ Hide reasoning</a></small></p>"
+                    f'<blockquote style="color:gray">{_escape_lines(message.reasoning)}</blockquote>'
+                )
+            else:
+                head += (
+                    f'<p style="margin:2px 0"><small><a href="reasoning:{message.id}">'
+                    f"▸ Show reasoning ({words} words)</a></small></p>"
+                )
+        return head
+
+    def _actions(self, message: Message) -> list[tuple[str, str]]:
+        if message.role is Role.NOTICE:
+            return [("delete", "Dismiss")]
+        actions = [("copy", "Copy"), ("copy_md", "Copy Markdown")]
+        if message.state is not MessageState.STREAMING:
+            actions += [("edit", "Edit"), ("delete", "Delete")]
+            if message.role is Role.ASSISTANT:
+                actions.append(("regenerate", "Regenerate"))
+                if message.usage is not None:
+                    actions.append(("usage", "Usage"))
+        return actions
+
+    def _body_html(self, message: Message) -> tuple[str, list[str]]:
+        parts_html: list[str] = []
+        code_blocks: list[str] = []
+        for part in message.parts:
+            if isinstance(part, ImagePart):
+                parts_html.append(self._image_html(part))
+                continue
+            if message.role is Role.NOTICE:
+                parts_html.append(f"<p>{_escape_lines(part.text)}</p>")
+                continue
+            rendered = render_markdown(part.text)
+            parts_html.append(_renumber_copy_links(rendered.html, message.id, len(code_blocks)))
+            code_blocks.extend(rendered.code_blocks)
+        return "".join(parts_html), code_blocks
+
+    def _image_html(self, part: ImagePart) -> str:
+        width, height = _fit(part.width, part.height, THUMB_SIZE)
+        note = ""
+        if part.rejected:
+            note = f'<br/><small style="color:#d0342c">Not sent: {html.escape(part.rejected)}</small>'
+        return (
+            f'<p><a href="image:{part.sha256}"><img src="thumb:{part.sha256}" width="{width}" '
+            f'height="{height}"/></a><br/><small>{html.escape(part.name)}</small>{note}</p>'
+        )
+
+    def _footer_html(self, message: Message) -> str:
+        notes: list[str] = []
+        mid = message.id
+        if message.state is MessageState.STOPPED:
+            notes.append("Stopped by you. What arrived is kept.")
+        elif message.state is MessageState.INTERRUPTED:
+            notes.append(
+                f'GrokDesk closed while this reply was arriving; it is incomplete. <a href="act:retry:{mid}">Retry</a>'
+            )
+        elif message.state is MessageState.FAILED:
+            error = html.escape(message.error or "The reply failed.")
+            return (
+                f'<p style="color:#d0342c;margin-top:4px">⚠ {error} <a href="act:retry:{mid}">Retry</a></p>'
+            )
+        if message.finish_reason == "length" and message.state is MessageState.COMPLETE:
+            notes.append(
+                "The reply reached its length limit and was cut off. "
+                f'<a href="act:continue:{mid}">Continue</a>'
+            )
+        if mid in self._usage_shown and mid in self.usage_text:
+            notes.append(html.escape(self.usage_text[mid]))
+        if not notes:
+            return ""
+        return "".join(f'<p style="color:gray;margin-top:4px"><small>{n}</small></p>' for n in notes)
+
+    # -- interaction -----------------------------------------------------------
+
+    def toggle_usage(self, message_id: str) -> None:
+        if message_id in self._usage_shown:
+            self._usage_shown.discard(message_id)
+        else:
+            self._usage_shown.add(message_id)
+        message = next((m for m in self._messages if m.id == message_id), None)
+        if message is not None:
+            self.message_changed(message)
+
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        scheme = url.scheme()
+        target = url.toString()
+        if scheme == "act":
+            _, action, message_id = target.split(":", 2)
+            self.action_requested.emit(action, message_id)
+        elif scheme == "reasoning":
+            message_id = url.path()
+            if message_id in self._expanded_reasoning:
+                self._expanded_reasoning.discard(message_id)
+            else:
+                self._expanded_reasoning.add(message_id)
+            message = next((m for m in self._messages if m.id == message_id), None)
+            if message is not None and message.id in self._rendered:
+                self._render_into(self._rendered[message.id], message)
+        elif scheme == "copy":
+            message_id, _, index = url.path().rpartition(":")
+            code = self.code_block(message_id, int(index))
+            if code is not None:
+                self.code_copied.emit(code)
+        elif scheme == "image":
+            self.image_requested.emit(url.path())
+        elif scheme == "more":
+            self._first_shown = max(0, self._first_shown - INITIAL_WINDOW)
+            self._follow = False
+            self.rebuild()
+        elif scheme in {"http", "https", "mailto"}:
+            QDesktopServices.openUrl(url)
+
+    def _on_scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+
+def _renumber_copy_links(html_text: str, message_id: str, offset: int) -> str:
+    """The renderer numbers code blocks from 0 per call; make the copy links unique
+    per message (`copy:<message id>:<index>`)."""
+    if "copy:" not in html_text:
+        return html_text
+    out = []
+    rest = html_text
+    while True:
+        start = rest.find('href="copy:')
+        if start < 0:
+            out.append(rest)
+            break
+        end = rest.find('"', start + 11)
+        number = int(rest[start + 11 : end])
+        out.append(rest[:start] + f'href="copy:{message_id}:{number + offset}')
+        rest = rest[end:]
+    return "".join(out)
+
+
+def _escape_lines(text: str) -> str:
+    return html.escape(text).replace("\n", "<br/>")
+
+
+def _fit(width: int, height: int, box: int) -> tuple[int, int]:
+    if width <= 0 or height <= 0:
+        return box, box
+    scale = min(1.0, box / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _tint(base: QColor, accent: QColor, amount: float) -> QColor:
+    return QColor(
+        round(base.red() * (1 - amount) + accent.red() * amount),
+        round(base.green() * (1 - amount) + accent.green() * amount),
+        round(base.blue() * (1 - amount) + accent.blue() * amount),
+    )

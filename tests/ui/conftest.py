@@ -1,0 +1,53 @@
+"""Fixtures for tests of the real main window against the fake xAI server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from grokdesk.app import create_main_window
+from grokdesk.ui.mainwindow import MainWindow
+from tests.helpers.fake_xai import FakeXai
+
+MakeWindow = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, qloop: object, fake_xai: FakeXai, tmp_path: Path) -> Iterator[MakeWindow]:
+    """Build the real, wired main window (as `grokdesk` does) against the fake server.
+
+    Every window made is shut down at the end as the app does on quit, so the store
+    is closed and every partial reply saved."""
+    made: list[MainWindow] = []
+
+    def make(
+        *, data_dir: Path | None = None, api_key: str | None = "default", model: str = "grok-3"
+    ) -> MainWindow:
+        key = fake_xai.api_key if api_key == "default" else api_key
+        window = create_main_window(
+            data_dir=data_dir or tmp_path / "data", base_url=fake_xai.base_url, api_key=key
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        for tab in window.open_tabs():
+            if not tab.controller.conversation.messages:
+                tab.select_model(model)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        shut_down(qtbot, window)
+
+
+def shut_down(qtbot: QtBot, window: MainWindow) -> None:
+    """Quit the window the way the app does (stop, save, close the store) and wait."""
+    import asyncio
+
+    task = asyncio.get_event_loop().create_task(window.shutdown_all())
+    qtbot.waitUntil(task.done, timeout=10_000)
+    task.result()

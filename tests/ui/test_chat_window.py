@@ -1,0 +1,63 @@
+"""The real window against the fake xAI server: a message sent streams its whole reply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from grokdesk.core.conversation import MessageState, Role
+from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai_scripts import Reply, StallAfter
+from tests.ui.conftest import MakeWindow
+
+
+def test_sent_message_streams_the_whole_reply(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    window = make_window()
+    tab = window.current_tab()
+    assert tab is not None
+    fake_xai.script_next(Reply(text="The capital of France is **Paris**.", chunk_delay=0.005))
+
+    qtbot.keyClicks(tab.composer, "What is the capital of France?")
+    qtbot.mouseClick(tab.send_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(tab.stop_button.isEnabled, timeout=5000)
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)
+    shown = tab.transcript.plain_text()
+    assert "What is the capital of France?" in shown
+    assert "The capital of France is Paris." in shown
+    assert not tab.stop_button.isEnabled()
+    assert tab.composer.toPlainText() == ""
+    sent = fake_xai.requests_to(CHAT)[-1].json
+    assert sent["model"] == "grok-3"
+    assert sent["stream"] is True
+    assert sent["messages"][-1] == {"role": "user", "content": "What is the capital of France?"}
+    reply = tab.controller.conversation.messages[-1]
+    assert reply.role is Role.ASSISTANT and reply.state is MessageState.COMPLETE
+    assert reply.usage is not None and reply.usage.completion_tokens > 0
+
+
+def test_stop_keeps_what_arrived(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai) -> None:
+    window = make_window()
+    tab = window.current_tab()
+    assert tab is not None
+    fake_xai.script_next(StallAfter(3))
+    tab.composer.setPlainText("Tell me a long story")
+    qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+    reply = None
+
+    def some_text_arrived() -> bool:
+        nonlocal reply
+        reply = tab.controller.streaming_message
+        return reply is not None and bool(reply.plain_text)
+
+    qtbot.waitUntil(some_text_arrived, timeout=5000)
+    assert tab.stop_button.isEnabled()
+    qtbot.keyClick(tab.composer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)
+    assert reply is not None and reply.state is MessageState.STOPPED
+    assert reply.plain_text in tab.transcript.plain_text()
+    assert "Stopped" in tab.transcript.plain_text()
+    assert fake_xai.wait_for_client_close()
+    assert not tab.stop_button.isEnabled() and tab.send_button.isEnabled()
