@@ -172,6 +172,12 @@ class Store:
             self._conn.close()
             self._lock.release()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group calls into one atomic write (nested uses join the outer one)."""
@@ -221,6 +227,14 @@ class Store:
     def has_conversation(self, conversation_id: str) -> bool:
         row = self._conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         return row is not None
+
+    @_mapped
+    def message_ids_in_use(self, ids: Sequence[str]) -> set[str]:
+        """Those of `ids` that some stored message already has."""
+        rows = self._conn.execute(
+            "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))", (codec.dumps(list(ids)),)
+        ).fetchall()
+        return {r[0] for r in rows}
 
     @_mapped
     def load_conversation(self, conversation_id: str) -> Conversation:

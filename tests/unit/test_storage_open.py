@@ -99,8 +99,9 @@ def test_a_damaged_page_inside_a_real_database_is_detected(tmp_path: Path) -> No
     store = Store.open(data)
     conv = Conversation(title="will be damaged")
     store.save_conversation(conv)
-    for i in range(200):
-        store.save_message(conv.id, Message.text(Role.USER, f"message number {i} " * 20), i)
+    with store.transaction():
+        for i in range(200):
+            store.save_message(conv.id, Message.text(Role.USER, f"message number {i} " * 20), i)
     store.close()
     path = data / DB_NAME
     raw = bytearray(path.read_bytes())
