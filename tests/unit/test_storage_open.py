@@ -214,3 +214,30 @@ def test_a_newer_database_is_left_alone(tmp_path: Path) -> None:
     Store.open(tmp_path / "other").close()  # and the lock of the failed open was released
     with pytest.raises(EnvironmentProblem):
         Store.open(tmp_path)
+
+
+def test_a_failing_migration_leaves_the_old_file_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grokdesk.storage import schema
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copyfile(V1_FILE, data / DB_NAME)
+    broken = schema.V2_UPGRADE + "\nSELECT no_such_function();\n"
+    monkeypatch.setattr(schema, "MIGRATIONS", (schema.V1_SCHEMA, broken))
+    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
+        Store.open(data)
+    conn = sqlite3.connect(data / DB_NAME)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (6,)
+        assert conn.execute("SELECT content FROM messages WHERE id = 'm2'").fetchone() == (
+            "About 400 g of dry spaghetti.",
+        )
+    finally:
+        conn.close()
+    assert len(list(data.glob("grokdesk-backup-v1-*.sqlite3"))) == 1
+    monkeypatch.undo()
+    with Store.open(data) as store:  # the fixed release migrates it
+        assert len(store.list_conversations()) == 2

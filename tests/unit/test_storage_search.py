@@ -112,7 +112,7 @@ def test_searches_use_the_full_text_indexes(store: Store) -> None:
     for sql, table in ((TITLE_SEARCH_SQL, "conversations_fts"), (MESSAGE_SEARCH_SQL, "messages_fts")):
         plan = [r[3] for r in store._conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
         assert plan[0].startswith(f"SCAN {table} VIRTUAL TABLE INDEX"), plan
-        # Every joined table is looked up by key, never scanned.
+        # Every joined table is looked up by key, never scanned, and no sort of all matches is needed.
         assert all(step.startswith("SEARCH") for step in plan[1:]), plan
 
 
@@ -143,3 +143,11 @@ def test_renamed_and_edited_text_is_searched_as_it_is_now(store: Store) -> None:
     assert store.search("quoted") == []
     store.delete_message(conv.id, edited.id)
     assert store.search("nothing") == []
+
+
+def test_newest_matches_come_first(store: Store) -> None:
+    for title in ("First bread", "Second bread", "Third bread"):
+        conv = Conversation(title=title)
+        store.save_conversation(conv)
+    assert [h.title for h in store.search("bread")] == ["Third bread", "Second bread", "First bread"]
+    assert [h.title for h in store.search("bread", limit=2)] == ["Third bread", "Second bread"]
