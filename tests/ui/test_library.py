@@ -208,6 +208,19 @@ def test_title_hits_have_no_message_and_enter_in_the_box_opens_the_first(
     assert blocker.args == [convs["week"].id, None]
 
 
+def test_keyboard_from_the_search_box(
+    qtbot: QtBot, panel: LibraryPanel, convs: dict[str, Conversation]
+) -> None:
+    panel.focus_search()
+    search(qtbot, panel, "tabby")
+    qtbot.keyClick(panel.searchBox, Qt.Key.Key_Down)
+    assert panel.conversationList.hasFocus()
+    assert panel.current_conversation_id() == convs["yesterday"].id
+    qtbot.keyClick(panel.searchBox, Qt.Key.Key_Escape)
+    assert panel.searchBox.text() == ""
+    assert shown(panel)[0] == ("header", "Pinned")
+
+
 def test_snippets_are_escaped(qtbot: QtBot, panel: LibraryPanel) -> None:
     search(qtbot, panel, "borrowing")
     html = panel.model.index(0).data(LibraryModel.SnippetHtmlRole)
@@ -351,6 +364,19 @@ def test_pin_and_unpin_from_the_context_menu(
     trigger("Unpin")
     assert shown(panel)[:2] == [("header", "Pinned"), ("item", "Packing list")]
     assert shown(panel)[-1] == ("item", "Tax return questions")
+
+
+def test_a_store_problem_is_told_and_the_list_reloaded(
+    qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
+) -> None:
+    gone = convs["week"].id
+    worker.submit("delete_conversation", gone).result()
+    worker.submit("purge_deleted").result()  # removed behind the panel's back
+    with qtbot.waitSignal(panel.status_message) as blocker, qtbot.waitSignal(panel.list_refreshed):
+        panel.rename_conversation(gone, "New name")
+    assert blocker.args == [f"There is no conversation {gone}."]
+    assert panel.statusLabel.isVisible()
+    assert ("item", "Sourdough") not in shown(panel) and ("item", "New name") not in shown(panel)
 
 
 def test_search_results_follow_a_delete(

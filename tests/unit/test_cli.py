@@ -46,9 +46,9 @@ def test_export_markdown(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert text.startswith("# Cats and the Eiffel tower")
     assert "A tabby cat sitting near the Eiffel tower." in text
     # Images are written beside it and linked.
-    images = list(out.glob("*_files/*"))
-    assert {p.suffix for p in images} == {".png", ".jpg"}
-    assert all(f"{p.parent.name}/{p.name}" in text or "Second" in p.parent.name for p in images)
+    cats_images = [p for p in out.glob("*_files/*") if p.parent.name.startswith("Cats")]
+    assert {p.suffix for p in cats_images} == {".png", ".jpg"}
+    assert all(f"]({p.parent.name}/{p.name})" in text for p in cats_images)
     assert capsys.readouterr().out.strip() == f"Exported 2 conversations as Markdown to {out}"
 
 
