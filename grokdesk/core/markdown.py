@@ -1,0 +1,239 @@
+"""Markdown of model replies rendered to SAFE HTML for Qt's rich-text subset.
+
+Parser: markdown-it-py in CommonMark mode (plus GitHub tables, strikethrough,
+task lists and autolinks). It passes the CommonMark spec tests, is linear on
+pathological input (it is a port of markdown-it, which was hardened against
+quadratic cases), has a token stream we can render ourselves, and its plugins
+cover the GitHub extensions. mistune is faster but departs from CommonMark in
+many edge cases (emphasis, lists, link parsing); Qt's own `setMarkdown`
+(md4c) cannot be told to refuse remote images or unsafe links and gives no hook
+for highlighting or copy buttons.
+
+Model output is shown, never obeyed (issue 3, issue 11): raw HTML is escaped and
+shown as text; images are never emitted as <img> (nothing is fetched); only
+http, https and mailto links become clickable, anything else stays plain text.
+Code blocks are highlighted with Pygments (inline styles), labelled, and get a
+`copy:N` link, N indexing `Rendered.code_blocks`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+
+SAFE_SCHEMES = ("http:", "https:", "mailto:")
+# Above this a code block is shown without colours: highlighting time grows with
+# the text, and some lexers slow down badly on hostile input.
+MAX_HIGHLIGHT_CHARS = 50_000
+# Largest block parsed as Markdown; see render_markdown.
+MAX_BLOCK_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    pygments_style: str
+    inline_code_background: str
+    border: str
+    muted: str
+
+
+LIGHT = Theme("default", "#eff1f3", "#d0d7de", "#57606a")
+DARK = Theme("monokai", "#3a3d41", "#444c56", "#9da5b4")
+
+
+@dataclass(slots=True)
+class Rendered:
+    html: str
+    code_blocks: list[str] = field(default_factory=list)
+
+
+def is_safe_link(url: str) -> bool:
+    """Only links the system browser or mail client should open."""
+    return url.strip().lower().startswith(SAFE_SCHEMES)
+
+
+def _code_label(info: str) -> str:
+    return info.split(maxsplit=1)[0] if info.strip() else ""
+
+
+def _highlighted(code: str, language: str, theme: Theme) -> str:
+    if not language or len(code) > MAX_HIGHLIGHT_CHARS:
+        return escape(code)
+    try:
+        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return escape(code)
+    formatter = HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style)
+    return str(highlight(code, lexer, formatter)).removesuffix("\n")
+
+
+class _QtRenderer(RendererHTML):
+    """Rules for the tokens whose default HTML is unsafe or outside Qt's subset."""
+
+    def __init__(self, parser: MarkdownIt | None = None) -> None:
+        super().__init__(parser)
+        self.theme = LIGHT
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        return self._code_block(token.content, _code_label(token.info), env)
+
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self._code_block(tokens[idx].content, "", env)
+
+    def _code_block(self, code: str, language: str, env: EnvType) -> str:
+        blocks: list[str] = env.setdefault("code_blocks", [])
+        index = len(blocks)
+        blocks.append(code)
+        theme = self.theme
+        background = get_style_by_name(theme.pygments_style).background_color
+        body = _highlighted(code.removesuffix("\n"), language, theme)
+        label = escape(language) if language else "code"
+        return (
+            f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{background}"'
+            f' style="border: 1px solid {theme.border}; margin-top: 4px; margin-bottom: 4px;">'
+            f'<tr><td><span style="color: {theme.muted};">{label}</span>&nbsp;&nbsp;'
+            f'<a href="copy:{index}">Copy</a>'
+            f'<pre style="margin: 0;">{body}</pre></td></tr></table>\n'
+        )
+
+    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        code = escape(tokens[idx].content)
+        return f'<code style="background-color: {self.theme.inline_code_background};">{code}</code>'
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Never an <img>: a remote image would be fetched (issue 11).
+        token = tokens[idx]
+        alt = escape(self.renderInlineAsText(token.children or [], options, env))
+        src = str(token.attrGet("src") or "")
+        where = f'<a href="{escape(src)}">{escape(src)}</a>' if is_safe_link(src) else escape(src)
+        return f'<span style="color: {self.theme.muted};">[image: {alt}]</span> ({where})'
+
+    def html_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Raw HTML is off, so only the task-list plugin makes these; Qt has no <input>.
+        content = tokens[idx].content
+        if "task-list-item-checkbox" in content:
+            return "\u2611" if 'checked="checked"' in content else "\u2610"
+        return escape(content)
+
+    def html_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f"<p>{escape(tokens[idx].content)}</p>"
+
+    def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return (
+            f'<table border="1" cellspacing="0" cellpadding="4" style="border-color: {self.theme.border};">\n'
+        )
+
+    def bullet_list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if "contains-task-list" in str(tokens[idx].attrGet("class") or ""):
+            return '<ul style="list-style-type: none;">\n'
+        return "<ul>\n"
+
+    def blockquote_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f'<blockquote style="color: {self.theme.muted};">\n'
+
+
+def _parser(theme: Theme) -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark", {"html": False, "linkify": True, "typographer": False}, renderer_cls=_QtRenderer
+    )
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(tasklists_plugin)
+    # A link that fails validation stays literal text: nothing but http(s) and mailto is clickable.
+    md.validateLink = is_safe_link  # type: ignore[method-assign]
+    renderer: Any = md.renderer
+    renderer.theme = theme
+    return md
+
+
+_PARSERS = {id(theme): _parser(theme) for theme in (LIGHT, DARK)}
+
+
+def render_markdown(text: str, *, dark: bool = False) -> Rendered:
+    """Safe HTML for a QTextBrowser, and the code blocks its `copy:N` links refer to.
+
+    Time is bounded on hostile input: markdown-it is linear, but some inline
+    patterns ("[a](" repeated) cost ~50 us a character. Long texts are rendered
+    block by block, and a single block over MAX_BLOCK_CHARS (other than a code
+    fence, which is cheap to parse) is shown as plain text.
+    """
+    parser = _PARSERS[id(DARK if dark else LIGHT)]
+    env: dict[str, Any] = {"code_blocks": []}
+    if len(text) <= MAX_BLOCK_CHARS:
+        return Rendered(parser.render(text, env), env["code_blocks"])
+    pieces = []
+    cuts = [0, *_boundaries(text, 0), len(text)]
+    for begin, end in itertools.pairwise(cuts):
+        block = text[begin:end]
+        if len(block) <= MAX_BLOCK_CHARS or _FENCE.match(block):
+            pieces.append(parser.render(block, env))
+        elif block.strip():
+            pieces.append(f'<p style="white-space: pre-wrap;">{escape(block.strip())}</p>\n')
+    return Rendered("".join(pieces), env["code_blocks"])
+
+
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
+
+
+def split_stable_prefix(text: str, start: int = 0) -> int:
+    """The index up to which streaming Markdown consists of finished blocks.
+
+    A block is finished when a blank line outside any code fence is followed by
+    a line that starts without indentation (so a list continuation or indented
+    code is not cut off). Rendering `text[:n]` once and re-rendering only
+    `text[n:]` keeps the cost of a streaming update independent of the reply's
+    length. `start` must be 0 or an index this function returned for a prefix
+    of the same text; scanning resumes there, so each call costs only the new text.
+    """
+    return max(_boundaries(text, start), default=start)
+
+
+def _boundaries(text: str, start: int) -> Iterator[int]:
+    """Every index after `start` where a finished block ends and the next begins."""
+    fence: tuple[str, int] | None = None
+    after_blank = False
+    position = start
+    length = len(text)
+    while position < length:
+        end = text.find("\n", position)
+        if end < 0:
+            # The last line is still arriving: only its first character counts.
+            if after_blank and fence is None and not text[position].isspace():
+                yield position
+            return
+        line = text[position:end]
+        if fence is None:
+            if not line.strip():
+                after_blank = True
+            else:
+                if after_blank and not line[0].isspace():
+                    yield position
+                after_blank = False
+                opening = _FENCE.match(line)
+                if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+                    fence = (opening.group(1)[0], len(opening.group(1)))
+        else:
+            closing = _FENCE.match(line)
+            if (
+                closing
+                and not closing.group(2).strip()
+                and closing.group(1)[0] == fence[0]
+                and len(closing.group(1)) >= fence[1]
+            ):
+                fence = None
+        position = end + 1
