@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from grokdesk.core.conversation import (
     Conversation,
@@ -26,13 +26,12 @@ from grokdesk.core.conversation import (
     Role,
 )
 from grokdesk.storage import codec
+from grokdesk.storage.dbfile import connect_checked, move_aside
 from grokdesk.storage.errors import (
     DatabaseCorrupt,
     EnvironmentProblem,
     NotFound,
     sqlite_errors,
-    translate_os,
-    translate_sqlite,
 )
 from grokdesk.storage.lock import DataDirLock
 from grokdesk.storage.query import fts_query
@@ -132,11 +131,11 @@ class Store:
         try:
             recovered_from = None
             try:
-                conn = _connect(path)
+                conn = connect_checked(path)
             except DatabaseCorrupt:
                 recovered_from = move_aside(path)
                 log.warning("database %s was damaged; moved to %s and started afresh", path, recovered_from)
-                conn = _connect(path)
+                conn = connect_checked(path)
             try:
                 with sqlite_errors(path):
                     backup = migrate(conn, path)
@@ -568,73 +567,3 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, code
         state=MessageState(row[8]),
         reasoning=row[9],
     )
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    """A checked connection in autocommit mode; raises `DatabaseCorrupt` when the file is damaged.
-
-    Journal mode is left as found, so a file from a newer GrokDesk, or one about to be
-    backed up before a migration, is not rewritten first.
-    """
-    if _not_a_database(path):
-        # Checked before SQLite sees it: SQLite could otherwise treat a stray -wal beside it as its own.
-        raise DatabaseCorrupt(f"{path} is not an SQLite database")
-    try:
-        conn = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.Error as exc:
-        _raise_mapped(exc, path)
-    try:
-        conn.execute("PRAGMA busy_timeout = 2000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        result = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
-        if result != ["ok"]:
-            raise DatabaseCorrupt(f"{path} failed its check: {'; '.join(map(str, result[:3]))}")
-    except sqlite3.Error as exc:
-        conn.close()
-        _raise_mapped(exc, path)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _not_a_database(path: Path) -> bool:
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        mapped = translate_os(exc, path)
-        if mapped is None:
-            raise
-        raise mapped from exc
-    # An empty file is a valid empty database.
-    return head != SQLITE_HEADER and len(head) > 0
-
-
-def _raise_mapped(exc: sqlite3.Error, path: Path) -> NoReturn:
-    mapped = translate_sqlite(exc, path)
-    if mapped is None:
-        raise exc
-    raise mapped from exc
-
-
-def move_aside(path: Path) -> Path:
-    """Rename a damaged database (and its -wal/-shm) to a dated name beside it; never deletes."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"grokdesk-corrupt-{stamp}.sqlite3")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"grokdesk-corrupt-{stamp}-{n}.sqlite3")
-    with sqlite_errors(path):
-        for suffix in ("-wal", "-shm"):
-            companion = path.with_name(path.name + suffix)
-            if companion.exists():
-                companion.replace(target.with_name(target.name + suffix))
-        path.replace(target)
-    return target
