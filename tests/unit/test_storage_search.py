@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grokdesk.core.conversation import Conversation, Message, Role
 from grokdesk.storage.query import fts_query
@@ -151,3 +153,20 @@ def test_newest_matches_come_first(store: Store) -> None:
         store.save_conversation(conv)
     assert [h.title for h in store.search("bread")] == ["Third bread", "Second bread", "First bread"]
     assert [h.title for h in store.search("bread", limit=2)] == ["Third bread", "Second bread"]
+
+
+def test_no_typed_text_makes_search_raise(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "fuzz") as store:
+        conv = Conversation(title="Fuzzing the search box")
+        store.save_conversation(conv)
+        store.save_message(
+            conv.id, Message.text(Role.USER, 'quotes " stars * minus - AND OR NOT NEAR ( ) ^ :'), 0
+        )
+
+        @settings(max_examples=200, deadline=None, database=None)
+        @given(st.text(alphabet=st.sampled_from(list("ab \"*-^:()+{}[]'.,ANDORNT_é\u3042\t")), max_size=20))
+        def search_anything(typed: str) -> None:
+            for hit in store.search(typed):
+                assert hit.conversation_id == conv.id
+
+        search_anything()
