@@ -253,21 +253,28 @@ def pin(name: str, models: list[ModelInfo]) -> str:
     return model.id if model else name
 
 
-def nearest_available(model_id: str, models: list[ModelInfo]) -> ModelInfo | None:
-    """The best replacement for a retired model (reference §8 point 11).
+def nearest_available(
+    model_id: str, models: list[ModelInfo], *, needs_images: bool | None = None
+) -> ModelInfo | None:
+    """The best replacement for a retired model (reference §8 point 11), or, with
+    `needs_images=True`, for a model that cannot read the images of a conversation
+    (issue 4: one click switches to a model that takes images).
 
     Prefers, in order: a model that takes images if the old one did, the same
     family, the same major version, the same kind (reasoning or not), the most
     shared variant words (mini, fast, vision...), then the newest.
     """
     found = resolve(model_id, models)
-    if found is not None:
+    if found is not None and (found.takes_images or not needs_images):
         return found
     candidates = [m for m in chat_models(models) if not m.deprecated] or chat_models(models)
+    if needs_images:
+        candidates = [m for m in candidates if m.takes_images]
     if not candidates:
         return None
-    old = resolve(model_id, list(BUILTIN))
-    needs_images = old.takes_images if old else "vision" in model_id
+    if needs_images is None:
+        old = resolve(model_id, list(BUILTIN))
+        needs_images = old.takes_images if old else "vision" in model_id
     old_family = family(model_id)
     old_major = _major(model_id)
     old_words = set(_words(old_family))

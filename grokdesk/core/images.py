@@ -197,7 +197,12 @@ def check_image_bytes(
 
 
 def _too_large(name: str, size: int) -> ImageRefused:
-    return ImageRefused(name, f"is {format_size(size)}; the limit is {_LIMIT_TEXT}", Fix.SCALE_DOWN)
+    if format_size(size) == format_size(MAX_IMAGE_BYTES):
+        # "10.0 MiB; the limit is 10 MiB" would read like a mistake: give exact bytes.
+        reason = f"is {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,} bytes ({_LIMIT_TEXT})"
+    else:
+        reason = f"is {format_size(size)}; the limit is {_LIMIT_TEXT}"
+    return ImageRefused(name, reason, Fix.SCALE_DOWN)
 
 
 def _decode_fully(data: bytes, name: str, sniffed: _Sniffed) -> tuple[int, int]:

@@ -139,6 +139,21 @@ def _parameters(settings: ConversationSettings, model: ModelInfo | str) -> JsonD
     return params
 
 
+def unsendable_images(conversation: Conversation, model_info: ModelInfo | None) -> list[ImagePart]:
+    """Images the next request would carry to a model without image input (§6:
+    a 400 "Image inputs are not supported by this model"); empty when the model
+    takes images or is unknown."""
+    if model_info is None or model_info.takes_images:
+        return []
+    return [
+        part
+        for message in conversation.messages
+        if message.role.is_sent
+        for part in message.parts
+        if isinstance(part, ImagePart) and part.rejected is None
+    ]
+
+
 def transcript_text(conversation: Conversation) -> str:
     """The conversation as plain text with role labels; images as placeholders."""
     blocks = []

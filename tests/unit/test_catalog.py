@@ -181,6 +181,16 @@ def test_nearest_available_keeps_image_input() -> None:
     assert found.id == "grok-4.3"
 
 
+def test_switch_to_a_model_that_takes_images() -> None:
+    available = [BY_ID["grok-2-1212"], BY_ID["grok-2-vision-1212"], BY_ID["grok-3"], BY_ID["grok-4.3"]]
+    found = nearest_available("grok-2-1212", available, needs_images=True)
+    assert found is not None
+    assert found.id == "grok-2-vision-1212"
+    found = nearest_available("grok-4.3", available, needs_images=True)
+    assert found is BY_ID["grok-4.3"]  # it already takes images
+    assert nearest_available("grok-3", [BY_ID["grok-3"]], needs_images=True) is None
+
+
 def test_nearest_available_for_a_retired_grok_4() -> None:
     available = [BY_ID["grok-3"], BY_ID["grok-4.3"], BY_ID["grok-3-mini"]]
     found = nearest_available("grok-4-0709", available)

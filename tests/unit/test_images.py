@@ -212,10 +212,10 @@ def test_exactly_the_limit_is_accepted_one_more_byte_is_not(tmp_path: Path) -> N
 
     over = png_padded_to(MAX_IMAGE_BYTES + 1)
     error = refusal(over, "over.png")
-    assert str(error) == "over.png is 10.0 MiB; the limit is 10 MiB"
+    assert str(error) == "over.png is 10,485,761 bytes; the limit is 10,485,760 bytes (10 MiB)"
     assert error.fix is Fix.SCALE_DOWN
     path.write_bytes(over)
-    with pytest.raises(ImageRefused, match=r"^exact\.png is 10\.0 MiB; the limit is 10 MiB$"):
+    with pytest.raises(ImageRefused, match=r"^exact\.png is 10,485,761 bytes; the limit is"):
         check_image_file(path)
 
 
@@ -324,6 +324,12 @@ def test_unreadable_file_is_refused(tmp_path: Path) -> None:
             check_image_file(path)
     finally:
         path.chmod(0o600)
+
+
+def test_file_that_fails_to_read_is_refused() -> None:
+    # Unreadable even for root: reading /proc/self/mem at offset 0 fails with EIO.
+    with pytest.raises(ImageRefused, match=r"^mem cannot be read \(Input/output error\)$"):
+        check_image_file(Path("/proc/self/mem"))
 
 
 def test_unreadable_path_through_a_file_is_refused(tmp_path: Path) -> None:

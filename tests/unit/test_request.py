@@ -27,6 +27,7 @@ from grokdesk.core.request import (
     datetime_line,
     request_messages,
     system_prompt_text,
+    unsendable_images,
 )
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -222,3 +223,14 @@ def test_summary_request_carries_the_transcript() -> None:
     )
     assert request["model"] == "grok-3"
     assert request["stream_options"] == {"include_usage": True}
+
+
+def test_images_for_a_text_only_model_are_found_before_sending() -> None:
+    picture = image("PNG", "chart.png")
+    rejected = replace(image("PNG", "old.png"), rejected="Invalid PNG image.")
+    conv = conversation(
+        Message(Role.USER, [TextPart("Look"), picture, rejected]), Message.text(Role.NOTICE, "x")
+    )
+    assert unsendable_images(conv, MODELS["grok-3"]) == [picture]
+    assert unsendable_images(conv, MODELS["grok-2-vision-1212"]) == []
+    assert unsendable_images(conv, None) == []
