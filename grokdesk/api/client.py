@@ -210,6 +210,8 @@ class XaiClient:
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
+                    if saw_done:
+                        break  # nothing after [DONE] but the end of the body; closing is fine
                     raise self._stalled(started, timeout) from None
                 except httpx.HTTPError as exc:
                     raise StreamBroken(
@@ -219,9 +221,10 @@ class XaiClient:
                     ) from exc
                 data = sse.data.strip()
                 if data == "[DONE]":
+                    # Read on to the end of the body so the connection can be reused.
                     saw_done = True
-                    break
-                if not data:
+                    continue
+                if not data or saw_done:
                     continue
                 chunk = self._parse_chunk(data)
                 if is_error_event(chunk):

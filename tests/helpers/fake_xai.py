@@ -152,6 +152,7 @@ class FakeXai:
         self._scripts: dict[str, deque[Script]] = {}
         self._requests: list[RecordedRequest] = []
         self.streams: list[StreamRecord] = []
+        self.connections_accepted = 0
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -184,8 +185,15 @@ class FakeXai:
             task = asyncio.current_task()
             assert task is not None
             connections.add(task)
+            with self._lock:
+                self.connections_accepted += 1
             try:
                 await self._serve_connection(_Connection(reader, writer))
+            except asyncio.CancelledError:
+                # Stopping the server cancels open connections. Python 3.11's stream
+                # callback calls task.exception() on the task and logs the cancellation
+                # as an error unless the task ends normally.
+                writer.close()
             finally:
                 connections.discard(task)
 
@@ -295,7 +303,10 @@ class FakeXai:
         line = await reader.readline()
         if not line.strip():
             return None
-        method, target, _version = line.decode("latin-1").split(" ", 2)
+        words = line.decode("latin-1").split(" ", 2)
+        if len(words) != 3 or not words[2].startswith("HTTP/1."):
+            return None  # not HTTP (e.g. a TLS hello): hang up like a plain HTTP server would
+        method, target, _version = words
         headers: dict[str, str] = {}
         while True:
             header = await reader.readline()
@@ -464,7 +475,7 @@ class FakeXai:
                 f"The user wrote {len(text.split())} words; I will echo them." if model.reasoning else ""
             )
         reported = reply.model or model.id
-        if not body.get("stream"):
+        if not body.get("stream") or reply.ignore_stream:
             if script is not None and not isinstance(script, Reply):
                 await self._send_json(conn, 503, STREAM_ERROR_BODY)
                 return
@@ -575,15 +586,19 @@ class FakeXai:
         writing = asyncio.create_task(self._write_events(conn, reply, chunks, script, record))
         # The client sends nothing while it reads an answer; EOF here means it closed.
         eof = asyncio.create_task(conn.reader.read(1))
-        done, _ = await asyncio.wait({writing, eof}, return_when=asyncio.FIRST_COMPLETED)
-        if writing in done:
-            eof.cancel()
-            await asyncio.gather(eof, return_exceptions=True)
-            writing.result()  # a DropAfter ends the connection here
+        try:
+            done, _ = await asyncio.wait({writing, eof}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Also when the server stops: no task may outlive this answer.
+            for task in (writing, eof):
+                task.cancel()
+            outcome = await asyncio.gather(writing, eof, return_exceptions=True)
+        failure = outcome[0] if writing in done else None
+        if writing in done and failure is None:
             return
-        writing.cancel()
-        eof.cancel()
-        await asyncio.gather(writing, eof, return_exceptions=True)
+        if isinstance(failure, _ServerDropped):
+            raise failure
+        # The client went away: EOF seen, or a write failed.
         if not record.completed:
             with self._closed:
                 record.closed_by_client = True

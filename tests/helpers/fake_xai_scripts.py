@@ -144,6 +144,7 @@ class Reply:
     comments: bool = False  # `: keepalive` comment lines between events
     send_done: bool = True
     model: str | None = None  # the model name the answer reports; default the canonical id
+    ignore_stream: bool = False  # answer one JSON body even to `stream: true`, as some servers do
 
 
 @dataclass

@@ -407,3 +407,20 @@ def test_plain_http_to_another_host_is_refused(url: str) -> None:
         XaiClient(url, "k")
     assert isinstance(caught.value, ApiError)
     assert "https://" in str(caught.value)
+
+
+def test_tls_to_a_plain_http_server_is_a_network_error_and_not_retried(fake_xai: FakeXai) -> None:
+    sleeps: list[float] = []
+
+    async def record(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async def go() -> Any:
+        url = f"https://127.0.0.1:{fake_xai.port}/v1"
+        async with XaiClient(url, fake_xai.api_key, sleep=record) as client:
+            return await collect(client.stream_chat(chat()))
+
+    _events, error = run(go())
+    assert isinstance(error, NetworkError)
+    assert "secure connection" in str(error)
+    assert sleeps == []

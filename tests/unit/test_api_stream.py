@@ -302,3 +302,11 @@ def test_an_alias_is_answered_with_the_canonical_model(fake_xai: FakeXai) -> Non
     events, error = stream(fake_xai, chat(model="grok-3-latest"))
     assert error is None
     assert text_of(events) == "Echo: hello world"
+
+
+def test_a_server_that_ignores_stream_still_gives_the_reply(fake_xai: FakeXai) -> None:
+    fake_xai.script_next(Reply(text="all at once", ignore_stream=True))
+    events, error = stream(fake_xai, chat())
+    assert error is None
+    assert text_of(events) == "all at once"
+    assert isinstance(events[-2], UsageUpdate) and events[-1] == Finished("stop")

@@ -3,13 +3,17 @@ here, sees its streams, usage, models and errors as it would see api.x.ai's (ref
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
-from tests.helpers.fake_xai import Error, FakeXai, Reply, StreamError
+from grokdesk.api.client import XaiClient
+from tests.helpers.aio import collect, run
+from tests.helpers.fake_xai import Error, FakeXai, NeverAnswer, Reply, StreamError
 
 
 @pytest.fixture
@@ -126,3 +130,49 @@ def test_the_sdk_request_is_recorded(fake_xai: FakeXai, sdk: openai.OpenAI) -> N
     assert (sent.method, sent.path) == ("POST", "/v1/chat/completions")
     assert sent.json["messages"] == user("recorded")
     assert sent.json["temperature"] == 0.5
+
+
+# -- the fake's own test API -------------------------------------------------------------
+
+
+def test_unknown_paths_are_recorded_and_answered_404(fake_xai: FakeXai) -> None:
+    response = httpx.get(fake_xai.root_url + "/images/cat.png?size=1")
+    assert response.status_code == 404
+    assert response.json()["code"] == "Some requested entity was not found"
+    assert fake_xai.any_request_to("/images/cat.png")
+    assert fake_xai.any_request_to("/images")
+    assert not fake_xai.any_request_to("/v1/chat/completions")
+    assert fake_xai.requests[0].query == "size=1"
+
+
+def test_one_client_reuses_one_connection(fake_xai: FakeXai) -> None:
+    async def go() -> None:
+        async with XaiClient(fake_xai.base_url, fake_xai.api_key) as client:
+            for _ in range(3):
+                _events, error = await collect(client.stream_chat({"model": "grok-3", "messages": user("x")}))
+                assert error is None
+            await client.list_models()
+
+    run(go())
+    assert fake_xai.count() == 3
+    assert fake_xai.connections_accepted == 1
+
+
+def test_reset_forgets_scripts_and_records(fake_xai: FakeXai, sdk: openai.OpenAI) -> None:
+    fake_xai.script_next(Error(500))
+    fake_xai.prompt_limits["grok-3"] = 1
+    sdk.models.list()
+    fake_xai.reset()
+    assert fake_xai.requests == [] and fake_xai.pending_scripts() == 0
+    reply = sdk.chat.completions.create(model="grok-3", messages=user("two words"))
+    assert reply.choices[0].message.content == "Echo: two words"
+
+
+def test_a_request_that_is_never_answered_is_let_go_by_release(fake_xai: FakeXai) -> None:
+    fake_xai.script_next(NeverAnswer(), path="/v1/models")
+    with httpx.Client(timeout=10) as client:
+        pending = threading.Timer(0.2, fake_xai.release)
+        pending.start()
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(fake_xai.base_url + "/models", headers={"Authorization": f"Bearer {fake_xai.api_key}"})
+        pending.join()
