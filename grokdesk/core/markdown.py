@@ -102,7 +102,8 @@ class _QtRenderer(RendererHTML):
         blocks.append(code)
         theme = self.theme
         background = get_style_by_name(theme.pygments_style).background_color
-        body = _highlighted(code.removesuffix("\n"), language, theme)
+        code = code.removesuffix("\n")
+        body = _highlighted(code, language, theme) if env.get("highlight", True) else escape(code)
         label = escape(language) if language else "code"
         return (
             f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{background}"'
@@ -164,8 +165,11 @@ def _parser(theme: Theme) -> MarkdownIt:
 _PARSERS = {id(theme): _parser(theme) for theme in (LIGHT, DARK)}
 
 
-def render_markdown(text: str, *, dark: bool = False) -> Rendered:
+def render_markdown(text: str, *, dark: bool = False, highlight: bool = True) -> Rendered:
     """Safe HTML for a QTextBrowser, and the code blocks its `copy:N` links refer to.
+
+    `highlight=False` skips Pygments: meant for the still-streaming tail, where a
+    long open code fence would otherwise be re-highlighted on every update.
 
     Time is bounded on hostile input: markdown-it is linear, but some inline
     patterns ("[a](" repeated) cost ~50 us a character. Long texts are rendered
@@ -173,7 +177,7 @@ def render_markdown(text: str, *, dark: bool = False) -> Rendered:
     fence, which is cheap to parse) is shown as plain text.
     """
     parser = _PARSERS[id(DARK if dark else LIGHT)]
-    env: dict[str, Any] = {"code_blocks": []}
+    env: dict[str, Any] = {"code_blocks": [], "highlight": highlight}
     if len(text) <= MAX_BLOCK_CHARS:
         return Rendered(parser.render(text, env), env["code_blocks"])
     pieces = []

@@ -131,6 +131,12 @@ def test_dark_theme_changes_colours_only() -> None:
     assert light.code_blocks == dark.code_blocks
 
 
+def test_streaming_tail_can_skip_highlighting() -> None:
+    plain = render_markdown("```python\nx = 1\n", highlight=False)
+    assert plain.code_blocks == ["x = 1\n"]
+    assert '<pre style="margin: 0;">x = 1</pre>' in plain.html
+
+
 def test_is_safe_link() -> None:
     assert is_safe_link("https://x.example")
     assert is_safe_link("MAILTO:a@b.c")
