@@ -24,7 +24,7 @@ class ExportFormat(StrEnum):
 
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg"}
-_ROLE_HEADINGS = {Role.SYSTEM: "System", Role.USER: "You", Role.ASSISTANT: "Grok", Role.NOTICE: "Notice"}
+_ROLE_HEADINGS = {Role.SYSTEM: "System", Role.USER: "You", Role.ASSISTANT: "Assistant", Role.NOTICE: "Notice"}
 
 
 def export_conversations(

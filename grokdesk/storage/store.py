@@ -131,29 +131,11 @@ class Store:
         try:
             recovered_from = None
             try:
-                conn = connect_checked(path)
+                conn, backup, interrupted = _prepare(path)
             except DatabaseCorrupt:
                 recovered_from = move_aside(path)
                 log.warning("database %s was damaged; moved to %s and started afresh", path, recovered_from)
-                conn = connect_checked(path)
-            try:
-                with sqlite_errors(path):
-                    backup = migrate(conn, path)
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    # FULL: each commit is on disk before the call returns, so a power cut loses no more than a crash.
-                    conn.execute("PRAGMA synchronous = FULL")
-                    if backup is not None:
-                        log.info("schema migrated; the previous file is kept as %s", backup)
-                    interrupted = conn.execute(
-                        "UPDATE messages SET state = ? WHERE state = ?",
-                        (MessageState.INTERRUPTED.value, MessageState.STREAMING.value),
-                    ).rowcount
-            except NewerDatabase as exc:
-                conn.close()
-                raise EnvironmentProblem(str(exc)) from exc
-            except BaseException:
-                conn.close()
-                raise
+                conn, backup, interrupted = _prepare(path)
         except BaseException:
             lock.release()
             raise
@@ -551,6 +533,30 @@ class Store:
             )
         if cursor.rowcount == 0:
             raise NotFound(f"There is no conversation {conversation_id}.")
+
+
+def _prepare(path: Path) -> tuple[sqlite3.Connection, Path | None, int]:
+    """Check, migrate and configure the database; returns the connection, any backup, interrupted replies."""
+    conn = connect_checked(path)
+    try:
+        with sqlite_errors(path):
+            backup = migrate(conn, path)
+            if backup is not None:
+                log.info("schema migrated; the previous file is kept as %s", backup)
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: each commit is on disk before the call returns, so a power cut loses no more than a crash.
+            conn.execute("PRAGMA synchronous = FULL")
+            interrupted = conn.execute(
+                "UPDATE messages SET state = ? WHERE state = ?",
+                (MessageState.INTERRUPTED.value, MessageState.STREAMING.value),
+            ).rowcount
+    except NewerDatabase as exc:
+        conn.close()
+        raise EnvironmentProblem(str(exc)) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn, backup, interrupted
 
 
 def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, codec.ImageInfo]) -> Message:

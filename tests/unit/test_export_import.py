@@ -51,7 +51,7 @@ def test_markdown_export_writes_the_transcript_and_images_beside_it(store: Store
     assert path.name == f"Cats-and-the-Eiffel-tower-{conv.id[:8]}.md"
     assert text.startswith("# Cats and the Eiffel tower\n")
     assert "- System prompt: Answer briefly." in text
-    assert "## You · " in text and "## Grok (grok-4-0709) · " in text
+    assert "## You · " in text and "## Assistant (grok-4-0709) · " in text
     assert "A tabby cat sitting near the Eiffel tower." in text
     assert "<details><summary>Reasoning</summary>" in text
     assert "> Connection lost; the reply was kept." in text
