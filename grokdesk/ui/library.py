@@ -58,7 +58,7 @@ ChooseFiles = Callable[[QWidget, str], list[Path]]
 
 SEARCH_DEBOUNCE_MS = 120
 SEARCH_LIMIT = 50
-UNDO_MS = 8_000
+UNDO_SECONDS = 8.0
 REFRESH_DEBOUNCE_MS = 300
 FORMAT_NAMES = {ExportFormat.MARKDOWN: "Markdown", ExportFormat.JSON: "JSON"}
 
@@ -140,6 +140,7 @@ class LibraryPanel(QWidget):
         choose_folder: ChooseFolder = ask_folder,
         choose_files: ChooseFiles = ask_import_files,
         today: Callable[[], date] = date.today,
+        undo_seconds: float = UNDO_SECONDS,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPanel")
@@ -165,7 +166,7 @@ class LibraryPanel(QWidget):
         self.conversationList.setObjectName("conversationList")
         self.conversationList.setAccessibleName("Saved conversations")
         self.conversationList.setModel(self.model)
-        self.conversationList.setItemDelegate(LibraryDelegate(self.conversationList))
+        self.conversationList.setItemDelegate(LibraryDelegate(self.conversationList, today=today))
         # Same height per row within a mode: layout stays O(1) per row with 5,000 conversations.
         self.conversationList.setUniformItemSizes(True)
         self.conversationList.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
@@ -230,7 +231,7 @@ class LibraryPanel(QWidget):
         self._search_timer.timeout.connect(self._search_now)
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
-        self._undo_timer.setInterval(UNDO_MS)
+        self._undo_timer.setInterval(int(undo_seconds * 1000))
         self._undo_timer.timeout.connect(self._finish_undo)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)

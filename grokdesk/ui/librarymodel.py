@@ -9,7 +9,7 @@ snippet whose matches are highlighted).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import IntEnum
@@ -69,6 +69,16 @@ def day_label(day: date, today: date) -> str:
     if day.year == today.year:
         return f"{day.strftime('%A')}, {day.day} {day.strftime('%B')}"
     return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def _short_time(timestamp: float, today: date, *, pinned: bool) -> str:
+    """The time of day under a day header; pinned rows have none, so older ones show their date."""
+    moment = datetime.fromtimestamp(timestamp)
+    if not pinned or moment.date() == today:
+        return moment.strftime("%H:%M")
+    return (
+        f"{moment.day} {moment.strftime('%b')}" if moment.year == today.year else moment.strftime("%Y-%m-%d")
+    )
 
 
 def grouped_rows(summaries: Sequence[ConversationSummary], today: date) -> list[LibraryRow]:
@@ -162,6 +172,7 @@ class LibraryModel(QAbstractListModel):
     MessageIdRole = Qt.ItemDataRole.UserRole + 3
     SnippetHtmlRole = Qt.ItemDataRole.UserRole + 4
     PinnedRole = Qt.ItemDataRole.UserRole + 5
+    UpdatedRole = Qt.ItemDataRole.UserRole + 6
 
     rename_requested = Signal(str, str)
 
@@ -239,6 +250,8 @@ class LibraryModel(QAbstractListModel):
             return snippet_html(row.snippet)
         if role == self.PinnedRole:
             return row.pinned
+        if role == self.UpdatedRole:
+            return row.updated_at
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -272,6 +285,10 @@ class LibraryDelegate(QStyledItemDelegate):
 
     PADDING = 6
 
+    def __init__(self, parent: QObject | None = None, *, today: Callable[[], date] = date.today) -> None:
+        super().__init__(parent)
+        self.today = today
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         line = option.fontMetrics.height()
         lines = 2 if index.data(LibraryModel.KindRole) == RowKind.HIT else 1
@@ -279,19 +296,49 @@ class LibraryDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         kind = index.data(LibraryModel.KindRole)
-        if kind == RowKind.CONVERSATION:
-            super().paint(painter, option, index)
-            return
         rect: QRect = option.rect
         palette: QPalette = option.palette
         painter.save()
         try:
             if kind == RowKind.HEADER:
                 self._paint_header(painter, option, rect, palette, str(index.data()))
+            elif kind == RowKind.CONVERSATION:
+                self._paint_conversation(painter, option, rect, palette, index)
             else:
                 self._paint_hit(painter, option, rect, palette, index)
         finally:
             painter.restore()
+
+    def _paint_background(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> bool:
+        """The style's selection and hover background; returns whether the row is selected."""
+        widget = option.widget
+        style = widget.style() if isinstance(widget, QWidget) else QApplication.style()
+        background = QStyleOptionViewItem(option)
+        self.initStyleOption(background, index)
+        background.text = ""
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
+        return bool(option.state & QStyle.StateFlag.State_Selected)
+
+    def _paint_conversation(
+        self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, palette: QPalette, index: Index
+    ) -> None:
+        selected = self._paint_background(painter, option, index)
+        inner = rect.adjusted(self.PADDING, 0, -self.PADDING, 0)
+        when = _short_time(
+            float(index.data(LibraryModel.UpdatedRole)),
+            self.today(),
+            pinned=bool(index.data(LibraryModel.PinnedRole)),
+        )
+        metrics = option.fontMetrics
+        when_width = metrics.horizontalAdvance(when) + self.PADDING
+        painter.setPen(
+            palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        )
+        title = metrics.elidedText(str(index.data()), Qt.TextElideMode.ElideRight, inner.width() - when_width)
+        painter.drawText(inner, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
+        if not selected:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(inner, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), when)
 
     def _paint_header(
         self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, palette: QPalette, text: str
@@ -308,13 +355,7 @@ class LibraryDelegate(QStyledItemDelegate):
     def _paint_hit(
         self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, palette: QPalette, index: Index
     ) -> None:
-        widget = option.widget
-        style = widget.style() if isinstance(widget, QWidget) else QApplication.style()
-        background = QStyleOptionViewItem(option)
-        self.initStyleOption(background, index)
-        background.text = ""
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        selected = self._paint_background(painter, option, index)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         inner = rect.adjusted(self.PADDING, self.PADDING, -self.PADDING, -self.PADDING)
         line = option.fontMetrics.height()

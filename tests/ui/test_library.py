@@ -142,6 +142,16 @@ def test_open_with_enter_emits_the_conversation(
     assert blocker.args == [convs["week"].id, None]
 
 
+def test_double_click_opens(qtbot: QtBot, panel: LibraryPanel, convs: dict[str, Conversation]) -> None:
+    rect = panel.conversationList.visualRect(panel.model.index_of(convs["pinned"].id))
+    viewport = panel.conversationList.viewport()
+    with qtbot.waitSignal(panel.open_requested) as blocker:
+        # QTest's double click is only the second click's event: the first comes before it.
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == [convs["pinned"].id, None]
+
+
 def test_arrow_keys_step_over_day_headers(
     qtbot: QtBot, panel: LibraryPanel, convs: dict[str, Conversation]
 ) -> None:
@@ -321,6 +331,17 @@ def test_delete_key_then_undo(
     assert ("item", "Tax return questions") in shown(panel)
     assert not panel.undoBar.isVisible()
     assert panel.current_conversation_id() == target
+
+
+def test_the_undo_offer_ends_after_its_time(
+    qtbot: QtBot, qloop: object, worker: StoreWorker, convs: dict[str, Conversation]
+) -> None:
+    panel = make_panel(qtbot, worker, undo_seconds=0.05)
+    with qtbot.waitSignal(panel.delete_finalized) as blocker:
+        panel.delete_conversation(convs["old"].id)
+    assert blocker.args == [convs["old"].id]
+    assert not panel.undoBar.isVisible()
+    assert panel.undo_delete() is None
 
 
 def test_a_second_delete_ends_the_first_undo_offer(
