@@ -111,7 +111,10 @@ def translate_sqlite(exc: sqlite3.Error, db_path: Path) -> StorageError | None:
     if primary in (SQLITE_CORRUPT, SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return corrupt(db_path)
     if primary in (SQLITE_BUSY, SQLITE_LOCKED):
-        return locked(db_path.parent)
+        return DataDirLocked(
+            f"Another program (a database viewer, or a second GrokDesk) is holding {db_path}. "
+            "Close it and try again; nothing has been lost."
+        )
     if primary in (SQLITE_IOERR, SQLITE_CANTOPEN):
         return DiskError(f"GrokDesk could not read or write {db_path}: {exc}. Check the disk and the folder.")
     return None

@@ -241,3 +241,18 @@ def test_a_failing_migration_leaves_the_old_file_usable(
     monkeypatch.undo()
     with Store.open(data) as store:  # the fixed release migrates it
         assert len(store.list_conversations()) == 2
+
+
+def test_another_program_holding_the_database_is_reported(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        store._conn.execute("PRAGMA busy_timeout = 0")
+        viewer = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+        viewer.execute("BEGIN IMMEDIATE")  # a database viewer in the middle of an edit
+        try:
+            with pytest.raises(DataDirLocked, match="Another program"):
+                store.save_conversation(Conversation(title="waits"))
+        finally:
+            viewer.execute("ROLLBACK")
+            viewer.close()
+        store.save_conversation(Conversation(title="goes through"))
+        assert [s.title for s in store.list_conversations()] == ["goes through"]
