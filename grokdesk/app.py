@@ -140,6 +140,7 @@ def create_main_window(
     from grokdesk.storage.keystore import KeyStore
     from grokdesk.storage.worker import StoreWorker
     from grokdesk.ui.connection import ApiConnection
+    from grokdesk.ui.look import apply_look
     from grokdesk.ui.mainwindow import MainWindow
     from grokdesk.ui.modelcatalog import ModelCatalog
     from grokdesk.ui.persistence import StoreSink
@@ -156,7 +157,7 @@ def create_main_window(
     if keystore.key:
         SECRET_FILTER.secrets.add(keystore.key)
     connection = ApiConnection(
-        resolve_base_url(base_url, settings.base_url), keystore.key, proxy=_proxy_url(settings.proxy)
+        resolve_base_url(base_url, settings.base_url), keystore.key, proxy=settings.proxy
     )
     worker = StoreWorker(data_dir)
     sink = StoreSink(worker)
@@ -170,16 +171,14 @@ def create_main_window(
         settings=settings,
         keystore=keystore,
         data_dir=data_dir,
+        secret_sink=SECRET_FILTER.secrets.add,
+        base_url_override=base_url or os.environ.get(ENV_BASE_URL) or None,
     )
     catalog.setParent(window)
     sink.setParent(window)
+    apply_look(settings)
     window.restore_session()
     return window
-
-
-def _proxy_url(proxy: str) -> str | None:
-    """'system' lets httpx read the environment's proxy variables; 'none' and URLs are explicit."""
-    return None if proxy in ("system", "none") else proxy
 
 
 def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:

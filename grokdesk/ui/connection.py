@@ -15,7 +15,7 @@ class ApiConnection:
     """Holds the current `XaiClient`, replacing it when the key, base URL or proxy
     change; the replaced client is closed in the background once no reply uses it."""
 
-    def __init__(self, base_url: str, api_key: str | None, *, proxy: str | None = None) -> None:
+    def __init__(self, base_url: str, api_key: str | None, *, proxy: str = "system") -> None:
         self._base_url = base_url
         self._api_key = api_key
         self._proxy = proxy
@@ -27,7 +27,8 @@ class ApiConnection:
         return self._base_url
 
     @property
-    def proxy(self) -> str | None:
+    def proxy(self) -> str:
+        """The proxy setting: "system", "none" or a proxy URL."""
         return self._proxy
 
     @property
@@ -43,7 +44,7 @@ class ApiConnection:
     def any_client(self) -> XaiClient:
         """A client even without a key (model lists of keyless local servers)."""
         if self._client is None:
-            self._client = XaiClient(self._base_url, self._api_key, proxy=self._proxy)
+            self._client = XaiClient(self._base_url, self._api_key, proxy=proxy_url(self._proxy))
         return self._client
 
     def set_api_key(self, api_key: str | None) -> None:
@@ -51,7 +52,7 @@ class ApiConnection:
         if self._client is not None:
             self._client.set_api_key(self._api_key)
 
-    def reconfigure(self, *, base_url: str, proxy: str | None) -> None:
+    def reconfigure(self, *, base_url: str, proxy: str) -> None:
         if base_url == self._base_url and proxy == self._proxy:
             return
         self._base_url = base_url
@@ -72,5 +73,11 @@ class ApiConnection:
 
 async def check_key(connection: ApiConnection, key: str) -> KeyInfo:
     """Ask `/v1/api-key` about `key` on the connection's server, with a short-lived client."""
-    async with XaiClient(connection.base_url, key, proxy=connection.proxy) as client:
+    async with XaiClient(connection.base_url, key, proxy=proxy_url(connection.proxy)) as client:
         return await client.check_key()
+
+
+def proxy_url(setting: str) -> str | None:
+    """The proxy URL for httpx: none for "system" (httpx reads the environment's
+    proxy variables) and "none"; the URL otherwise."""
+    return None if setting in ("system", "none") else setting

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QTextDocument
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -17,11 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from grokdesk.api.errors import ApiError, ModelNotFound
+from grokdesk.core import catalog as core_catalog
 from grokdesk.core.conversation import ImagePart, Message, Part, Role, TextPart
 from grokdesk.core.markdown import render_markdown
 from grokdesk.ui.composer import Composer
 from grokdesk.ui.controller import ChatController
 from grokdesk.ui.conversationsettings import ConversationSettingsDialog
+from grokdesk.ui.modelcatalog import ModelCatalog
+from grokdesk.ui.noticebar import NoticeBar
 from grokdesk.ui.transcript import TranscriptView
 
 SENDABLE_ROLES = (("User", Role.USER), ("Assistant", Role.ASSISTANT), ("System", Role.SYSTEM))
@@ -38,9 +42,16 @@ class ConversationTab(QWidget):
     model_changed = Signal(str)
     settings_changed = Signal()
 
-    def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: ChatController,
+        parent: QWidget | None = None,
+        *,
+        catalog: ModelCatalog | None = None,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
+        self.catalog = catalog
         controller.setParent(self)
 
         self.model_picker = QComboBox(self)
@@ -49,6 +60,10 @@ class ConversationTab(QWidget):
         self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_picker.setEditable(False)
         self.model_picker.currentIndexChanged.connect(self._on_model_picked)
+        pin_action = QAction("Pin the exact release behind this alias", self.model_picker)
+        pin_action.triggered.connect(self.pin_model)
+        self.model_picker.addAction(pin_action)
+        self.model_picker.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.meter = QLabel(self)
         self.meter.setObjectName("contextMeter")
         self.settings_button = QToolButton(self)
@@ -76,6 +91,8 @@ class ConversationTab(QWidget):
         self.attachment_strip = QWidget(self)
         self.attachment_strip.setObjectName("attachmentStrip")
         QHBoxLayout(self.attachment_strip).setContentsMargins(0, 0, 0, 0)
+
+        self.notice = NoticeBar("tabNotice", self)
 
         self.role_picker = QComboBox(self)
         self.role_picker.setObjectName("rolePicker")
@@ -116,6 +133,7 @@ class ConversationTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.transcript, 1)
         layout.addWidget(self.find_bar)
+        layout.addWidget(self.notice)
         layout.addWidget(self.attachment_strip)
         layout.addLayout(bottom)
 
@@ -133,6 +151,7 @@ class ConversationTab(QWidget):
         controller.structure_changed.connect(self.transcript.rebuild)
         controller.streaming_changed.connect(self._on_streaming_changed)
         controller.title_changed.connect(self.title_changed)
+        controller.api_error.connect(self._on_api_error)
         self.transcript.action_requested.connect(self._on_action)
         self.transcript.code_copied.connect(lambda code: QGuiApplication.clipboard().setText(code))
         self.transcript.set_messages(controller.conversation.messages)
@@ -154,6 +173,8 @@ class ConversationTab(QWidget):
 
     def send(self) -> None:
         if self.controller.is_streaming:
+            return
+        if not self._model_usable():
             return
         parts = self.composed_parts()
         role = Role(self.role_picker.currentData())
@@ -200,6 +221,51 @@ class ConversationTab(QWidget):
             index = self.model_picker.count() - 1
         self.model_picker.setCurrentIndex(index)
         self._on_model_picked(index)
+
+    def _model_usable(self) -> bool:
+        """Once the API has listed the models, a model it did not list is not sent to:
+        the user is told and offered the nearest one instead of a failed request."""
+        model = self.controller.conversation.model
+        if self.catalog is None or not self.catalog.from_api or self.catalog.info(model) is not None:
+            return True
+        self._offer_replacement(model, retry=False)
+        return False
+
+    def _offer_replacement(self, model: str, *, retry: bool) -> None:
+        models = [
+            m
+            for m in (self.catalog.models if self.catalog is not None else [])
+            if m.id != model and model not in m.aliases
+        ]
+        nearest = core_catalog.nearest_available(model, models)
+        text = f"{model} is not available to your API key (xAI retires models every few months)."
+        if nearest is None:
+            self.notice.show_notice(text + " Pick another model above.")
+            return
+
+        def switch() -> None:
+            self.select_model(nearest.id)
+            if retry:
+                failed = self.controller.conversation.messages[-1]
+                self.controller.retry(failed.id)
+            else:
+                self.send()
+
+        label = f"Use {nearest.id} and retry" if retry else f"Use {nearest.id} and send"
+        self.notice.show_notice(text + f" The nearest available model is {nearest.id}.", (label, switch))
+
+    def _on_api_error(self, error: ApiError) -> None:
+        if isinstance(error, ModelNotFound):
+            self._offer_replacement(self.controller.conversation.model, retry=True)
+
+    def pin_model(self) -> None:
+        """Replace an alias by the exact release behind it, for consistent answers."""
+        if self.catalog is None:
+            return
+        model = self.controller.conversation.model
+        pinned = core_catalog.pin(model, self.catalog.models)
+        if pinned != model:
+            self.select_model(pinned)
 
     def _on_model_picked(self, index: int) -> None:
         model_id = self.model_picker.itemData(index)

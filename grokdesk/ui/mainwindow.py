@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.client import KeyInfo
 from grokdesk.api.errors import ApiError, AuthError
@@ -21,9 +21,12 @@ from grokdesk.storage.records import SessionState, TabState
 from grokdesk.ui.connection import ApiConnection, check_key
 from grokdesk.ui.controller import ChatController
 from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.keynotice import KeyNotice
+from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.settings import AppSettings
+from grokdesk.ui.settingsdialog import SettingsDialog
 from grokdesk.ui.tabs import ConversationTabs
 from grokdesk.ui.welcome import WelcomeView
 
@@ -46,6 +49,8 @@ class MainWindow(QMainWindow):
         settings: AppSettings,
         keystore: KeyStore,
         data_dir: Path,
+        secret_sink: Callable[[str], None] = lambda _key: None,
+        base_url_override: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -58,13 +63,22 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.keystore = keystore
         self.data_dir = data_dir
+        self._secret_sink = secret_sink
+        self._base_url_override = base_url_override
         self._painted = False
         self._closed_down = False
 
         self.tabs = ConversationTabs(self)
+        self.key_notice = KeyNotice(self)
+        self.key_notice.replace_requested.connect(self.open_settings)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.tabs)
-        self.setCentralWidget(self.stack)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.key_notice)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.tabs.new_tab_requested.connect(self.new_conversation)
         self.tabs.close_requested.connect(self.close_tab)
         self.tabs.rename_requested.connect(self.rename_tab)
@@ -91,6 +105,8 @@ class MainWindow(QMainWindow):
         return await check_key(self.connection, key)
 
     def _on_key_saved(self, result: SaveResult) -> None:
+        if self.keystore.key:
+            self._secret_sink(self.keystore.key)
         self.connection.set_api_key(self.keystore.key)
         self.statusBar().showMessage(result.message, 10000)
         self.stack.setCurrentWidget(self.tabs)
@@ -141,7 +157,7 @@ class MainWindow(QMainWindow):
             sink=self._sink,
             model_info=self.catalog.info,
         )
-        tab = ConversationTab(controller)
+        tab = ConversationTab(controller, catalog=self.catalog)
         tab.composer.set_send_key(self.settings.send_key)
         tab.set_model_choices(self.catalog.choices())
         index = self.tabs.addTab(tab, "")
@@ -197,6 +213,7 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
 
         bind("Ctrl+T", self.new_conversation)
+        bind("Ctrl+,", self.open_settings)
         bind("Ctrl+W", lambda: self.close_tab(self.tabs.currentIndex()) if self.tabs.count() else None)
         bind("Ctrl+Tab", lambda: self._cycle(1))
         bind("Ctrl+PgDown", lambda: self._cycle(1))
@@ -213,7 +230,48 @@ class MainWindow(QMainWindow):
 
     def _on_api_error(self, error: ApiError) -> None:
         if isinstance(error, AuthError):
-            self.statusBar().showMessage("Your API key was rejected: open Settings (Ctrl+,) to replace it.")
+            self.key_notice.show_message(error.message)
+
+    # -- settings --------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(
+            self.settings,
+            self.keystore,
+            self._check_key,
+            data_dir=self.data_dir,
+            model_ids=[m.id for m in self.catalog.models],
+            parent=self,
+        )
+        dialog.key_changed.connect(self._on_key_changed)
+        dialog.settings_applied.connect(self.apply_settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _on_key_changed(self) -> None:
+        key = self.keystore.key
+        if key:
+            self._secret_sink(key)
+        self.connection.set_api_key(key)
+        if key:
+            self.key_notice.hide()
+            if self.stack.currentWidget() is self.welcome:
+                self.stack.setCurrentWidget(self.tabs)
+            self.catalog.refresh()
+        else:
+            self.show_welcome()
+
+    def apply_settings(self) -> None:
+        """Take changed settings into use: connection, send key, theme and font."""
+        self.connection.reconfigure(
+            base_url=self._base_url_override or self.settings.base_url, proxy=self.settings.proxy
+        )
+        for tab in self.open_tabs():
+            tab.composer.set_send_key(self.settings.send_key)
+        apply_look(self.settings)
+        self.catalog.load_cached()
+        self.catalog.refresh()
 
     def _on_storage_failed(self, reason: str) -> None:
         self.statusBar().showMessage(f"Not saved: {reason} Nothing is lost while GrokDesk stays open.")

@@ -80,8 +80,15 @@ class ModelCatalog(QObject):
         return core_catalog.resolve(model_id, self._models)
 
     def choices(self) -> list[tuple[str, str, str]]:
-        """(label, model id, tooltip) for each chat model, for the pickers."""
-        return [(_label(m), m.id, _tooltip(m)) for m in self._models]
+        """(label, model id or alias, tooltip) for the pickers: each chat model, then
+        its aliases grouped under it, each saying what it follows."""
+        items = []
+        for model in self._models:
+            items.append((_label(model), model.id, _tooltip(model)))
+            for alias in model.aliases:
+                meaning = core_catalog.describe_alias(alias)
+                items.append((f"    ↳ {alias}", alias, f"{meaning}\nNow: {model.id}"))
+        return items
 
 
 def _label(model: ModelInfo) -> str:

@@ -30,7 +30,8 @@ def make_window(qtbot: QtBot, qloop: object, fake_xai: FakeXai, tmp_path: Path) 
         window = create_main_window(
             data_dir=data_dir or tmp_path / "data", base_url=fake_xai.base_url, api_key=key
         )
-        qtbot.addWidget(window)
+        # Not qtbot.addWidget: pytest-qt would delete the window before this fixture
+        # shuts it down the way the app does.
         window.show()
         qtbot.waitExposed(window)
         for tab in window.open_tabs():
@@ -51,3 +52,5 @@ def shut_down(qtbot: QtBot, window: MainWindow) -> None:
     task = asyncio.get_event_loop().create_task(window.shutdown_all())
     qtbot.waitUntil(task.done, timeout=10_000)
     task.result()
+    window.close()
+    window.deleteLater()
