@@ -12,10 +12,12 @@ import re
 import ssl
 import urllib.parse
 from collections.abc import Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from grokdesk.api.redact import redact
+
+if TYPE_CHECKING:  # httpx is imported lazily: the UI imports these types before the first paint
+    import httpx
 
 
 class ApiError(Exception):
@@ -343,6 +345,8 @@ def _is_certificate_problem(exc: BaseException) -> bool:
 
 def error_from_transport(exc: httpx.HTTPError, host: str, *, api_key: str | None = None) -> NetworkError:
     """A NetworkError for a failure before any answer arrived (connect, TLS, timeout, reset)."""
+    import httpx
+
     detail = redact(f"{type(exc).__name__}: {exc}", api_key)
     if _is_certificate_problem(exc) or "certificate" in str(exc).lower():
         error = NetworkError(

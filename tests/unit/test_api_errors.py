@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -424,3 +426,10 @@ def test_tls_to_a_plain_http_server_is_a_network_error_and_not_retried(fake_xai:
     assert isinstance(error, NetworkError)
     assert "secure connection" in str(error)
     assert sleeps == []
+
+
+def test_the_error_and_event_types_do_not_pull_in_httpx() -> None:
+    # The window imports these before its first paint; httpx costs ~0.1 s (notes, pitfall 15).
+    code = "import sys, grokdesk.api.errors, grokdesk.api.events; print('httpx' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

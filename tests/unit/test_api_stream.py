@@ -8,6 +8,7 @@ import contextlib
 import time
 from typing import Any
 
+from grokdesk.api.chunks import parse_usage
 from grokdesk.api.client import XaiClient
 from grokdesk.api.errors import StreamBroken
 from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, UsageUpdate
@@ -310,3 +311,18 @@ def test_a_server_that_ignores_stream_still_gives_the_reply(fake_xai: FakeXai) -
     assert error is None
     assert text_of(events) == "all at once"
     assert isinstance(events[-2], UsageUpdate) and events[-1] == Finished("stop")
+
+
+def test_usage_with_null_or_missing_details_reads_as_zeros() -> None:
+    assert parse_usage(None) is None
+    assert parse_usage({"prompt_tokens": None, "completion_tokens_details": None}) == Usage()
+    usage = parse_usage(
+        {
+            "prompt_tokens": 213,
+            "completion_tokens": 27,
+            "total_tokens": 373,
+            "prompt_tokens_details": {"cached_tokens": 192, "image_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 133},
+        }
+    )
+    assert usage == Usage(213, 27, reasoning_tokens=133, cached_tokens=192, total_tokens=373)
