@@ -80,6 +80,8 @@ class _Sniffed:
 
 def format_size(size: int) -> str:
     """Bytes in the units people read: "14.2 MiB", "312 KiB", "18 bytes"."""
+    if size >= 1024 * _MIB:
+        return f"{size / (1024 * _MIB):.1f} GiB"
     if size >= _MIB:
         return f"{size / _MIB:.1f} MiB"
     if size >= 1024:

@@ -355,3 +355,33 @@ def test_size_from_a_data_url_reads_the_header() -> None:
     assert data_url_size(data_url(profiled)) == (30, 20)
     assert data_url_size("data:image/png;base64,!!!!") is None
     assert header_size(b"not an image") is None
+
+
+def test_pillow_bomb_warning_never_escapes() -> None:
+    # 100 Mpx lies between Pillow's warning (89 Mpx) and error (179 Mpx) thresholds:
+    # Image.open would warn (an error under this test suite's settings); we refuse in words.
+    error = refusal(png_claiming(10000, 10000), "big.png")
+    assert str(error) == "big.png is 10000 x 10000 pixels (100 megapixels); the limit is 50 megapixels"
+
+
+def test_pillow_global_pixel_limit_does_not_change_our_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    assert check_image_bytes(encode("PNG", (40, 30)), "small.png").width == 40
+    assert check_image_bytes(encode("JPEG", (40, 30)), "small.jpg").height == 30
+
+
+def test_huge_files_are_judged_without_reading_them(tmp_path: Path) -> None:
+    # Sparse files: 4 GiB on paper, nothing on disk.
+    huge_png = tmp_path / "huge.png"
+    with huge_png.open("wb") as stream:
+        stream.write(encode("PNG"))
+        stream.truncate(4 * 1024**3)
+    with pytest.raises(ImageRefused, match=r"^huge\.png is 4\.0 GiB; the limit is 10 MiB$"):
+        check_image_file(huge_png)
+    huge_webp = tmp_path / "huge.webp"
+    with huge_webp.open("wb") as stream:
+        stream.write(encode("WEBP"))
+        stream.truncate(4 * 1024**3)
+    with pytest.raises(ImageRefused, match=r"^huge\.webp is a WebP image") as caught:
+        check_image_file(huge_webp)
+    assert caught.value.fix is None  # converting it would not fit either
