@@ -43,6 +43,8 @@ DEFAULT_BASE_URL = "https://api.x.ai/v1"
 # A Retry-After longer than this is not waited out silently: the user hears about it instead.
 MAX_RETRY_AFTER = 60.0
 _STREAM_OPTIONS_REFUSED = "argument not supported: stream_options"
+# After finish_reason or [DONE], how long to wait for the usage chunk and the end of the body.
+_TAIL_TIMEOUT = 2.0
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -203,17 +205,21 @@ class XaiClient:
         last_usage = None
         try:
             while True:
-                timeout = self._stall_timeout if started else self._first_token_timeout
+                complete = saw_done or finish_reason is not None
+                if complete:
+                    timeout = min(self._stall_timeout, _TAIL_TIMEOUT)
+                else:
+                    timeout = self._stall_timeout if started else self._first_token_timeout
                 try:
                     async with asyncio.timeout(timeout):
                         sse = await anext(events)
                 except StopAsyncIteration:
                     break
-                except TimeoutError:
-                    if saw_done:
-                        break  # nothing after [DONE] but the end of the body; closing is fine
-                    raise self._stalled(started, timeout) from None
-                except httpx.HTTPError as exc:
+                except (TimeoutError, httpx.HTTPError) as exc:
+                    if complete:
+                        break  # the reply is whole; only the usage chunk or the body's end is lost
+                    if isinstance(exc, TimeoutError):
+                        raise self._stalled(started, timeout) from None
                     raise StreamBroken(
                         "The connection dropped in the middle of the reply. What arrived is kept; "
                         "send again to retry.",
@@ -272,7 +278,10 @@ class XaiClient:
     async def _events_from_whole_answer(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
         """Some OpenAI-compatible servers ignore `stream` and answer with one JSON body."""
         await response.aread()
-        completion = read_completion(self._json(response))
+        body = self._json(response)
+        if is_error_event(body):
+            raise stream_error_from_event(body, api_key=self._key)
+        completion = read_completion(body)
         if completion.text:
             yield ContentDelta(completion.text)
         if completion.usage is not None:

@@ -326,3 +326,18 @@ def test_usage_with_null_or_missing_details_reads_as_zeros() -> None:
         }
     )
     assert usage == Usage(213, 27, reasoning_tokens=133, cached_tokens=192, total_tokens=373)
+
+
+def test_a_drop_after_the_finish_reason_keeps_the_reply_whole(fake_xai: FakeXai) -> None:
+    fake_xai.script_next(DropAfter(3))  # "Echo:", " hi", the finish chunk; no usage, no [DONE]
+    events, error = stream(fake_xai, chat("hi"))
+    assert error is None
+    assert text_of(events) == "Echo: hi"
+    assert events[-1] == Finished("stop")
+
+
+def test_a_stall_after_the_usage_chunk_still_finishes(fake_xai: FakeXai) -> None:
+    fake_xai.script_next(StallAfter(4))  # everything but [DONE] and the end of the body
+    events, error = stream(fake_xai, chat("hi"), stall_timeout=0.3)
+    assert error is None
+    assert [type(e) for e in events[-2:]] == [UsageUpdate, Finished]
