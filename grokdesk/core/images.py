@@ -48,6 +48,7 @@ PNG_IEND = b"IEND\xaeB`\x82"
 CONVERTIBLE_FORMATS = ("WEBP", "GIF", "BMP", "DIB", "TIFF", "AVIF", "ICO", "PPM", "QOI", "JPEG", "PNG")
 
 _HEADER_BYTES = 64
+_BMP_DIB_SIZES = {size.to_bytes(4, "little") for size in (12, 40, 52, 56, 64, 108, 124)}
 _MIB = 1024 * 1024
 
 
@@ -109,7 +110,8 @@ def sniff(header: bytes) -> _Sniffed:
         if brand in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"):
             return _Sniffed(None, "a HEIC/HEIF image")
         return _Sniffed(None, "a video or other media file")
-    if header[:2] == b"BM":
+    # "BM" plus a known DIB header size, so a text starting "BMW ..." is not a bitmap.
+    if header[:2] == b"BM" and header[14:18] in _BMP_DIB_SIZES:
         return _Sniffed(None, "a BMP image")
     if header[:4] in (b"II*\x00", b"MM\x00*"):
         return _Sniffed(None, "a TIFF image")

@@ -28,6 +28,7 @@ from grokdesk.core.images import (
     convert_to_png,
     data_url,
     data_url_size,
+    format_size,
     header_size,
     scale_to_fit,
 )
@@ -154,12 +155,24 @@ def test_the_example_sentence_from_the_issue() -> None:
         (b'<svg xmlns="http://www.w3.org/2000/svg" width="10"/>', "an SVG drawing"),
         (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "an SVG drawing"),
         ("Just some notes, naïve café.\n".encode(), "a text file"),
+        (b"BMW is a car brand, not a bitmap.", "a text file"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n" + b"\0" * 40, "a JPEG 2000 image"),
+        (b"\x00\x00\x00\x18ftypisom" + b"\0" * 40, "a video or other media file"),
     ],
 )
 def test_non_image_signatures_are_named(data: bytes, words: str) -> None:
     error = refusal(data, "photo.png")
     assert str(error) == f"photo.png is {words}; Grok accepts JPEG or PNG"
     assert error.fix is None
+
+
+def test_sizes_are_written_for_people() -> None:
+    assert format_size(1) == "1 byte"
+    assert format_size(18) == "18 bytes"
+    assert format_size(312 * 1024) == "312 KiB"
+    assert format_size(int(14.2 * 1024 * 1024)) == "14.2 MiB"
+    assert Fix.CONVERT_TO_PNG.label == "Convert to PNG"
+    assert Fix.SCALE_DOWN.label == "Scale down to fit"
 
 
 def test_unknown_binary_is_refused() -> None:
