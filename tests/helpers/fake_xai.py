@@ -127,6 +127,14 @@ class _ServerDropped(Exception):
     """A DropAfter script cut the connection."""
 
 
+def _cut_point(script: Script | None) -> int | None:
+    """After how many chunks a script interrupts the stream; None when it does not."""
+    match script:
+        case StreamError(after_chunks=n) | DropAfter(chunks=n) | StallAfter(chunks=n) | Malformed(after=n):
+            return n
+    return None
+
+
 class FakeXai:
     """See the module docstring. All public methods are safe to call from the test thread."""
 
@@ -618,14 +626,8 @@ class FakeXai:
         if isinstance(script, RawStream):
             events = [e if isinstance(e, str) else f"data: {json.dumps(e)}\n\n" for e in script.events]
             delay = script.chunk_delay
-        cut = None
-        if isinstance(script, (StreamError, DropAfter, StallAfter, Malformed)):
-            cut = {
-                StreamError: lambda s: s.after_chunks,
-                DropAfter: lambda s: s.chunks,
-                StallAfter: lambda s: s.chunks,
-                Malformed: lambda s: s.after,
-            }[type(script)](script)
+        cut = _cut_point(script)
+        if cut is not None:
             await self._write(conn, events[:cut], delay, record, reply.comments)
             if isinstance(script, StreamError):
                 body = script.body if script.body is not None else STREAM_ERROR_BODY
