@@ -125,8 +125,14 @@ class Store:
         """
         data_dir = Path(data_dir)
         path = data_dir / DB_NAME
-        with sqlite_errors(path):
-            data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with sqlite_errors(path):
+                data_dir.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise EnvironmentProblem(
+                f"The data folder {data_dir} is a file, or inside one. Choose a folder with --data-dir "
+                "or GROKDESK_DATA_DIR."
+            ) from exc
         lock = DataDirLock.acquire(data_dir)
         try:
             recovered_from = None

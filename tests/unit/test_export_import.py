@@ -309,3 +309,17 @@ def test_a_write_failure_mid_file_leaves_nothing_behind(store: Store, tmp_path: 
     store._conn.execute("PRAGMA max_page_count = 1073741823")
     assert store.list_conversations() == []
     assert store.search("fits") == []
+
+
+def test_a_zip_with_split_conversation_files_imports_them_all(store: Store, tmp_path: Path) -> None:
+    sample = json.loads(CHATGPT_SAMPLE.read_text(encoding="utf-8"))
+    archive = tmp_path / "split.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("export/conversations-000.json", json.dumps(sample[:1]))
+        zf.writestr("export/conversations-001.json", json.dumps(sample[1:]))
+    assert len(import_file(store, archive).imported) == 3
+    assert sorted(s.title for s in store.list_conversations()) == [
+        "Louvre opening hours",
+        "Lighthouse picture",
+        "Sourdough starter help",
+    ]

@@ -256,3 +256,12 @@ def test_another_program_holding_the_database_is_reported(tmp_path: Path) -> Non
             viewer.close()
         store.save_conversation(Conversation(title="goes through"))
         assert [s.title for s in store.list_conversations()] == ["goes through"]
+
+
+def test_a_data_folder_that_is_a_file_is_explained(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("mine", encoding="utf-8")
+    for data_dir in (not_a_folder, not_a_folder / "inside"):
+        with pytest.raises(EnvironmentProblem, match="is a file, or inside one"):
+            Store.open(data_dir)
+    assert not_a_folder.read_text(encoding="utf-8") == "mine"
