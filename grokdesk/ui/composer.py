@@ -1,36 +1,57 @@
-"""The composer: where a message is written before it is sent."""
+"""The composer: where a message is written before it is sent.
+
+Text and images interleave: each attached image is an inline image object in the
+document (one U+FFFC character whose format names `attach:<key>`), so the user
+places it between words like a character, and `segments()` gives text and image
+keys in the order the request must keep (issue 5).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QTextCursor, QTextDocument, QTextImageFormat
+from PySide6.QtWidgets import QTextEdit, QWidget
 
 SEND_ON_ENTER = "enter"
 SEND_ON_CTRL_ENTER = "ctrl+enter"
+OBJECT_CHAR = "\ufffc"  # what QTextDocument.toPlainText() shows for an inline object
+_SCHEME = "attach:"
+# Height of an image inside the composer's text.
+INLINE_HEIGHT = 40
 
 
-class Composer(QPlainTextEdit):
+class Composer(QTextEdit):
     """A multi-line editor. Enter sends and Shift+Enter breaks the line (or, with the
     ctrl+enter setting, Enter breaks the line); Ctrl+Enter always sends; Esc asks to
     stop a streaming reply; Up in an empty composer recalls the last sent message.
 
+    `mime_handler`, when set, gets pasted or dropped mime data first and returns True
+    when it took it (images, files); everything else is pasted as plain text.
+
     Signals:
         send_requested(): the user asked to send.
         stop_requested(): Esc was pressed.
+        images_changed(): image objects were added, removed or moved in the text.
     """
 
     send_requested = Signal()
     stop_requested = Signal()
+    images_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, send_key: str = SEND_ON_ENTER) -> None:
         super().__init__(parent)
         self.setObjectName("composer")
         self.setAccessibleName("Message composer")
+        self.setAcceptRichText(False)
         self.setPlaceholderText("Write a message… (Enter sends, Shift+Enter for a new line)")
         self.setTabChangesFocus(True)
         self.send_key = send_key
         self.last_sent = ""
+        self.mime_handler: Callable[[QMimeData], bool] | None = None
+        self._image_keys: list[str] = []
+        self.document().contentsChanged.connect(self._on_contents_changed)
 
     def set_send_key(self, send_key: str) -> None:
         self.send_key = send_key
@@ -58,3 +79,130 @@ class Composer(QPlainTextEdit):
             self.moveCursor(self.textCursor().MoveOperation.End)
             return
         super().keyPressEvent(event)
+
+    # -- pasting -------------------------------------------------------------------
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return source.hasImage() or source.hasUrls() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if self.mime_handler is not None and self.mime_handler(source):
+            return
+        if source.hasText():
+            # Rich text from a web page or an editor is pasted as the text a person sees.
+            self.insertPlainText(source.text())
+
+    # -- images in the text ---------------------------------------------------------
+
+    def insert_image(self, key: str, image: QImage, cursor: QTextCursor | None = None) -> None:
+        """Put image `key` at `cursor` (default: the text cursor), shown as `image`."""
+        self.set_image(key, image)
+        fmt = QTextImageFormat()
+        fmt.setName(_SCHEME + key)
+        fmt.setHeight(INLINE_HEIGHT)
+        if not image.isNull() and image.height() > 0:
+            fmt.setWidth(max(1, round(image.width() * INLINE_HEIGHT / image.height())))
+        target = cursor if cursor is not None else self.textCursor()
+        target.insertImage(fmt)
+        if cursor is None:
+            self.setTextCursor(target)
+
+    def set_image(self, key: str, image: QImage) -> None:
+        """Show `image` for `key` (a placeholder becomes the real thumbnail)."""
+        url = QUrl(_SCHEME + key)
+        self.document().addResource(QTextDocument.ResourceType.ImageResource, url, image)
+        for position, found in self._image_positions():
+            if found == key:
+                cursor = QTextCursor(self.document())
+                cursor.setPosition(position)
+                cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+                fmt = cursor.charFormat().toImageFormat()
+                if not image.isNull() and image.height() > 0:
+                    fmt.setWidth(max(1, round(image.width() * INLINE_HEIGHT / image.height())))
+                cursor.setCharFormat(fmt)
+
+    def remove_image(self, key: str) -> QTextCursor | None:
+        """Take image `key` out of the text; returns a cursor where it was."""
+        for position, found in reversed(self._image_positions()):
+            if found == key:
+                cursor = QTextCursor(self.document())
+                cursor.setPosition(position)
+                cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+                return cursor
+        return None
+
+    def image_keys(self) -> list[str]:
+        """The keys of the images in the text, in text order."""
+        return [key for _, key in self._image_positions()]
+
+    def set_image_order(self, keys: list[str]) -> None:
+        """Put the images in the order `keys`, keeping the places they sit in the text."""
+        positions = self._image_positions()
+        if [key for _, key in positions] == keys or sorted(keys) != sorted(k for _, k in positions):
+            return
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        for (position, _), key in zip(positions, keys, strict=True):
+            cursor.setPosition(position)
+            cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+            fmt = cursor.charFormat().toImageFormat()
+            fmt.setName(_SCHEME + key)
+            image = self.document().resource(QTextDocument.ResourceType.ImageResource, QUrl(_SCHEME + key))
+            if isinstance(image, QImage) and image.height() > 0:
+                fmt.setWidth(max(1, round(image.width() * INLINE_HEIGHT / image.height())))
+            cursor.setCharFormat(fmt)
+        cursor.endEditBlock()
+
+    def segments(self) -> list[str | tuple[str]]:
+        """The text in order: strings for text, `(key,)` for each image."""
+        out: list[str | tuple[str]] = []
+        text: list[str] = []
+        block = self.document().begin()
+        while block.isValid():
+            if block != self.document().begin():
+                text.append("\n")
+            iterator = block.begin()
+            while not iterator.atEnd():
+                fragment = iterator.fragment()
+                fmt = fragment.charFormat()
+                name = fmt.toImageFormat().name() if fmt.isImageFormat() else ""
+                if name.startswith(_SCHEME):
+                    for _ in fragment.text():
+                        out.append("".join(text))
+                        text = []
+                        out.append((name.removeprefix(_SCHEME),))
+                else:
+                    text.append(fragment.text())
+                iterator += 1
+            block = block.next()
+        out.append("".join(text))
+        return [s for s in out if s != ""]
+
+    def text_without_images(self) -> str:
+        return self.toPlainText().replace(OBJECT_CHAR, "")
+
+    def _image_positions(self) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        if OBJECT_CHAR not in self.document().toRawText():
+            return found
+        block = self.document().begin()
+        while block.isValid():
+            iterator = block.begin()
+            while not iterator.atEnd():
+                fragment = iterator.fragment()
+                fmt = fragment.charFormat()
+                if fmt.isImageFormat():
+                    name = fmt.toImageFormat().name()
+                    if name.startswith(_SCHEME):
+                        key = name.removeprefix(_SCHEME)
+                        found.extend((fragment.position() + i, key) for i in range(fragment.length()))
+                iterator += 1
+            block = block.next()
+        return found
+
+    def _on_contents_changed(self) -> None:
+        keys = self.image_keys()
+        if keys != self._image_keys:
+            self._image_keys = keys
+            self.images_changed.emit()

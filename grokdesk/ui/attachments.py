@@ -1,0 +1,338 @@
+"""The attachment strip (one chip per image) and the notices about images.
+
+A chip shows the thumbnail, name, size and detail level of one attached image,
+with a remove button; chips are dragged to reorder them. The chips mirror the
+images in the composer's text (see ui.imageattach): the strip says what the user
+did, the owner changes the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QMouseEvent, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from grokdesk.core.conversation import ImageDetail, ImagePart
+from grokdesk.core.images import format_size
+
+CHIP_MIME = "application/x-grokdesk-attachment"
+CHIP_THUMB = 48
+_NAME_CHARS = 24
+
+
+class AttachmentChip(QFrame):
+    """Signals:
+    remove_requested(str): the key of the chip whose remove button was clicked.
+    detail_changed(str, str): (key, "auto" | "low" | "high").
+    """
+
+    remove_requested = Signal(str)
+    detail_changed = Signal(str, str)
+
+    def __init__(self, key: str, part: ImagePart, thumbnail: QImage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentChip")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.key = key
+        self.part = part
+        self.setAccessibleName(f"Attached image {part.name}")
+        self.setToolTip(
+            f"{part.name}\n{part.width} x {part.height} pixels, {format_size(part.size)}\nDrag to reorder"
+        )
+        self.thumb = QLabel(self)
+        self.thumb.setObjectName("attachmentThumbnail")
+        self.thumb.setFixedSize(CHIP_THUMB, CHIP_THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        if not thumbnail.isNull():
+            small = thumbnail.scaled(
+                CHIP_THUMB,
+                CHIP_THUMB,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            self.thumb.setPixmap(QPixmap.fromImage(small))
+        shown = part.name if len(part.name) <= _NAME_CHARS else part.name[: _NAME_CHARS - 1] + "…"
+        self.name_label = QLabel(shown, self)
+        self.name_label.setObjectName("attachmentName")
+        self.size_label = QLabel(format_size(part.size), self)
+        self.size_label.setObjectName("attachmentSize")
+        self.detail = QComboBox(self)
+        self.detail.setObjectName("attachmentDetail")
+        self.detail.setAccessibleName(f"Detail level of {part.name}")
+        self.detail.setToolTip("Detail: auto lets Grok choose; low costs fewer tokens; high reads fine print")
+        for level in ImageDetail:
+            self.detail.addItem(level.value, level.value)
+        self.detail.setCurrentIndex(self.detail.findData(part.detail.value))
+        self.detail.currentIndexChanged.connect(
+            lambda _i: self.detail_changed.emit(self.key, self.detail.currentData())
+        )
+        self.remove_button = QToolButton(self)
+        self.remove_button.setObjectName("attachmentRemove")
+        self.remove_button.setText("✕")
+        self.remove_button.setAccessibleName(f"Remove {part.name}")
+        self.remove_button.setToolTip("Remove this image from the message")
+        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.key))
+
+        info = QVBoxLayout()
+        info.setSpacing(0)
+        info.addWidget(self.name_label)
+        info.addWidget(self.size_label)
+        info.addWidget(self.detail)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 2, 2)
+        layout.addWidget(self.thumb)
+        layout.addLayout(info)
+        layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._press: QPoint | None = None
+
+    @property
+    def detail_level(self) -> ImageDetail:
+        return ImageDetail(self.detail.currentData())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        start = self._press
+        if start is None or not event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        if (event.position().toPoint() - start).manhattanLength() < QApplication.startDragDistance():
+            return
+        self._press = None
+        mime = QMimeData()
+        mime.setData(CHIP_MIME, self.key.encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.setPixmap(self.grab())
+        drag.setHotSpot(start)
+        drag.exec(Qt.DropAction.MoveAction)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._press = None
+        super().mouseReleaseEvent(event)
+
+
+class AttachmentStrip(QWidget):
+    """The row of chips under the composer; hidden while empty.
+
+    Signals:
+    remove_requested(str), detail_changed(str, str): from a chip.
+    order_changed(list): the keys in their new order after a chip was dragged.
+    """
+
+    remove_requested = Signal(str)
+    detail_changed = Signal(str, str)
+    order_changed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentStrip")
+        self.setAccessibleName("Attached images")
+        self.setAcceptDrops(True)
+        self._scroll = QScrollArea(self)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._row = QWidget(self._scroll)
+        self._layout = QHBoxLayout(self._row)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addStretch(1)
+        self._scroll.setWidget(self._row)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._scroll)
+        self._chips: dict[str, AttachmentChip] = {}
+        self.hide()
+
+    # -- contents ------------------------------------------------------------------
+
+    def chips(self) -> list[AttachmentChip]:
+        """The chips in the order shown."""
+        found = (self._layout.itemAt(i).widget() for i in range(self._layout.count()))
+        return [w for w in found if isinstance(w, AttachmentChip)]
+
+    def keys(self) -> list[str]:
+        return [chip.key for chip in self.chips()]
+
+    def chip(self, key: str) -> AttachmentChip | None:
+        return self._chips.get(key)
+
+    def show_chips(self, entries: list[tuple[str, ImagePart, QImage]]) -> None:
+        """Show exactly these chips, in this order, reusing the ones shown."""
+        wanted = {key for key, _, _ in entries}
+        for key in [k for k in self._chips if k not in wanted]:
+            chip = self._chips.pop(key)
+            self._layout.removeWidget(chip)
+            chip.deleteLater()
+        for index, (key, part, thumbnail) in enumerate(entries):
+            chip = self._chips.get(key)
+            if chip is None:
+                chip = AttachmentChip(key, part, thumbnail, self._row)
+                chip.remove_requested.connect(self.remove_requested)
+                chip.detail_changed.connect(self.detail_changed)
+                self._chips[key] = chip
+            else:
+                self._layout.removeWidget(chip)
+            self._layout.insertWidget(index, chip)
+        self.setVisible(bool(entries))
+        if entries:
+            height = max(c.sizeHint().height() for c in self._chips.values())
+            self._scroll.setFixedHeight(height + self._scroll.horizontalScrollBar().sizeHint().height())
+
+    def move_chip(self, key: str, index: int) -> None:
+        """Move chip `key` to position `index` (as a drag would) and tell the owner."""
+        keys = self.keys()
+        if key not in keys:
+            return
+        keys.remove(key)
+        keys.insert(max(0, min(index, len(keys))), key)
+        if keys != self.keys():
+            self.order_changed.emit(keys)
+
+    # -- dragging chips ------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(CHIP_MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(CHIP_MIME):
+            key = bytes(mime.data(CHIP_MIME).data()).decode()
+            self.move_chip(key, self._index_at(event.position().toPoint()))
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def _index_at(self, point: QPoint) -> int:
+        """Where a chip dropped at `point` (strip coordinates) goes, not counting itself."""
+        x = self._row.mapFrom(self, point).x()
+        index = 0
+        for chip in self.chips():
+            if chip.geometry().center().x() < x:
+                index += 1
+        return index
+
+
+class AttachmentNotice(QFrame):
+    """One dismissible notice: a sentence and up to a few one-click actions.
+
+    Signals:
+    dismissed(): the notice was closed.
+    """
+
+    dismissed = Signal()
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentNotice")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#attachmentNotice { background: rgba(208, 52, 44, 0.12); }")
+        self.label = QLabel(text, self)
+        self.label.setObjectName("attachmentNoticeText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QToolButton(self)
+        self.close_button.setObjectName("attachmentNoticeDismiss")
+        self.close_button.setText("✕")
+        self.close_button.setAccessibleName("Dismiss")
+        self.close_button.clicked.connect(self.dismiss)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(6, 2, 2, 2)
+        self._layout.addWidget(self.label, 1)
+        self._layout.addWidget(self.close_button)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def add_action(self, label: str, slot: Callable[[], object], *, dismisses: bool = True) -> QPushButton:
+        button = QPushButton(label, self)
+        button.setObjectName("attachmentNoticeAction")
+
+        def clicked() -> None:
+            slot()
+            if dismisses:
+                self.dismiss()
+
+        button.clicked.connect(clicked)
+        self._layout.insertWidget(self._layout.count() - 1, button)
+        return button
+
+    def actions(self) -> list[QPushButton]:
+        return self.findChildren(QPushButton, "attachmentNoticeAction")
+
+    def dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()
+        self.deleteLater()
+
+
+class NoticeArea(QWidget):
+    """The notices above the strip, newest last. A notice with a `key` replaces the
+    one shown with the same key (the text-only-model warning is shown once)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentNotices")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._keyed: dict[str, AttachmentNotice] = {}
+        self.hide()
+
+    def add(self, text: str, *, key: str | None = None) -> AttachmentNotice:
+        if key is not None:
+            self.remove(key)
+        notice = AttachmentNotice(text, self)
+        notice.dismissed.connect(lambda n=notice: self._forget(n))
+        self._layout.addWidget(notice)
+        if key is not None:
+            self._keyed[key] = notice
+        self.show()
+        return notice
+
+    def remove(self, key: str) -> None:
+        notice = self._keyed.pop(key, None)
+        if notice is not None:
+            notice.dismiss()
+
+    def keyed(self, key: str) -> AttachmentNotice | None:
+        return self._keyed.get(key)
+
+    def notices(self) -> list[AttachmentNotice]:
+        return [n for n in self.findChildren(AttachmentNotice) if not n.isHidden()]
+
+    def texts(self) -> list[str]:
+        return [n.text() for n in self.notices()]
+
+    def clear(self) -> None:
+        for notice in self.notices():
+            notice.dismiss()
+
+    def _forget(self, notice: AttachmentNotice) -> None:
+        self._layout.removeWidget(notice)
+        for key, shown in list(self._keyed.items()):
+            if shown is notice:
+                del self._keyed[key]
+        if not self.notices():
+            self.hide()

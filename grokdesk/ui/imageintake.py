@@ -1,0 +1,262 @@
+"""Image intake off the UI thread: reading, checking, thumbnailing and encoding.
+
+Everything here runs in `intake_executor()` threads, never on the UI thread, so
+dropping twenty 9 MiB photos keeps the window responsive (issue 5). QImage (not
+QPixmap) is safe to create and scale in a worker thread. The checks themselves
+are `grokdesk.core.images`; this module only feeds them bytes and makes the
+thumbnails the chips, the composer and the transcript show.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt, QUrl
+from PySide6.QtGui import QImage, QImageReader
+
+from grokdesk.core.conversation import ImageDetail, ImagePart
+from grokdesk.core.images import (
+    MAX_PIXELS_TO_SCALE,
+    Fix,
+    ImageRefused,
+    apply_fix,
+    check_image_bytes,
+    check_image_file,
+)
+
+# The transcript's thumbnails are at most this big; chips and the composer scale these down.
+THUMB_BOX = 160
+# A refused file is read whole only when the user asks for a fix; beyond this a fix
+# would need more memory than it is worth.
+MAX_FIX_SOURCE_BYTES = 256 * 1024 * 1024
+# Two workers: the checks decode every pixel, the machine may have two cores, and
+# the UI thread must keep one.
+_WORKERS = 2
+_executor: ThreadPoolExecutor | None = None
+
+
+def intake_executor() -> ThreadPoolExecutor:
+    """The shared pool every tab's image work runs in."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="image-intake")
+    return _executor
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyImage:
+    """A checked image and its thumbnail (at most THUMB_BOX pixels a side)."""
+
+    part: ImagePart
+    thumbnail: QImage
+
+
+def make_thumbnail(data: bytes, box: int = THUMB_BOX) -> QImage:
+    """A small QImage of JPEG or PNG bytes; JPEGs are decoded at reduced scale."""
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > box:
+        size.scale(QSize(box, box), Qt.AspectRatioMode.KeepAspectRatio)
+        reader.setScaledSize(size)
+    image = reader.read()
+    buffer.close()
+    if image.isNull():
+        return image
+    if max(image.width(), image.height()) > box:
+        image = image.scaled(
+            box, box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+    return image
+
+
+def png_bytes(image: QImage) -> bytes:
+    """Raw image data (a paste, a drop from a browser) encoded as PNG."""
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(array.data())
+
+
+# -- sources: what the user gave us, and how to read it in a worker ---------------------------
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Something to attach. `name` is what messages call it."""
+
+    name: str
+
+    def check(self, detail: ImageDetail) -> ImagePart:
+        raise NotImplementedError
+
+    def raw_bytes(self) -> bytes:
+        """All the bytes, for a fix the user chose (convert, scale down)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class FileSource(ImageSource):
+    path: Path
+
+    def check(self, detail: ImageDetail) -> ImagePart:
+        return check_image_file(self.path, detail=detail)
+
+    def raw_bytes(self) -> bytes:
+        info = self.path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageRefused(self.name, "is not a regular file")
+        with self.path.open("rb") as stream:
+            data = stream.read(MAX_FIX_SOURCE_BYTES + 1)
+        if len(data) > MAX_FIX_SOURCE_BYTES:
+            raise ImageRefused(self.name, "is too large to convert")
+        return data
+
+
+@dataclass(frozen=True)
+class BytesSource(ImageSource):
+    data: bytes
+
+    def check(self, detail: ImageDetail) -> ImagePart:
+        return check_image_bytes(self.data, self.name, detail=detail)
+
+    def raw_bytes(self) -> bytes:
+        return self.data
+
+
+@dataclass(frozen=True)
+class QImageSource(ImageSource):
+    """Raw image data from a paste or a drop; sent as PNG."""
+
+    image: QImage
+
+    def check(self, detail: ImageDetail) -> ImagePart:
+        pixels = self.image.width() * self.image.height()
+        if pixels > MAX_PIXELS_TO_SCALE:
+            raise ImageRefused(
+                self.name, f"is {self.image.width()} x {self.image.height()} pixels, too large"
+            )
+        return check_image_bytes(png_bytes(self.image), self.name, detail=detail)
+
+    def raw_bytes(self) -> bytes:
+        return png_bytes(self.image)
+
+
+@dataclass(frozen=True)
+class CheckedSource(ImageSource):
+    """An image checked before (a restored draft): only the thumbnail is left to make."""
+
+    part: ImagePart
+
+    def check(self, detail: ImageDetail) -> ImagePart:
+        return self.part
+
+    def raw_bytes(self) -> bytes:
+        return self.part.data
+
+
+@dataclass(frozen=True)
+class FixedSource(ImageSource):
+    """`original` after the fix the user chose; checked again like any other image."""
+
+    original: ImageSource
+    fix: Fix
+
+    def check(self, detail: ImageDetail) -> ImagePart:
+        fixed = apply_fix(self.fix, self.original.raw_bytes(), self.original.name)
+        return check_image_bytes(fixed, self.name, detail=detail)
+
+    def raw_bytes(self) -> bytes:
+        return apply_fix(self.fix, self.original.raw_bytes(), self.original.name)
+
+
+def fixed(source: ImageSource, fix: Fix) -> FixedSource:
+    """The source after `fix`, named after what it becomes ("holiday.webp" -> "holiday.png")."""
+    name = source.name
+    if fix is Fix.CONVERT_TO_PNG:
+        name = str(Path(name).with_suffix(".png")) if Path(name).suffix else name + ".png"
+    return FixedSource(name, source, fix)
+
+
+def read_source(source: ImageSource, detail: ImageDetail) -> ReadyImage:
+    """Check and thumbnail one source (in a worker); raises ImageRefused."""
+    part = source.check(detail)
+    if part.detail is not detail and not isinstance(source, CheckedSource):
+        part = replace(part, detail=detail)
+    return ReadyImage(part, make_thumbnail(part.data))
+
+
+def reader_for(source: ImageSource, detail: ImageDetail) -> Callable[[], ReadyImage]:
+    return lambda: read_source(source, detail)
+
+
+# -- mime data: drops and pastes -----------------------------------------------------------------
+
+
+@dataclass
+class MimeImages:
+    """What a drop or paste holds: local files, raw images, and web addresses refused."""
+
+    sources: list[ImageSource]
+    refused: list[ImageRefused]
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.refused)
+
+
+_RAW_MIME = (("image/png", ".png"), ("image/jpeg", ".jpg"))
+
+
+def images_in_mime(mime: QMimeData, raw_name: str = "pasted image") -> MimeImages:
+    """Local file URLs first; else raw image bytes or image data; web URLs are refused.
+
+    Only reads what the mime data holds (no file I/O): cheap on the UI thread."""
+    sources: list[ImageSource] = []
+    refused: list[ImageRefused] = []
+    web: list[QUrl] = []
+    if mime.hasUrls():
+        for url in mime.urls():
+            if url.isLocalFile():
+                path = Path(url.toLocalFile())
+                sources.append(FileSource(path.name or str(path), path))
+            elif url.scheme() in ("http", "https"):
+                web.append(url)
+    if not sources:
+        for fmt, suffix in _RAW_MIME:
+            if mime.hasFormat(fmt):
+                data = bytes(mime.data(fmt).data())
+                if data:
+                    sources.append(BytesSource(raw_name + suffix, data))
+                    break
+    if not sources and mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            # A copy: the mime data (the clipboard) may change while a worker reads it.
+            sources.append(QImageSource(raw_name + ".png", image.copy()))
+    if not sources:
+        refused = [ImageRefused(_url_name(url), _WEB_REASON) for url in web]
+    return MimeImages(sources, refused)
+
+
+_WEB_REASON = "was dragged from the web; save it and drop the file instead"
+
+
+def _url_name(url: QUrl) -> str:
+    parts = urlsplit(url.toString())
+    name = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    return name or parts.netloc or url.toString()
+
+
+def has_attachable(mime: QMimeData) -> bool:
+    """Whether a drag may be accepted (files, image data, or web addresses to explain)."""
+    return mime.hasUrls() or mime.hasImage() or any(mime.hasFormat(fmt) for fmt, _ in _RAW_MIME)
