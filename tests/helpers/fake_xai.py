@@ -147,6 +147,7 @@ class FakeXai:
         self._ready = threading.Event()
         self._release: asyncio.Event | None = None
         self.port = 0
+        self.requested_port = 0  # 0: any free port
         self._initial_models = models
         self._set_defaults()
 
@@ -207,7 +208,7 @@ class FakeXai:
 
         async def boot() -> asyncio.Server:
             self._release = asyncio.Event()
-            server = await asyncio.start_server(serve, "127.0.0.1", 0)
+            server = await asyncio.start_server(serve, "127.0.0.1", self.requested_port)
             self.port = server.sockets[0].getsockname()[1]
             return server
 
@@ -701,3 +702,20 @@ __all__ = [
     "StreamError",
     "StreamRecord",
 ]
+
+
+def main() -> None:
+    """`python -m tests.helpers.fake_xai [PORT]`: run the fake by hand (Ctrl+C or closed stdin stops it)."""
+    import sys
+
+    server = FakeXai()
+    if len(sys.argv) > 1:
+        server.requested_port = int(sys.argv[1])
+    with server:
+        print(f"GROKDESK_BASE_URL={server.base_url}\nXAI_API_KEY={server.api_key}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
