@@ -1,0 +1,28 @@
+"""GrokDesk exactly as `grokdesk --smoke` runs it, printing the time of the main window's first paint.
+
+Usage: python bench/app_first_paint.py --data-dir DIR --base-url URL   (key in XAI_API_KEY)
+Prints `BENCH paint=<time.monotonic()>` when MainWindow.painted fires; the process then
+goes on to its normal `--smoke` shutdown (its exit time is the `--smoke` wall time).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import grokdesk.app as app_module
+
+_create = app_module.create_main_window
+
+
+def _create_and_watch(**kwargs: Any) -> Any:
+    window = _create(**kwargs)
+    window.painted.connect(lambda: print(f"BENCH paint={time.monotonic():.6f}", flush=True))
+    return window
+
+
+app_module.create_main_window = _create_and_watch  # run_gui looks the name up at call time
+
+if __name__ == "__main__":
+    sys.exit(app_module.main(["--smoke", *sys.argv[1:]]))

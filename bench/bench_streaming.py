@@ -1,0 +1,295 @@
+"""Streaming: a 20,000-token Markdown reply with code blocks, sent by the fake server as fast as it can.
+
+In one process (QApplication offscreen + qasync loop, the real main window from
+create_main_window); the fake server runs in its own process so it does not compete for
+our GIL. Rounds alternate:
+  floor: a plain httpx + httpx-sse client on the same loop reading the same stream
+         (request to [DONE], JSON-decoding every event and joining the text);
+  app:   a new tab, send, until the finished reply is painted in the transcript.
+Figures: total time app/floor; the longest event-loop stall (5 ms timer) during the app
+stream; the cost per token of TranscriptView.message_changed for the last 1,000 tokens
+against the first 1,000; the final (whole-reply) render; three tabs streaming at once.
+
+    python bench/bench_streaming.py [--rounds 5] [--tokens 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common as C
+
+TARGET_TOTAL_RATIO = 1.25
+TARGET_STALL_MS = 50.0
+TARGET_TAIL_RATIO = 1.5
+BUCKET = 1000
+
+
+async def floor_stream(base_url: str, api_key: str) -> tuple[float, int]:
+    """A plain client: seconds from request to [DONE], and the characters received."""
+    import httpx
+    from httpx_sse import aconnect_sse
+
+    body = {
+        "model": "grok-3",
+        "messages": [{"role": "user", "content": "go"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    parts: list[str] = []
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
+        t0 = time.perf_counter()
+        async with aconnect_sse(
+            client,
+            "POST",
+            base_url + "/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {api_key}"},
+        ) as source:
+            async for event in source.aiter_sse():
+                if event.data == "[DONE]":
+                    break
+                chunk = json.loads(event.data)
+                for choice in chunk.get("choices", []):
+                    parts.append(choice.get("delta", {}).get("content") or "")
+        elapsed = time.perf_counter() - t0
+    return elapsed, len("".join(parts))
+
+
+class AppRun:
+    """One reply streamed into one tab, timed."""
+
+    def __init__(self, window: Any, tab: Any) -> None:
+        self.tab = tab
+        self.done_at: float | None = None
+        self.sent_at = 0.0
+        self.paints = C.PaintWatch(tab.transcript.viewport())
+        tab.controller.streaming_changed.connect(self._changed)
+
+    def _changed(self, streaming: bool) -> None:
+        if not streaming:
+            self.done_at = time.perf_counter()
+
+    def send(self) -> None:
+        self.tab.composer.setPlainText("Write a long answer with code.")
+        self.sent_at = time.perf_counter()
+        self.tab.send()
+
+    async def finished(self, timeout: float = 120, *, painted: bool = True) -> float:  # noqa: ASYNC109
+        """Seconds from send to the first paint of the transcript after the reply finished
+        (to the end of the reply for a tab not on screen: `painted=False`)."""
+        await C.until(lambda: self.done_at is not None, timeout)
+        assert self.done_at is not None
+        if not painted:
+            return self.done_at - self.sent_at
+        painted = await C.until(lambda: self.paints.first_after(self.done_at or 0) is not None, 10)
+        end = self.paints.first_after(self.done_at) or painted
+        return end - self.sent_at
+
+
+def tail_costs(calls: list[tuple[Any, float]], ends: list[int]) -> dict[str, float]:
+    """Seconds per token of streaming updates ending in the first and in the last BUCKET tokens."""
+    total = len(ends)
+    first_t = first_n = last_t = last_n = 0.0
+    first_calls: list[float] = []
+    last_calls: list[float] = []
+    previous = 0
+    final = 0.0
+    for size, seconds in calls:
+        chars, streaming = size
+        if not streaming:
+            final = max(final, seconds)
+            continue
+        tokens = bisect.bisect_right(ends, chars)
+        delta = tokens - previous
+        previous = tokens
+        if delta <= 0:
+            continue
+        if tokens <= BUCKET:
+            first_t += seconds
+            first_n += delta
+            first_calls.append(seconds)
+        elif tokens > total - BUCKET:
+            last_t += seconds
+            last_n += delta
+            last_calls.append(seconds)
+    return {
+        "first_per_token": first_t / first_n if first_n else float("nan"),
+        "last_per_token": last_t / last_n if last_n else float("nan"),
+        "first_update_ms": C.ms(sum(first_calls) / len(first_calls)) if first_calls else float("nan"),
+        "last_update_ms": C.ms(sum(last_calls) / len(last_calls)) if last_calls else float("nan"),
+        "updates": sum(1 for (_, s), _ in calls if s),
+        "final_render_ms": C.ms(final),
+    }
+
+
+async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str) -> None:
+    from grokdesk.app import create_main_window
+    from grokdesk.ui.transcript import TranscriptView
+
+    ends = C.token_ends(text)
+    timer = C.CallTimer()
+    restore = timer.wrap(
+        TranscriptView,
+        "message_changed",
+        lambda message: (len(message.plain_text), message.state.value == "streaming"),
+    )
+    data_dir = C.OUT / "streaming_data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    window = create_main_window(data_dir=data_dir, base_url=server.base_url, api_key=server.api_key)
+    window.resize(1000, 720)
+    window.show()
+    await C.until(lambda: window._painted, 30)
+    await asyncio.sleep(0.5)  # the model list request after the first paint
+
+    floors: list[float] = []
+    totals: list[float] = []
+    stalls: list[float] = []
+    over50: list[int] = []
+    firsts: list[float] = []
+    lasts: list[float] = []
+    first_upd: list[float] = []
+    last_upd: list[float] = []
+    finals: list[float] = []
+    updates: list[float] = []
+
+    async def one_app_run(warm: bool = False) -> None:
+        tab = window.new_conversation()
+        tab.select_model("grok-3")
+        run = AppRun(window, tab)
+        timer.records.clear()
+        probe = C.StallProbe().start()
+        run.send()
+        total = await run.finished()
+        probe.stop()
+        if tab.transcript.plain_text().count("Section") < 3:
+            raise RuntimeError("the reply did not reach the transcript")
+        if not warm:
+            totals.append(total)
+            stalls.append(probe.max_ms)
+            over50.append(probe.over(50))
+            costs = tail_costs(list(timer.records), ends)
+            firsts.append(costs["first_per_token"])
+            lasts.append(costs["last_per_token"])
+            first_upd.append(costs["first_update_ms"])
+            last_upd.append(costs["last_update_ms"])
+            finals.append(costs["final_render_ms"])
+            updates.append(costs["updates"])
+        window.close_tab(window.tabs.indexOf(tab))
+        await asyncio.sleep(0.2)
+
+    async def one_floor_run(warm: bool = False) -> None:
+        elapsed, chars = await floor_stream(server.base_url, server.api_key)
+        if chars != len(text):
+            raise RuntimeError(f"floor client got {chars} of {len(text)} characters")
+        if not warm:
+            floors.append(elapsed)
+
+    await one_floor_run(warm=True)
+    await one_app_run(warm=True)
+    for i in range(args.rounds):
+        if i % 2 == 0:
+            await one_floor_run()
+            await one_app_run()
+        else:
+            await one_app_run()
+            await one_floor_run()
+
+    # Three tabs at once.
+    multi_totals: list[float] = []
+    multi_stalls: list[float] = []
+    for _ in range(args.multi_rounds):
+        tabs = [window.new_conversation() for _ in range(3)]
+        runs = []
+        for tab in tabs:
+            tab.select_model("grok-3")
+            runs.append(AppRun(window, tab))
+        window.tabs.setCurrentWidget(tabs[0])
+        probe = C.StallProbe().start()
+        t0 = time.perf_counter()
+        for run in runs:
+            run.send()
+        for run in runs:
+            await run.finished(painted=False)
+        t_all = max(r.done_at or 0 for r in runs) - t0
+        probe.stop()
+        multi_totals.append(t_all)
+        multi_stalls.append(probe.max_ms)
+        for tab in tabs:
+            window.close_tab(window.tabs.indexOf(tab))
+        await asyncio.sleep(0.2)
+
+    restore()
+    window.close()
+    await window.shutdown_all()
+
+    ratios = [a / f for a, f in zip(totals, floors, strict=True)]
+    C.report(
+        "streaming.floor_total",
+        [C.ms(x) for x in floors],
+        unit=" ms",
+        note=f"plain httpx+httpx-sse, {len(ends)} tokens, {len(text)} chars",
+    )
+    C.report(
+        "streaming.app_total", [C.ms(x) for x in totals], unit=" ms", note="send to finished reply painted"
+    )
+    C.report("streaming.total_ratio", ratios, target=TARGET_TOTAL_RATIO)
+    C.report(
+        "streaming.max_stall",
+        stalls,
+        unit=" ms",
+        target=TARGET_STALL_MS,
+        op="<",
+        note=f"5 ms timer; gaps over 50 ms per run: {over50}",
+    )
+    tail = [b / a for a, b in zip(firsts, lasts, strict=True)]
+    C.report(
+        "streaming.last_vs_first_1000_tokens",
+        tail,
+        target=TARGET_TAIL_RATIO,
+        note="time in TranscriptView.message_changed per token delivered; "
+        f"first {C.Spread.of(firsts).median * 1e6:.0f} us/token, last {C.Spread.of(lasts).median * 1e6:.0f} us/token",
+    )
+    C.report("streaming.update_ms_first_1000", first_upd, unit=" ms", note="mean per streaming update")
+    C.report("streaming.update_ms_last_1000", last_upd, unit=" ms", note="mean per streaming update")
+    C.report("streaming.view_updates_per_reply", updates)
+    C.report(
+        "streaming.final_render",
+        finals,
+        unit=" ms",
+        note="message_changed for the finished reply (re-renders the whole message)",
+    )
+    C.report(
+        "streaming.three_tabs_total",
+        [C.ms(x) for x in multi_totals],
+        unit=" ms",
+        note=f"3 replies at once; ratio to 3 x floor median "
+        f"{C.Spread.of(multi_totals).median / (3 * C.Spread.of(floors).median):.2f}",
+    )
+    C.report("streaming.three_tabs_max_stall", multi_stalls, unit=" ms", target=TARGET_STALL_MS, op="<")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--multi-rounds", type=int, default=2)
+    parser.add_argument("--tokens", type=int, default=20_000)
+    args = parser.parse_args()
+    C.setup_env()
+    C.banner("bench_streaming")
+    text = C.markdown_text(args.tokens, seed=42)
+    with C.FakeServerProcess(text, replies=1000) as server:
+        C.run_in_qasync(lambda: bench(args, server, text))
+
+
+if __name__ == "__main__":
+    main()
