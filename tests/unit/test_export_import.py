@@ -319,7 +319,7 @@ def test_a_zip_with_split_conversation_files_imports_them_all(store: Store, tmp_
         zf.writestr("export/conversations-001.json", json.dumps(sample[1:]))
     assert len(import_file(store, archive).imported) == 3
     assert sorted(s.title for s in store.list_conversations()) == [
-        "Louvre opening hours",
         "Lighthouse picture",
+        "Louvre opening hours",
         "Sourdough starter help",
     ]
