@@ -38,6 +38,7 @@ from grokdesk.storage.errors import StorageError
 from grokdesk.storage.exporter import ExportFormat, export_conversations
 from grokdesk.storage.importer import ImportReport, import_paths
 from grokdesk.storage.records import ConversationSummary
+from grokdesk.storage.store import Store
 from grokdesk.transfer import export_summary, import_summary
 from grokdesk.ui.asynctasks import spawn
 from grokdesk.ui.librarymodel import (
@@ -149,6 +150,8 @@ class LibraryPanel(QWidget):
         self._choose_files = choose_files
         self._today = today
         self._summaries: list[ConversationSummary] = []
+        # The grouped list for `_summaries` on that day, so clearing the search box costs no regrouping.
+        self._list_rows: tuple[date, list[LibraryRow]] | None = None
         self._query = ""
         self._search_generation = 0
         self._search_task: asyncio.Task[Any] | None = None
@@ -233,6 +236,7 @@ class LibraryPanel(QWidget):
         self._undo_timer.setSingleShot(True)
         self._undo_timer.setInterval(int(undo_seconds * 1000))
         self._undo_timer.timeout.connect(self._finish_undo)
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DEBOUNCE_MS)
@@ -305,6 +309,7 @@ class LibraryPanel(QWidget):
         title = self._title_of(conversation_id)
         self.model.remove_conversation(conversation_id)
         self._summaries = [s for s in self._summaries if s.id != conversation_id]
+        self._list_rows = None
         return self._spawn(self._delete(conversation_id, title), "library delete")
 
     def undo_delete(self) -> asyncio.Task[Any] | None:
@@ -398,10 +403,13 @@ class LibraryPanel(QWidget):
     # -- store calls ----------------------------------------------------------------------
 
     async def _reload(self, generation: int) -> None:
-        summaries = await self._run("list_conversations")
+        today = self._today()
+        # Grouping 5,000 rows runs on the store's thread too, so the UI thread only swaps the model.
+        summaries, rows = await self._run(_list_with_rows, today)
         if generation != self._refresh_generation:
             return
-        self._summaries = list(summaries)
+        self._summaries = summaries
+        self._list_rows = (today, rows)
         if self._query:
             self._search_now()
         else:
@@ -413,6 +421,7 @@ class LibraryPanel(QWidget):
         self._summaries = [
             dataclasses.replace(s, title=title) if s.id == conversation_id else s for s in self._summaries
         ]
+        self._list_rows = None
         self.conversation_renamed.emit(conversation_id, title)
 
     async def _delete(self, conversation_id: str, title: str) -> None:
@@ -460,7 +469,19 @@ class LibraryPanel(QWidget):
     # -- helpers --------------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[Any]:
-        return spawn(self._reporting(coro), name=name)
+        task = spawn(self._reporting(coro), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def shutdown(self) -> None:
+        """Stop timers and wait for work under way, before the store closes at quit."""
+        for timer in (self._search_timer, self._undo_timer, self._refresh_timer):
+            timer.stop()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _reporting(self, coro: Coroutine[Any, Any, None]) -> None:
         """Store problems become a message for the user and a reloaded list; bugs propagate."""
@@ -475,7 +496,10 @@ class LibraryPanel(QWidget):
 
     def _show_list(self) -> None:
         current = self.current_conversation_id()
-        self.model.set_rows(grouped_rows(self._summaries, self._today()))
+        today = self._today()
+        if self._list_rows is None or self._list_rows[0] != today:
+            self._list_rows = (today, grouped_rows(self._summaries, today))
+        self.model.set_rows(list(self._list_rows[1]))
         if current is not None:
             self.select_conversation(current)
 
@@ -537,3 +561,9 @@ class LibraryPanel(QWidget):
     def _show_status(self, text: str) -> None:
         self.statusLabel.setText(text)
         self.statusLabel.setVisible(bool(text))
+
+
+def _list_with_rows(store: Store, today: date) -> tuple[list[ConversationSummary], list[LibraryRow]]:
+    """Runs on the store's thread: the conversations and their grouped rows (plain data, no Qt)."""
+    summaries = store.list_conversations()
+    return summaries, grouped_rows(summaries, today)
