@@ -341,3 +341,15 @@ def test_a_stall_after_the_usage_chunk_still_finishes(fake_xai: FakeXai) -> None
     events, error = stream(fake_xai, chat("hi"), stall_timeout=0.3)
     assert error is None
     assert [type(e) for e in events[-2:]] == [UsageUpdate, Finished]
+
+
+def test_requests_go_through_the_proxy_when_one_is_set(fake_xai: FakeXai) -> None:
+    # Nothing listens on 127.0.0.2:9; the fake, acting as an HTTP proxy, answers instead.
+    async def go() -> tuple[list[Any], Any]:
+        async with XaiClient("http://127.0.0.2:9/v1", fake_xai.api_key, proxy=fake_xai.root_url) as client:
+            return await collect(client.stream_chat(chat("via proxy")))
+
+    events, error = run(go())
+    assert error is None
+    assert text_of(events) == "Echo: via proxy"
+    assert fake_xai.last_request.headers["host"] == "127.0.0.2:9"
