@@ -208,7 +208,10 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _said(detail: str) -> str:
-    return f" The server said: {detail}" if detail else ""
+    # An HTML page (a proxy's or Cloudflare's error page) says nothing a person can use.
+    if not detail or detail.lstrip().startswith("<"):
+        return ""
+    return f" The server said: {detail}"
 
 
 def error_from_response(

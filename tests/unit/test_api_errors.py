@@ -210,6 +210,7 @@ def test_scripted_errors_map_to_their_types(fake_xai: FakeXai, script: Error, ki
     assert error.status == script.status
     assert words in str(error)
     assert "[WKE=" not in str(error) + error.detail
+    assert "<html>" not in str(error)
 
 
 def test_retry_after_is_read_from_the_header(fake_xai: FakeXai) -> None:
