@@ -351,11 +351,11 @@ class LibraryPanel(QWidget):
             return None
         return self._spawn(self._import(paths), "library import")
 
-    def context_menu(self, conversation_id: str) -> QMenu:
-        """The actions for one conversation (shown on right click)."""
+    def context_menu(self, conversation_id: str, message_id: str | None = None) -> QMenu:
+        """The actions for one conversation (shown on right click); Open goes to `message_id` if given."""
         pinned = any(s.pinned for s in self._summaries if s.id == conversation_id)
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_requested.emit(conversation_id, None))
+        menu.addAction("Open", lambda: self.open_requested.emit(conversation_id, message_id))
         menu.addAction("Rename…", lambda: self.start_rename(conversation_id))
         menu.addAction(
             "Unpin" if pinned else "Pin to top", lambda: self.set_pinned(conversation_id, not pinned)
@@ -554,7 +554,7 @@ class LibraryPanel(QWidget):
         row = self.model.row_at(self.conversationList.indexAt(pos))
         if row is None or row.kind == RowKind.HEADER:
             return
-        menu = self.context_menu(row.conversation_id)
+        menu = self.context_menu(row.conversation_id, row.message_id)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.conversationList.viewport().mapToGlobal(pos))
 

@@ -259,14 +259,12 @@ class LibraryModel(QAbstractListModel):
         if row is None or row.kind == RowKind.HEADER:
             # Headers cannot be selected, so arrow keys step over them.
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if row.kind == RowKind.CONVERSATION:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+        # Hits are editable too: F2 renames the conversation a result belongs to.
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
     def setData(self, index: Index, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:
         row = self.row_at(index)
-        if row is None or role != Qt.ItemDataRole.EditRole or row.kind != RowKind.CONVERSATION:
+        if row is None or role != Qt.ItemDataRole.EditRole or row.kind == RowKind.HEADER:
             return False
         title = str(value).strip()
         if not title or title == row.text:
@@ -293,6 +291,14 @@ class LibraryDelegate(QStyledItemDelegate):
         line = option.fontMetrics.height()
         lines = 2 if index.data(LibraryModel.KindRole) == RowKind.HIT else 1
         return QSize(200, lines * line + 2 * self.PADDING + (lines - 1) * 2)
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
+        super().updateEditorGeometry(editor, option, index)
+        if index.data(LibraryModel.KindRole) == RowKind.HIT:
+            # The title line only, not the snippet under it.
+            rect = editor.geometry()
+            rect.setHeight(option.fontMetrics.height() + self.PADDING + 2)
+            editor.setGeometry(rect)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         kind = index.data(LibraryModel.KindRole)

@@ -310,6 +310,22 @@ def test_rename_in_place_with_f2(
     assert ("item", "Bread starter") in shown(panel)
 
 
+def test_rename_a_search_result(
+    qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
+) -> None:
+    search(qtbot, panel, "acetone")
+    panel.conversationList.setFocus()
+    qtbot.keyClick(panel.conversationList, Qt.Key.Key_F2)
+    editor = panel.conversationList.findChild(QLineEdit)
+    assert editor is not None and editor.text() == "Sourdough"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Starter trouble")
+    with qtbot.waitSignal(panel.conversation_renamed):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert stored_titles(worker)[convs["week"].id] == "Starter trouble"
+    assert [r.text for r in panel.model.rows] == ["Starter trouble"]
+
+
 def test_delete_key_then_undo(
     qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
 ) -> None:
