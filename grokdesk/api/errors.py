@@ -155,7 +155,6 @@ _IMAGE_TEXTS = (
 _CREDIT_TEXTS = ("credits", "spending limit", "spending-limit")
 _EMPTY_MESSAGE_TEXTS = ("empty message", "empty user message", "at least one content element")
 _MAX_DETAIL = 400
-BUSY_STATUSES = frozenset({500, 502, 503, 504})
 
 
 def server_message(body: bytes | str) -> tuple[str, str]:
