@@ -61,6 +61,8 @@ SEARCH_DEBOUNCE_MS = 120
 SEARCH_LIMIT = 50
 UNDO_SECONDS = 8.0
 REFRESH_DEBOUNCE_MS = 300
+# Tasks that only read: dropped at quit rather than awaited.
+READ_TASKS = frozenset({"library refresh", "library search"})
 FORMAT_NAMES = {ExportFormat.MARKDOWN: "Markdown", ExportFormat.JSON: "JSON"}
 
 
@@ -475,12 +477,16 @@ class LibraryPanel(QWidget):
         return task
 
     async def shutdown(self) -> None:
-        """Stop timers and wait for work under way, before the store closes at quit."""
-        for timer in (self._search_timer, self._undo_timer, self._refresh_timer):
+        """At quit, before the store closes: stop the timers, drop searches and reloads, and wait
+        for writes under way (rename, delete, pin, import, export) so none is lost."""
+        for timer in (self._search_timer, self._refresh_timer):
             timer.stop()
+        self._finish_undo()
         tasks = list(self._tasks)
         for task in tasks:
-            task.cancel()
+            # Cancelling a write could drop its store call before it ran: only reads are cancelled.
+            if task.get_name() in READ_TASKS:
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _reporting(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -427,6 +427,22 @@ def test_search_results_follow_a_delete(
     assert panel.model.index_of(convs["yesterday"].id) == QModelIndex()
 
 
+def test_shutdown_waits_for_writes_and_drops_reads(
+    qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
+) -> None:
+    panel.searchBox.setText("tabby")  # a search waiting for its debounce
+    refresh = panel.refresh()
+    rename = panel.rename_conversation(convs["old"].id, "Taxes 2026")
+    assert rename is not None
+    closing = asyncio.ensure_future(panel.shutdown())
+    qtbot.waitUntil(closing.done)
+    closing.result()
+    assert rename.done() and not rename.cancelled()
+    assert refresh.done()
+    assert stored_titles(worker)[convs["old"].id] == "Taxes 2026"
+    assert not panel._search_timer.isActive()
+
+
 # -- export and import -----------------------------------------------------------------------
 
 
