@@ -6,14 +6,25 @@ name beside the new one, so nothing the user had is destroyed (anchors.md §2.4)
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 import time
 from pathlib import Path
 from typing import NoReturn
 
-from grokdesk.storage.errors import DatabaseCorrupt, sqlite_errors, translate_os, translate_sqlite
+from grokdesk.storage.errors import DatabaseCorrupt, corrupt, sqlite_errors, translate_os, translate_sqlite
+
+log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+# `quick_check` reads every page, so on a big library (image bytes) it would delay the start
+# by seconds. Above this size the start checks every table but `images`; `full_check` (run
+# by the app once the window is up) covers the rest.
+FULL_CHECK_BYTES = 64 * 1024 * 1024
+# Left beside the database when damage is found while running: the next start checks it all.
+DAMAGE_MARKER_SUFFIX = ".damaged"
+_TABLE_NAME = re.compile(r"\w+")
 
 
 def connect_checked(path: Path) -> sqlite3.Connection:
@@ -32,9 +43,13 @@ def connect_checked(path: Path) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA busy_timeout = 2000")
         conn.execute("PRAGMA foreign_keys = ON")
-        result = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
-        if result != ["ok"]:
-            raise DatabaseCorrupt(f"{path} failed its check: {'; '.join(map(str, result[:3]))}")
+        marker = damage_marker(path)
+        if marker.exists() or not path.exists() or path.stat().st_size <= FULL_CHECK_BYTES:
+            full_check(conn, path)
+        else:
+            for table in _tables_checked_at_start(conn):
+                _check(conn, path, f"PRAGMA quick_check({table})")
+        marker.unlink(missing_ok=True)
     except sqlite3.Error as exc:
         conn.close()
         _raise_mapped(exc, path)
@@ -42,6 +57,30 @@ def connect_checked(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def full_check(conn: sqlite3.Connection, path: Path) -> None:
+    """Check every page; raises `DatabaseCorrupt` when the file is damaged."""
+    _check(conn, path, "PRAGMA quick_check")
+
+
+def damage_marker(path: Path) -> Path:
+    return path.with_name(path.name + DAMAGE_MARKER_SUFFIX)
+
+
+def _check(conn: sqlite3.Connection, path: Path, pragma: str) -> None:
+    result = [r[0] for r in conn.execute(pragma).fetchall()]
+    if result != ["ok"]:
+        log.warning("%s failed %s: %s", path, pragma, "; ".join(map(str, result))[:500])
+        raise corrupt(path)
+
+
+def _tables_checked_at_start(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name != 'images' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+    ).fetchall()
+    return [r[0] for r in rows if _TABLE_NAME.fullmatch(r[0])]
 
 
 def _not_a_database(path: Path) -> bool:

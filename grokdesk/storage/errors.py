@@ -92,8 +92,8 @@ def locked(data_dir: Path) -> DataDirLocked:
 
 def corrupt(path: Path) -> DatabaseCorrupt:
     return DatabaseCorrupt(
-        f"The database {path} is damaged. Restart GrokDesk: it will set the damaged file aside "
-        "(it is never deleted) and start a fresh one."
+        f"The database {path} is damaged. Export what is open if you can, then restart GrokDesk: "
+        "it checks the file, sets a damaged one aside (it is never deleted) and starts a fresh one."
     )
 
 

@@ -26,7 +26,7 @@ from grokdesk.core.conversation import (
     Role,
 )
 from grokdesk.storage import codec
-from grokdesk.storage.dbfile import connect_checked, move_aside
+from grokdesk.storage.dbfile import connect_checked, damage_marker, full_check, move_aside
 from grokdesk.storage.errors import (
     DatabaseCorrupt,
     EnvironmentProblem,
@@ -59,8 +59,12 @@ def _mapped(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[
     """Run a Store method with sqlite3 environment errors turned into `EnvironmentProblem`s."""
 
     def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with sqlite_errors(self.path):
-            return method(self, *args, **kwargs)
+        try:
+            with sqlite_errors(self.path):
+                return method(self, *args, **kwargs)
+        except DatabaseCorrupt:
+            self._mark_damaged()
+            raise
 
     functools.update_wrapper(wrapper, method)
     return wrapper
@@ -160,6 +164,20 @@ class Store:
         finally:
             self._conn.close()
             self._lock.release()
+
+    @_mapped
+    def verify(self) -> None:
+        """Check every page of the file (slow on a big library: run it once the window is up).
+
+        Raises `DatabaseCorrupt` when damaged; the next start then sets the file aside.
+        """
+        full_check(self._conn, self.path)
+
+    def _mark_damaged(self) -> None:
+        try:
+            damage_marker(self.path).touch()
+        except OSError:
+            log.warning("could not leave a damage marker beside %s", self.path)
 
     def __enter__(self) -> Store:
         return self

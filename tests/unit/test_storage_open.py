@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grokdesk.core.conversation import Conversation, Message, MessageState, Role
-from grokdesk.storage.errors import DataDirLocked, DiskFull, EnvironmentProblem, ReadOnly
+from grokdesk.core.conversation import Conversation, ImagePart, Message, MessageState, Role, TextPart
+from grokdesk.storage.errors import DatabaseCorrupt, DataDirLocked, DiskFull, EnvironmentProblem, ReadOnly
 from grokdesk.storage.schema import CURRENT_VERSION
 from grokdesk.storage.store import DB_NAME, Store
 
@@ -265,3 +265,47 @@ def test_a_data_folder_that_is_a_file_is_explained(tmp_path: Path) -> None:
         with pytest.raises(EnvironmentProblem, match="is a file, or inside one"):
             Store.open(data_dir)
     assert not_a_folder.read_text(encoding="utf-8") == "mine"
+
+
+def damage_image_pages(path: Path) -> None:
+    """Break the chain of an image's overflow pages, leaving every other table intact."""
+    conn = sqlite3.connect(path)
+    pages = [
+        r[0]
+        for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'images' AND pagetype = 'overflow'")
+    ]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    assert pages
+    raw = bytearray(path.read_bytes())
+    for page in pages[:3]:
+        offset = (page - 1) * page_size
+        raw[offset : offset + 4] = (7_000_000).to_bytes(4, "big")  # "next overflow page" far past the end
+    path.write_bytes(bytes(raw))
+
+
+def test_a_big_library_defers_checking_image_bytes_to_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grokdesk.storage import dbfile
+    from tests.data.builders import image_part
+
+    monkeypatch.setattr(dbfile, "FULL_CHECK_BYTES", 0)  # every file counts as big
+    photo = image_part(size=(400, 400))
+    heavy = ImagePart(photo.sha256, photo.mime, photo.name, 400, 400, os.urandom(300_000))
+    with Store.open(tmp_path) as store:
+        conv = Conversation(title="photos")
+        store.save_conversation(conv)
+        store.save_message(conv.id, Message(Role.USER, [TextPart("look"), heavy]), 0)
+    damage_image_pages(tmp_path / DB_NAME)
+
+    with Store.open(tmp_path) as store:  # the start stays fast: image pages are not read
+        assert store.recovered_from is None
+        assert [s.title for s in store.list_conversations()] == ["photos"]
+        with pytest.raises(DatabaseCorrupt, match="restart GrokDesk"):
+            store.verify()
+    with Store.open(tmp_path) as store:  # the damage found while running is acted on at the next start
+        assert store.recovered_from is not None and store.recovered_from.exists()
+        assert store.list_conversations() == []
+    with Store.open(tmp_path) as store:
+        assert store.recovered_from is None  # the fresh file is not set aside again
