@@ -1,8 +1,8 @@
 """`grokdesk export` and `grokdesk import`: the library from the command line, without Qt.
 
-Exit codes: 0 done, 1 a file was refused (the reason on stderr; nothing of it was
-imported), 2 the store could not be used (another GrokDesk holds the data folder, a
-read-only or full disk).
+Exit codes: 0 done; 1 a file was refused (the reason on stderr; nothing of it was
+imported), the export could not be written, or there is nothing to export; 2 the store
+could not be used (another GrokDesk holds the data folder, a read-only or full disk).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from grokdesk.storage.errors import EnvironmentProblem, ImportFailed
 from grokdesk.storage.exporter import export_conversations
 from grokdesk.storage.importer import ImportReport, import_paths
-from grokdesk.storage.store import Store
+from grokdesk.storage.store import DB_NAME, Store
 from grokdesk.transfer import export_summary, import_summary
 
 EXIT_OK = 0
@@ -24,6 +24,10 @@ EXIT_STORE = 2
 
 def run_command(args: argparse.Namespace, data_dir: Path) -> int:
     """Run `args.command` ("export" with `format` and `out`, or "import" with `paths`) on `data_dir`."""
+    if args.command == "export" and not (Path(data_dir) / DB_NAME).exists():
+        # Opening would create an empty store: a mistyped --data-dir must not leave folders behind.
+        print(f"grokdesk: there are no saved conversations in {data_dir}", file=sys.stderr)
+        return EXIT_REFUSED
     try:
         store = Store.open(data_dir)
     except EnvironmentProblem as exc:
@@ -49,7 +53,11 @@ def run_command(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _export(store: Store, out_dir: Path, fmt: str) -> int:
     ids = [summary.id for summary in store.list_conversations()]
-    written = export_conversations(store, out_dir, fmt, ids)
+    try:
+        written = export_conversations(store, out_dir, fmt, ids)
+    except OSError as exc:  # e.g. --out names a file; a full or read-only disk arrives as EnvironmentProblem
+        print(f"grokdesk: cannot write the export to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_REFUSED
     print(export_summary(written, out_dir, fmt, len(ids)))
     return EXIT_OK
 

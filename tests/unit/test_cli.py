@@ -143,3 +143,24 @@ def test_second_process_on_the_same_folder_is_told(data_dir: Path, tmp_path: Pat
     assert "Another GrokDesk is already using the data folder" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_export_from_a_folder_without_data_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo"
+    assert (
+        main(["--data-dir", str(missing), "export", "--format", "json", "--out", str(tmp_path / "out")]) == 1
+    )
+    assert "no saved conversations" in capsys.readouterr().err
+    assert not missing.exists() and not (tmp_path / "out").exists()
+
+
+def test_export_to_a_file_instead_of_a_folder(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "taken"
+    target.write_text("not a folder", encoding="utf-8")
+    assert main(["--data-dir", str(data_dir), "export", "--format", "md", "--out", str(target)]) == 1
+    assert f"cannot write the export to {target}" in capsys.readouterr().err
+    assert target.read_text(encoding="utf-8") == "not a folder"
