@@ -157,6 +157,11 @@ def _parts(items: object, files: FileLookup) -> list[Part]:
                 parts.append(TextPart(item))
         elif _is_image_pointer(item):
             parts.append(_image(item, files))
+        elif isinstance(item, Mapping) and item.get("content_type") == "audio_transcription":
+            # Voice chats: keep what was said; the audio itself is not kept.
+            text = item.get("text")
+            if isinstance(text, str) and text.strip():
+                parts.append(TextPart(text))
     return parts
 
 

@@ -175,6 +175,8 @@ def test_chatgpt_import_follows_the_current_branch(store: Store, tmp_path: Path)
         (Role.SYSTEM, "You are a helpful travel agent."),
         (Role.USER, "Is the Louvre open on Tuesdays?"),
         (Role.ASSISTANT, "No, the Louvre is closed on Tuesdays."),
+        (Role.USER, "And on Mondays?"),  # voice chat: the transcription is kept
+        (Role.ASSISTANT, "Yes, it is open on Mondays from 9 am."),
     ]
     lighthouse = by_title["Lighthouse picture"]
     assert [m.role for m in lighthouse.messages] == [Role.USER, Role.ASSISTANT, Role.ASSISTANT]
