@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
@@ -19,11 +23,13 @@ from PySide6.QtWidgets import (
 
 from grokdesk.api.errors import ApiError, ModelNotFound
 from grokdesk.core import catalog as core_catalog
-from grokdesk.core.conversation import ImagePart, Message, Part, Role, TextPart
+from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
+from grokdesk.ui.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.composer import Composer
 from grokdesk.ui.controller import ChatController
 from grokdesk.ui.conversationsettings import ConversationSettingsDialog
+from grokdesk.ui.imageattach import ImageAttachments
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
 from grokdesk.ui.transcript import TranscriptView
@@ -88,9 +94,8 @@ class ConversationTab(QWidget):
         self.find_bar.hide()
         self.find_bar.returnPressed.connect(lambda: self.find_next(self.find_bar.text()))
 
-        self.attachment_strip = QWidget(self)
-        self.attachment_strip.setObjectName("attachmentStrip")
-        QHBoxLayout(self.attachment_strip).setContentsMargins(0, 0, 0, 0)
+        self.attachment_notices = NoticeArea(self)
+        self.attachment_strip = AttachmentStrip(self)
 
         self.notice = NoticeBar("tabNotice", self)
 
@@ -113,6 +118,21 @@ class ConversationTab(QWidget):
         self.add_button.setObjectName("addMessageButton")
         self.add_button.setText("Add")
         self.add_button.setToolTip("Add the message to the conversation without sending (Ctrl+Shift+Enter)")
+        self.attach_button = QToolButton(self)
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setText("Attach images…")
+        self.attach_button.setToolTip("Attach JPEG or PNG images (or drop them, or paste with Ctrl+V)")
+        self.attachments = ImageAttachments(
+            self,
+            composer=self.composer,
+            strip=self.attachment_strip,
+            notices=self.attachment_notices,
+            model_info=catalog.info if catalog is not None else controller._model_info,
+        )
+        self.attachments.accept_drops_on(
+            self, self.transcript.viewport(), self.composer.viewport(), self.attachment_strip
+        )
+        self.attach_button.clicked.connect(self.attachments.choose_files)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Model:", self))
@@ -124,6 +144,7 @@ class ConversationTab(QWidget):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.attach_button)
         buttons.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.role_picker, 0, Qt.AlignmentFlag.AlignTop)
@@ -134,6 +155,7 @@ class ConversationTab(QWidget):
         layout.addWidget(self.transcript, 1)
         layout.addWidget(self.find_bar)
         layout.addWidget(self.notice)
+        layout.addWidget(self.attachment_notices)
         layout.addWidget(self.attachment_strip)
         layout.addLayout(bottom)
 
@@ -155,30 +177,60 @@ class ConversationTab(QWidget):
         self.transcript.action_requested.connect(self._on_action)
         self.transcript.code_copied.connect(lambda code: QGuiApplication.clipboard().setText(code))
         self.transcript.set_messages(controller.conversation.messages)
+        self._connect_images()
 
     # -- composing -----------------------------------------------------------
 
     def composed_parts(self) -> list[Part]:
-        text = self.composer.toPlainText()
-        return [TextPart(text)] if text.strip() else []
+        """Text and images in the order the composer shows them."""
+        return self.attachments.composed_parts()
 
     def clear_composer(self) -> None:
         self.composer.clear()
+        self.attachments.clear()
 
     def draft_attachments(self) -> list[ImagePart]:
-        return []
+        return self.attachments.parts()
+
+    def draft_text(self) -> str:
+        """The composer's text, one U+FFFC per image of `draft_attachments()`."""
+        return self.attachments.draft_text()
 
     def restore_draft(self, text: str, attachments: list[ImagePart]) -> None:
-        self.composer.setPlainText(text)
+        self.attachments.restore(text, attachments)
+
+    # -- images ------------------------------------------------------------------
+
+    def attach_paths(self, paths: Iterable[str | Path]) -> asyncio.Task[None]:
+        """Attach image files (read and checked off the UI thread); the task ends when
+        every one is attached or refused (`attachments.intake_finished` also says so)."""
+        return self.attachments.attach_paths(paths)
+
+    def set_default_detail(self, level: str) -> None:
+        """The detail level ("auto", "low", "high") new attachments start with."""
+        self.attachments.set_default_detail(level)
+
+    def _connect_images(self) -> None:
+        images = self.attachments
+        self.model_changed.connect(lambda _m: images.check_model())
+        self.controller.message_added.connect(lambda m: images.ensure_thumbnails([m]))
+        self.controller.structure_changed.connect(
+            lambda: images.ensure_thumbnails(self.controller.conversation.messages)
+        )
+        self.transcript.image_requested.connect(images.open_viewer)
+        images.ensure_thumbnails(self.controller.conversation.messages)
 
     def send(self) -> None:
         if self.controller.is_streaming:
             return
         if not self._model_usable():
             return
+        if not self.attachments.ready_to_send():
+            return
         parts = self.composed_parts()
         role = Role(self.role_picker.currentData())
-        text = self.composer.toPlainText()
+        text = self.composer.text_without_images()
+        self.attachments.before_send()
         if self.controller.send(parts, role):
             if parts:
                 self.composer.last_sent = text
@@ -186,9 +238,12 @@ class ConversationTab(QWidget):
             self.role_picker.setCurrentIndex(0)
 
     def add_without_sending(self) -> None:
+        if not self.attachments.ready_to_send():
+            return
         parts = self.composed_parts()
         if not parts:
             return
+        self.attachments.before_send()
         self.controller.add_message(Role(self.role_picker.currentData()), parts)
         self.clear_composer()
         self.role_picker.setCurrentIndex(0)
@@ -303,12 +358,18 @@ class ConversationTab(QWidget):
             conversation.settings = dialog.result_settings()
             self.settings_changed.emit()
 
-    def edit_message(self, message: Message) -> None:
-        text, accepted = QInputDialog.getMultiLineText(
-            self, "Edit message", f"{message.role.value.capitalize()} message:", message.plain_text
-        )
-        if accepted:
-            self.controller.edit(message.id, text)
+    def edit_message(self, message: Message) -> QInputDialog:
+        """Edit a message's text in a small window-modal editor; images stay in place."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("editMessageDialog")
+        dialog.setWindowTitle("Edit message")
+        dialog.setLabelText(f"{message.role.value.capitalize()} message:")
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        dialog.setTextValue(message.plain_text)
+        dialog.textValueSelected.connect(lambda text, mid=message.id: self.controller.edit(mid, text))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     # -- find ----------------------------------------------------------------------
 

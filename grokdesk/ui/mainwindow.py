@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.client import KeyInfo
 from grokdesk.api.errors import ApiError, AuthError
@@ -18,10 +18,12 @@ from grokdesk.core.conversation import Conversation, ConversationSettings
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
+from grokdesk.ui.asynctasks import spawn
 from grokdesk.ui.connection import ApiConnection, check_key
 from grokdesk.ui.controller import ChatController
 from grokdesk.ui.conversationtab import ConversationTab
 from grokdesk.ui.keynotice import KeyNotice
+from grokdesk.ui.library import LibraryPanel
 from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._painted = False
         self._closed_down = False
+        self._closing: set[asyncio.Task[None]] = set()
 
         self.tabs = ConversationTabs(self)
         self.key_notice = KeyNotice(self)
@@ -86,6 +89,15 @@ class MainWindow(QMainWindow):
         catalog.models_changed.connect(self._refresh_model_choices)
         catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
         sink.storage_failed.connect(self._on_storage_failed)
+        self.library = LibraryPanel(sink.run, self)
+        self.library.open_requested.connect(self.open_saved)
+        self.library.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.library.conversation_renamed.connect(self._on_renamed_in_library)
+        self.library.conversation_deleted.connect(self._on_deleted_in_library)
+        self.library_dock = QDockWidget("Library", self)
+        self.library_dock.setObjectName("libraryDock")
+        self.library_dock.setWidget(self.library)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
         self._install_shortcuts()
         self.statusBar().showMessage("Ready")
         self.welcome: WelcomeView | None = None
@@ -163,7 +175,9 @@ class MainWindow(QMainWindow):
         index = self.tabs.addTab(tab, "")
         self.tabs.set_label(index, conversation.title, streaming=False)
         tab.title_changed.connect(lambda _title, t=tab: self._update_label(t))
-        tab.streaming_changed.connect(lambda _s, t=tab: self._update_label(t))
+        tab.title_changed.connect(self.library.schedule_refresh)
+        tab.streaming_changed.connect(lambda streaming, t=tab: self._update_label(t, streaming))
+        tab.streaming_changed.connect(self.library.schedule_refresh)
         tab.model_changed.connect(lambda _m, t=tab: self._sink.save_conversation(t.controller.conversation))
         tab.settings_changed.connect(lambda t=tab: self._sink.save_conversation(t.controller.conversation))
         controller.api_error.connect(self._on_api_error)
@@ -172,14 +186,61 @@ class MainWindow(QMainWindow):
             tab.composer.setFocus()
         return tab
 
+    def open_saved(self, conversation_id: str, message_id: str | None = None) -> asyncio.Task[None]:
+        """Open a saved conversation (or focus its tab) and scroll to `message_id`."""
+        return spawn(self._open_saved(conversation_id, message_id), name="open-conversation")
+
+    async def _open_saved(self, conversation_id: str, message_id: str | None) -> None:
+        tab = self._tab_of(conversation_id)
+        if tab is None:
+            try:
+                conversation = await self._sink.run("load_conversation", conversation_id)
+            except StorageError as error:
+                self.statusBar().showMessage(str(error), 8000)
+                return
+            tab = self._tab_of(conversation_id)  # opened meanwhile?
+            if tab is None:
+                self._sink.mark_stored(conversation.id)
+                tab = self.open_conversation(conversation)
+        self.tabs.setCurrentWidget(tab)
+        if message_id:
+            tab.transcript.scroll_to_message(message_id)
+
+    def _tab_of(self, conversation_id: str) -> ConversationTab | None:
+        for tab in self.open_tabs():
+            if tab.controller.conversation.id == conversation_id:
+                return tab
+        return None
+
+    def _on_renamed_in_library(self, conversation_id: str, title: str) -> None:
+        tab = self._tab_of(conversation_id)
+        if tab is not None:
+            tab.controller.conversation.title = title
+            self._update_label(tab)
+
+    def _on_deleted_in_library(self, conversation_id: str) -> None:
+        tab = self._tab_of(conversation_id)
+        if tab is not None:
+            self.close_tab(self.tabs.indexOf(tab))
+
     def close_tab(self, index: int) -> None:
         """Close a tab; a reply still streaming is stopped and what arrived is kept."""
         tab = self.tab(index)
-        tab.controller.stop()
         self.tabs.removeTab(index)
-        tab.deleteLater()
+        tab.hide()
+        if tab.controller.is_streaming:
+            # Deleted only once the stopped reply is saved.
+            task = spawn(self._dispose_after_stop(tab), name="close-tab")
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        else:
+            tab.deleteLater()
         if self.tabs.count() == 0:
             self.new_conversation()
+
+    async def _dispose_after_stop(self, tab: ConversationTab) -> None:
+        await tab.controller.shutdown()
+        tab.deleteLater()
 
     def rename_tab(self, index: int, title: str) -> None:
         tab = self.tab(index)
@@ -187,12 +248,12 @@ class MainWindow(QMainWindow):
         self._sink.save_conversation(tab.controller.conversation)
         self._update_label(tab)
 
-    def _update_label(self, tab: ConversationTab) -> None:
+    def _update_label(self, tab: ConversationTab, streaming: bool | None = None) -> None:
         index = self.tabs.indexOf(tab)
         if index >= 0:
-            self.tabs.set_label(
-                index, tab.controller.conversation.title, streaming=tab.controller.is_streaming
-            )
+            if streaming is None:
+                streaming = tab.controller.is_streaming
+            self.tabs.set_label(index, tab.controller.conversation.title, streaming=streaming)
 
     def _on_current_changed(self, index: int) -> None:
         tab = self.current_tab()
@@ -214,12 +275,21 @@ class MainWindow(QMainWindow):
 
         bind("Ctrl+T", self.new_conversation)
         bind("Ctrl+,", self.open_settings)
+        bind("Ctrl+Shift+L", self.toggle_library)
+        bind("Ctrl+K", self.focus_search)
         bind("Ctrl+W", lambda: self.close_tab(self.tabs.currentIndex()) if self.tabs.count() else None)
         bind("Ctrl+Tab", lambda: self._cycle(1))
         bind("Ctrl+PgDown", lambda: self._cycle(1))
         bind("Ctrl+Shift+Tab", lambda: self._cycle(-1))
         bind("Ctrl+Backtab", lambda: self._cycle(-1))
         bind("Ctrl+PgUp", lambda: self._cycle(-1))
+
+    def toggle_library(self) -> None:
+        self.library_dock.setVisible(not self.library_dock.isVisible())
+
+    def focus_search(self) -> None:
+        self.library_dock.show()
+        self.library.focus_search()
 
     def _cycle(self, step: int) -> None:
         count = self.tabs.count()
@@ -348,6 +418,9 @@ class MainWindow(QMainWindow):
             return
         self._closed_down = True
         await self.shutdown()
+        await asyncio.gather(*self._closing, return_exceptions=True)
+        await self.catalog.aclose()
+        await self.library.shutdown()
         self.save_session()
         self.settings.sync()
         worker = self._sink.worker

@@ -6,6 +6,7 @@ then refreshes from the API in the background; the window never waits for it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,7 @@ class ModelCatalog(QObject):
         self._client = client
         self._models: list[ModelInfo] = []
         self.from_api = False
+        self._task: asyncio.Task[bool] | None = None
         self.load_cached()
 
     @property
@@ -58,7 +60,15 @@ class ModelCatalog(QObject):
         )
 
     def refresh(self) -> None:
-        spawn(self.refresh_now(), name="refresh-models")
+        if self._task is not None and not self._task.done():
+            return
+        self._task = spawn(self.refresh_now(), name="refresh-models")
+
+    async def aclose(self) -> None:
+        """Stop a refresh still under way (at quit, before the clients close)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
     async def refresh_now(self) -> bool:
         try:

@@ -144,6 +144,26 @@ class TranscriptView(QTextBrowser):
         self._follow = False
         self.rebuild()
 
+    def scroll_to_message(self, message_id: str) -> bool:
+        """Bring a message into view (rendering older ones if needed) and select it briefly."""
+        index = next((i for i, m in enumerate(self._messages) if m.id == message_id), None)
+        if index is None:
+            return False
+        if index < self._first_shown:
+            self._first_shown = index
+            self._follow = False
+            self.rebuild()
+        rendered = self._rendered[message_id]
+        self._follow = False
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(rendered.frame.lastPosition())
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
+        cursor.setPosition(rendered.frame.firstPosition())
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
+        return True
+
     def scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
@@ -226,7 +246,7 @@ class TranscriptView(QTextBrowser):
         cursor.setPosition(end - rendered.tail_chars)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        stable = split_stable_prefix(text)
+        stable = split_stable_prefix(text, start=rendered.stable_chars)
         if stable > rendered.stable_chars:
             finished = render_markdown(text[rendered.stable_chars : stable])
             cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
@@ -236,7 +256,9 @@ class TranscriptView(QTextBrowser):
         tail = text[rendered.stable_chars :]
         if tail.strip():
             cursor.setPosition(tail_start)
-            cursor.insertHtml(render_markdown(tail).html)
+            # The open tail is re-rendered on every update: no highlighting there, so
+            # a long unfinished code block does not cost more with each token.
+            cursor.insertHtml(render_markdown(tail, highlight=False).html)
         rendered.tail_chars = frame.lastPosition() - tail_start
 
     def _header_html(self, message: Message) -> str:

@@ -33,7 +33,9 @@ def make_window(qtbot: QtBot, qloop: object, fake_xai: FakeXai, tmp_path: Path) 
         # Not qtbot.addWidget: pytest-qt would delete the window before this fixture
         # shuts it down the way the app does.
         window.show()
+        window.activateWindow()
         qtbot.waitExposed(window)
+        qtbot.waitUntil(window.isActiveWindow, timeout=2000)
         for tab in window.open_tabs():
             if not tab.controller.conversation.messages:
                 tab.select_model(model)
