@@ -38,15 +38,15 @@ def export_conversations(
     fmt = ExportFormat(fmt)
     if ids is None:
         ids = [summary.id for summary in store.list_conversations()]
-    conversations = [store.load_conversation(cid) for cid in ids]
     with sqlite_errors(out_dir / "export"):  # maps a full or read-only disk to a clear message
         out_dir.mkdir(parents=True, exist_ok=True)
         if fmt is ExportFormat.JSON:
             path = _free_path(out_dir / f"grokdesk-export-{time.strftime('%Y%m%d-%H%M%S')}.json")
-            document = jsonformat.encode(conversations)
+            document = jsonformat.encode(store.load_conversation(cid) for cid in ids)
             path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
             return [path]
-        return [write_markdown(conv, out_dir) for conv in conversations]
+        # One conversation in memory at a time: a library with many images can be large.
+        return [write_markdown(store.load_conversation(cid), out_dir) for cid in ids]
 
 
 def write_markdown(conv: Conversation, out_dir: Path) -> Path:
