@@ -134,6 +134,9 @@ class ImageAttachments(QObject):
             self._show_refusal(refusal, None, None)
         if found.sources:
             self.attach(found.sources, cursor)
+            if cursor is not None:
+                # As with dropped text, typing goes on after what was dropped.
+                self._composer.setTextCursor(cursor)
         return True
 
     def attach(self, sources: list[ImageSource], cursor: QTextCursor | None = None) -> asyncio.Task[None]:
