@@ -14,9 +14,9 @@ import logging
 import logging.handlers
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grokdesk import __version__
 
@@ -127,13 +127,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def create_main_window(
-    *, data_dir: Path, base_url: str | None = None, api_key: str | None = None
+    *,
+    data_dir: Path,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    client_options: Mapping[str, Any] | None = None,
 ) -> MainWindow:
     """The wired main window, not yet shown, for use inside a running qasync loop.
 
     `api_key` (or `XAI_API_KEY`) is used for this run and never saved; otherwise the
     key comes from the OS keyring. `base_url` (or `GROKDESK_BASE_URL`) overrides the
-    saved setting for this run.
+    saved setting for this run. `client_options` are extra `XaiClient` arguments
+    (tests use short timeouts and backoff).
     """
     from PySide6.QtCore import QSettings
 
@@ -157,7 +162,10 @@ def create_main_window(
     if keystore.key:
         SECRET_FILTER.secrets.add(keystore.key)
     connection = ApiConnection(
-        resolve_base_url(base_url, settings.base_url), keystore.key, proxy=settings.proxy
+        resolve_base_url(base_url, settings.base_url),
+        keystore.key,
+        proxy=settings.proxy,
+        client_options=client_options,
     )
     worker = StoreWorker(data_dir)
     sink = StoreSink(worker)

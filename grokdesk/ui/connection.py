@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from grokdesk.api.client import KeyInfo, XaiClient
 from grokdesk.ui.asynctasks import spawn
@@ -13,10 +15,19 @@ log = logging.getLogger("grokdesk.ui.connection")
 
 class ApiConnection:
     """Holds the current `XaiClient`, replacing it when the key, base URL or proxy
-    change; the replaced client is closed in the background once no reply uses it."""
+    change; the replaced client is closed in the background once no reply uses it.
+    `client_options` are extra `XaiClient` arguments (timeouts, retries, backoff)."""
 
-    def __init__(self, base_url: str, api_key: str | None, *, proxy: str = "system") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        proxy: str = "system",
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._base_url = base_url
+        self._client_options = dict(client_options or {})
         self._api_key = api_key
         self._proxy = proxy
         self._client: XaiClient | None = None
@@ -44,7 +55,9 @@ class ApiConnection:
     def any_client(self) -> XaiClient:
         """A client even without a key (model lists of keyless local servers)."""
         if self._client is None:
-            self._client = XaiClient(self._base_url, self._api_key, proxy=proxy_url(self._proxy))
+            self._client = XaiClient(
+                self._base_url, self._api_key, proxy=proxy_url(self._proxy), **self._client_options
+            )
         return self._client
 
     def set_api_key(self, api_key: str | None) -> None:
