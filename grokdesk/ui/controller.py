@@ -103,6 +103,9 @@ class ChatController(QObject):
         # Roll-up of request-wide options the tab may set (drop oldest turns to fit).
         self.drop_oldest = 0
 
+    def client(self) -> ChatClient | None:
+        return self._client_provider()
+
     # -- state ------------------------------------------------------------------
 
     @property

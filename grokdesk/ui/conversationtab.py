@@ -23,15 +23,18 @@ from PySide6.QtWidgets import (
 
 from grokdesk.api.errors import ApiError, ModelNotFound
 from grokdesk.core import catalog as core_catalog
+from grokdesk.core.budget import cost_usd, format_cost, format_usage
 from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
 from grokdesk.ui.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.composer import Composer
+from grokdesk.ui.contextmeter import ContextGuard
 from grokdesk.ui.controller import ChatController
 from grokdesk.ui.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.imageattach import ImageAttachments
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
+from grokdesk.ui.tokencount import TokenCounter
 from grokdesk.ui.transcript import TranscriptView
 
 SENDABLE_ROLES = (("User", Role.USER), ("Assistant", Role.ASSISTANT), ("System", Role.SYSTEM))
@@ -54,11 +57,14 @@ class ConversationTab(QWidget):
         parent: QWidget | None = None,
         *,
         catalog: ModelCatalog | None = None,
+        token_counter: TokenCounter | None = None,
     ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.catalog = catalog
         controller.setParent(self)
+        # Usage lines are known before the transcript renders a finished message.
+        controller.message_changed.connect(self._note_usage)
 
         self.model_picker = QComboBox(self)
         self.model_picker.setObjectName("modelPicker")
@@ -176,7 +182,12 @@ class ConversationTab(QWidget):
         controller.api_error.connect(self._on_api_error)
         self.transcript.action_requested.connect(self._on_action)
         self.transcript.code_copied.connect(lambda code: QGuiApplication.clipboard().setText(code))
+        for message in controller.conversation.messages:
+            self._note_usage(message)
         self.transcript.set_messages(controller.conversation.messages)
+        self.context: ContextGuard | None = None
+        if catalog is not None and token_counter is not None:
+            self.context = ContextGuard(self, token_counter, catalog)
         self._connect_images()
 
     # -- composing -----------------------------------------------------------
@@ -227,6 +238,8 @@ class ConversationTab(QWidget):
             return
         if not self.attachments.ready_to_send():
             return
+        if self.context is not None and not self.context.allows_send():
+            return
         parts = self.composed_parts()
         role = Role(self.role_picker.currentData())
         text = self.composer.text_without_images()
@@ -276,6 +289,22 @@ class ConversationTab(QWidget):
             index = self.model_picker.count() - 1
         self.model_picker.setCurrentIndex(index)
         self._on_model_picked(index)
+
+    def _note_usage(self, message: Message) -> None:
+        if message.usage is not None:
+            info = self.catalog.info(message.model or "") if self.catalog is not None else None
+            self.transcript.usage_text[message.id] = format_usage(message.usage, info)
+
+    def conversation_cost(self) -> str:
+        """What the replies in this conversation cost, from the models' prices."""
+        if self.catalog is None:
+            return ""
+        total = 0.0
+        for message in self.controller.conversation.messages:
+            info = self.catalog.info(message.model or "")
+            if message.usage is not None and info is not None:
+                total += cost_usd(message.usage, info) or 0.0
+        return format_cost(total) if total else ""
 
     def _model_usable(self) -> bool:
         """Once the API has listed the models, a model it did not list is not sent to:

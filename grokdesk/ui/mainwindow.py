@@ -30,6 +30,7 @@ from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.settings import AppSettings
 from grokdesk.ui.settingsdialog import SettingsDialog
 from grokdesk.ui.tabs import ConversationTabs
+from grokdesk.ui.tokencount import TokenCounter
 from grokdesk.ui.welcome import WelcomeView
 
 log = logging.getLogger("grokdesk.ui.mainwindow")
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         catalog.models_changed.connect(self._refresh_model_choices)
         catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
         sink.storage_failed.connect(self._on_storage_failed)
+        self.token_counter = TokenCounter(connection.client, self)
         self.library = LibraryPanel(sink.run, self)
         self.library.open_requested.connect(self.open_saved)
         self.library.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -169,7 +171,9 @@ class MainWindow(QMainWindow):
             sink=self._sink,
             model_info=self.catalog.info,
         )
-        tab = ConversationTab(controller, catalog=self.catalog)
+        tab = ConversationTab(controller, catalog=self.catalog, token_counter=self.token_counter)
+        if tab.context is not None:
+            tab.context.summary_ready.connect(self._open_summary)
         tab.composer.set_send_key(self.settings.send_key)
         tab.set_model_choices(self.catalog.choices())
         index = self.tabs.addTab(tab, "")
@@ -222,6 +226,13 @@ class MainWindow(QMainWindow):
         tab = self._tab_of(conversation_id)
         if tab is not None:
             self.close_tab(self.tabs.indexOf(tab))
+
+    def _open_summary(self, conversation: Conversation) -> None:
+        tab = self.open_conversation(conversation)
+        for message in conversation.messages:
+            self._sink.save_message(conversation, message)
+        self.statusBar().showMessage("Started a new conversation from a summary of the old one.", 8000)
+        tab.composer.setFocus()
 
     def close_tab(self, index: int) -> None:
         """Close a tab; a reply still streaming is stopped and what arrived is kept."""
@@ -420,6 +431,8 @@ class MainWindow(QMainWindow):
         await self.shutdown()
         await asyncio.gather(*self._closing, return_exceptions=True)
         await self.catalog.aclose()
+        await self.token_counter.aclose()
+        await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))
         await self.library.shutdown()
         self.save_session()
         self.settings.sync()

@@ -47,6 +47,7 @@ class ModelCatalog(QObject):
         self._models: list[ModelInfo] = []
         self.from_api = False
         self._task: asyncio.Task[bool] | None = None
+        self._learned: dict[str, int] = {}
         self.load_cached()
 
     @property
@@ -88,6 +89,20 @@ class ModelCatalog(QObject):
 
     def info(self, model_id: str) -> ModelInfo | None:
         return core_catalog.resolve(model_id, self._models)
+
+    def context_window(self, model_id: str) -> int | None:
+        """The model's window: what the server said in a 400 wins over the catalog."""
+        info = self.info(model_id)
+        canonical = info.id if info is not None else model_id
+        learned = self._learned.get(canonical)
+        if learned is not None:
+            return learned
+        return info.context_window if info is not None else None
+
+    def learn_limit(self, model_id: str, limit: int) -> None:
+        """Remember "maximum prompt length is N" from the server for this model."""
+        info = self.info(model_id)
+        self._learned[info.id if info is not None else model_id] = limit
 
     def choices(self) -> list[tuple[str, str, str]]:
         """(label, model id or alias, tooltip) for the pickers: each chat model, then

@@ -88,6 +88,7 @@ class TranscriptView(QTextBrowser):
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.usage_text: dict[str, str] = {}
+        self._cut_before: str | None = None
 
     # -- public API ----------------------------------------------------------
 
@@ -135,6 +136,14 @@ class TranscriptView(QTextBrowser):
             self._render_into(rendered, message)
         if self._follow:
             self.scroll_to_end()
+
+    def set_cut_before(self, message_id: str | None) -> None:
+        """Mark where requests start when the oldest turns are left out to fit the window."""
+        previous, self._cut_before = self._cut_before, message_id
+        for mid in (previous, message_id):
+            message = next((m for m in self._messages if m.id == mid), None)
+            if message is not None and message.id in self._rendered:
+                self._render_into(self._rendered[message.id], message)
 
     def showing_earlier(self) -> int:
         return self._first_shown
@@ -262,12 +271,18 @@ class TranscriptView(QTextBrowser):
         rendered.tail_chars = frame.lastPosition() - tail_start
 
     def _header_html(self, message: Message) -> str:
+        cut = ""
+        if message.id == self._cut_before:
+            cut = (
+                '<p align="center" style="color:#b08900"><small>✂ Messages above this line are left '
+                "out of requests to fit the model's context window.</small></p>"
+            )
         label = ROLE_LABELS[message.role]
         if message.role is Role.ASSISTANT and message.model:
             label += f" · {html.escape(message.model)}"
         actions = self._actions(message)
         links = " ".join(f'<a href="act:{name}:{message.id}">{title}</a>' for name, title in actions)
-        head = f'<p style="margin:0"><b>{label}</b>&nbsp;&nbsp;<small>{links}</small></p>'
+        head = cut + f'<p style="margin:0"><b>{label}</b>&nbsp;&nbsp;<small>{links}</small></p>'
         if message.reasoning:
             words = len(message.reasoning.split())
             if message.id in self._expanded_reasoning:

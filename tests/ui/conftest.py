@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from pytestqt.qtbot import QtBot
 
 from grokdesk.app import create_main_window
@@ -56,3 +57,6 @@ def shut_down(qtbot: QtBot, window: MainWindow) -> None:
     task.result()
     window.close()
     window.deleteLater()
+    # processEvents() leaves deferred deletes alone: delete the window now, so none of
+    # its timers fire in a later test after this test's event loop is gone.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -1,0 +1,301 @@
+"""How much of the model's context window a conversation would use if sent now."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox
+
+from grokdesk.api.errors import ApiError, ContextTooLong
+from grokdesk.core.budget import (
+    MESSAGE_OVERHEAD_TOKENS,
+    estimate_tokens,
+    fit_to_window,
+    format_window,
+    image_tokens,
+)
+from grokdesk.core.conversation import Conversation, ImagePart, Message, Part, Role, TextPart
+from grokdesk.core.models import ModelInfo
+from grokdesk.core.request import (
+    build_summary_request,
+    leading_system_count,
+    message_payload,
+    system_prompt_text,
+)
+from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.modelcatalog import ModelCatalog
+from grokdesk.ui.tokencount import TokenCounter
+
+if TYPE_CHECKING:
+    from grokdesk.ui.conversationtab import ConversationTab
+
+# The meter is recomputed this long after the last change (typing stays smooth).
+METER_DELAY_MS = 250
+# Room kept for the answer when fitting a conversation to a window.
+REPLY_ROOM = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    tokens: int
+    exact: bool
+    payloads: list[dict[str, Any]]
+
+
+def light_payloads(conversation: Conversation, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The request's messages as `core.request` builds them, but with images left
+    unencoded: counting must not base64 megabytes of pixels on every keystroke."""
+    payloads: list[dict[str, Any]] = []
+    prompt = system_prompt_text(conversation.settings, now)
+    if prompt:
+        payloads.append({"role": "system", "content": prompt})
+    for message in conversation.messages:
+        light = _without_pixels(message)
+        payload = message_payload(light)
+        if payload is not None:
+            payload["_images"] = [(p.detail, p.width, p.height) for p in light.images if p.rejected is None]
+            payloads.append(payload)
+    return payloads
+
+
+def measure(
+    conversation: Conversation,
+    draft: list[Part],
+    counter: TokenCounter,
+    *,
+    drop_oldest: int = 0,
+    now: datetime | None = None,
+) -> Measure:
+    """Tokens the conversation plus the draft would send: exact where the server's
+    tokenizer has counted a text, estimated otherwise (and for the draft)."""
+    model = conversation.model
+    payloads = light_payloads(conversation, now)
+    exact = True
+
+    def count(text: str) -> int:
+        nonlocal exact
+        tokens, known = counter.count(text, model)
+        exact = exact and known
+        return tokens
+
+    lead = leading_system_count(payloads)
+    kept = payloads[:lead] + payloads[lead + max(0, drop_oldest) :]
+    total = sum(payload_tokens(p, count) for p in kept)
+    for part in draft:
+        if isinstance(part, TextPart) and part.text.strip():
+            total += estimate_tokens(part.text)
+            exact = False
+        elif isinstance(part, ImagePart):
+            total += image_tokens(part.detail, part.width, part.height)
+    if any(isinstance(p, ImagePart) or (isinstance(p, TextPart) and p.text.strip()) for p in draft):
+        total += MESSAGE_OVERHEAD_TOKENS
+    return Measure(total, exact, payloads)
+
+
+def payload_tokens(payload: dict[str, Any], count: Any) -> int:
+    tokens = MESSAGE_OVERHEAD_TOKENS
+    content = payload["content"]
+    if isinstance(content, str):
+        return tokens + count(content)
+    for part in content:
+        if part.get("type") == "text":
+            tokens += count(part["text"])
+    for detail, width, height in payload.get("_images", ()):
+        tokens += image_tokens(detail, width, height)
+    return tokens
+
+
+def _without_pixels(message: Message) -> Message:
+    if not message.images:
+        return message
+    parts: list[Part] = [
+        dataclasses.replace(p, data=b"") if isinstance(p, ImagePart) else p for p in message.parts
+    ]
+    return dataclasses.replace(message, parts=parts, role=Role(message.role))
+
+
+class ContextGuard(QObject):
+    """Keeps a tab's meter current and stands between Send and a conversation that
+    will not fit the model's window: it says so and offers the three ways out (leave
+    out the oldest turns, start over from a summary, switch to a larger model). It
+    never cuts silently.
+
+    Signals:
+        summary_ready(object): a new Conversation that starts with a summary of this one.
+    """
+
+    summary_ready = Signal(object)
+
+    def __init__(self, tab: ConversationTab, counter: TokenCounter, catalog: ModelCatalog) -> None:
+        super().__init__(tab)
+        self.tab = tab
+        self.counter = counter
+        self.catalog = catalog
+        self.last: Measure | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(METER_DELAY_MS)
+        self._timer.timeout.connect(self.update_meter)
+        controller = tab.controller
+        for signal in (
+            tab.composer.textChanged,
+            controller.message_added,
+            controller.structure_changed,
+            controller.streaming_changed,
+            tab.model_changed,
+            counter.counted,
+            catalog.models_changed,
+        ):
+            signal.connect(self.schedule)
+        controller.api_error.connect(self._on_api_error)
+        self._summary_task: asyncio.Task[None] | None = None
+        self.schedule()
+
+    def schedule(self, *_args: object) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def window(self) -> int | None:
+        return self.catalog.context_window(self.tab.controller.conversation.model)
+
+    def update_meter(self) -> Measure:
+        conversation = self.tab.controller.conversation
+        self.last = measure(
+            conversation, self.tab.composed_parts(), self.counter, drop_oldest=self.tab.controller.drop_oldest
+        )
+        window = self.window()
+        self.tab.meter.setText(format_window(self.last.tokens, window, estimated=not self.last.exact))
+        tip = "Tokens this conversation would send, against the model's context window."
+        if not self.last.exact:
+            tip += "\nEstimated locally: the server's tokenizer has not counted all of it."
+        cost = self.tab.conversation_cost()
+        if cost:
+            tip += f"\nSpent in this conversation: {cost}"
+        self.tab.meter.setToolTip(tip)
+        return self.last
+
+    # -- before sending ------------------------------------------------------------
+
+    def allows_send(self) -> bool:
+        """True when the conversation and the draft fit (or the window is unknown)."""
+        measured = self.update_meter()
+        window = self.window()
+        if window is None or measured.tokens <= window:
+            return True
+        self.offer_ways_out(measured.tokens, window)
+        return False
+
+    def offer_ways_out(self, tokens: int, window: int) -> QMessageBox:
+        model = self.tab.controller.conversation.model
+        box = QMessageBox(self.tab)
+        box.setObjectName("contextDialog")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("The conversation is too long")
+        box.setText(
+            f"This conversation needs about {tokens:,} tokens, but {model} takes at most {window:,}. "
+            "Nothing is cut unless you choose how:"
+        )
+        cut = box.addButton("Leave out the oldest turns", QMessageBox.ButtonRole.AcceptRole)
+        cut.setObjectName("dropOldestButton")
+        summary = box.addButton("New conversation from a summary", QMessageBox.ButtonRole.AcceptRole)
+        summary.setObjectName("summaryButton")
+        larger = self._larger_model(tokens)
+        if larger is not None:
+            switch = box.addButton(f"Switch to {larger.id}", QMessageBox.ButtonRole.AcceptRole)
+            switch.setObjectName("switchModelButton")
+            switch.clicked.connect(lambda: self._switch(larger.id))
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        cut.clicked.connect(lambda: self._drop_oldest(window))
+        summary.clicked.connect(self.start_summary)
+        box.finished.connect(box.deleteLater)
+        box.open()
+        return box
+
+    def _larger_model(self, tokens: int) -> ModelInfo | None:
+        fitting = [
+            m for m in self.catalog.models if (self.catalog.context_window(m.id) or 0) >= tokens + REPLY_ROOM
+        ]
+        return min(fitting, key=lambda m: self.catalog.context_window(m.id) or 0, default=None)
+
+    def _switch(self, model_id: str) -> None:
+        self.tab.select_model(model_id)
+        self.tab.send()
+
+    def _drop_oldest(self, window: int) -> None:
+        measured = self.update_meter()
+        payloads = list(measured.payloads)
+        draft = [p for p in self.tab.composed_parts() if isinstance(p, TextPart)]
+        if draft:
+            payloads.append({"role": "user", "content": "\n\n".join(p.text for p in draft)})
+        model = self.tab.controller.conversation.model
+        drop = fit_to_window(
+            payloads, window, reserve=REPLY_ROOM, count_text=lambda t: self.counter.count(t, model)[0]
+        )
+        if drop is None:
+            self.tab.notice.show_notice(
+                "Even the newest message alone does not fit this model's window. "
+                "Shorten it or switch to a model with a larger window."
+            )
+            return
+        self.tab.controller.drop_oldest = drop
+        self.tab.transcript.set_cut_before(self._first_kept(drop))
+        self.tab.send()
+
+    def _first_kept(self, drop: int) -> str | None:
+        sent = [m for m in self.tab.controller.conversation.messages if message_payload(_without_pixels(m))]
+        lead = 0
+        while lead < len(sent) and sent[lead].role is Role.SYSTEM:
+            lead += 1
+        index = lead + drop
+        return sent[index].id if index < len(sent) else None
+
+    # -- a summary to start over with -------------------------------------------------
+
+    def start_summary(self) -> None:
+        if self._summary_task is None or self._summary_task.done():
+            self._summary_task = spawn(self._summarize(), name="summary")
+
+    async def _summarize(self) -> None:
+        client = self.tab.controller.client()
+        conversation = self.tab.controller.conversation
+        if client is None:
+            return
+        self.tab.notice.show_notice("Writing a summary of this conversation…")
+        try:
+            answer = await client.complete_chat(
+                build_summary_request(conversation, conversation.model, stream=False)
+            )
+        except ApiError as error:
+            self.tab.notice.show_notice(f"The summary could not be written: {error.message}")
+            return
+        self.tab.notice.hide()
+        fresh = Conversation(
+            title=f"Summary: {conversation.title}" if conversation.title else "Summary",
+            model=conversation.model,
+            settings=dataclasses.replace(conversation.settings),
+        )
+        fresh.messages.append(
+            Message.text(Role.SYSTEM, f"Summary of an earlier conversation:\n\n{answer.text.strip()}")
+        )
+        self.summary_ready.emit(fresh)
+
+    # -- the server's own verdict ---------------------------------------------------------
+
+    def _on_api_error(self, error: ApiError) -> None:
+        if isinstance(error, ContextTooLong) and error.limit:
+            model = self.tab.controller.conversation.model
+            self.catalog.learn_limit(model, error.limit)
+            self.schedule()
+            self.offer_ways_out(error.requested or (error.limit + 1), error.limit)
+
+    async def aclose(self) -> None:
+        self._timer.stop()
+        for signal in (self.tab.composer.textChanged, self.counter.counted, self.catalog.models_changed):
+            signal.disconnect(self.schedule)
+        if self._summary_task is not None and not self._summary_task.done():
+            self._summary_task.cancel()
+            await asyncio.gather(self._summary_task, return_exceptions=True)
