@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
-from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QMouseEvent, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QDrag,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QImage,
+    QKeySequence,
+    QMouseEvent,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -37,10 +47,12 @@ class AttachmentChip(QFrame):
     """Signals:
     remove_requested(str): the key of the chip whose remove button was clicked.
     detail_changed(str, str): (key, "auto" | "low" | "high").
+    move_requested(str, int): (key, -1 or +1) from the context menu or Alt+Left/Right.
     """
 
     remove_requested = Signal(str)
     detail_changed = Signal(str, str)
+    move_requested = Signal(str, int)
 
     def __init__(self, key: str, part: ImagePart, thumbnail: QImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +109,20 @@ class AttachmentChip(QFrame):
         layout.addLayout(info)
         layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
         self._press: QPoint | None = None
+        # Reordering without a mouse: the chip's context menu (and its shortcuts when focused).
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for text, keys, step in (("Move left", "Alt+Left", -1), ("Move right", "Alt+Right", 1)):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _checked=False, s=step: self.move_requested.emit(self.key, s))
+            self.addAction(action)
+        remove = QAction("Remove", self)
+        remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.triggered.connect(lambda: self.remove_requested.emit(self.key))
+        self.addAction(remove)
 
     @property
     def detail_level(self) -> ImageDetail:
@@ -185,6 +211,7 @@ class AttachmentStrip(QWidget):
                 chip = AttachmentChip(key, part, thumbnail, self._row)
                 chip.remove_requested.connect(self.remove_requested)
                 chip.detail_changed.connect(self.detail_changed)
+                chip.move_requested.connect(lambda k, step: self.move_chip(k, self.keys().index(k) + step))
                 self._chips[key] = chip
             else:
                 self._layout.removeWidget(chip)

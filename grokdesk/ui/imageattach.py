@@ -308,11 +308,10 @@ class ImageAttachments(QObject):
                 self._thumbnailed.add(item.part.sha256)
 
     def clear(self) -> None:
-        """Forget every attachment (after the message was sent or the draft replaced)."""
+        """Forget every attachment and notice (the message was sent or the draft replaced)."""
         self._items.clear()
         self._pending.clear()
-        self._notices.remove(MODEL_NOTICE)
-        self._notices.remove(PENDING_NOTICE)
+        self._notices.clear()
         self._sync_chips()
 
     # -- drafts ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ thumbnails the chips, the composer and the transcript show.
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +35,9 @@ THUMB_BOX = 160
 # A refused file is read whole only when the user asks for a fix; beyond this a fix
 # would need more memory than it is worth.
 MAX_FIX_SOURCE_BYTES = 256 * 1024 * 1024
-# Two workers: the checks decode every pixel, the machine may have two cores, and
-# the UI thread must keep one.
-_WORKERS = 2
+# The checks decode every pixel: leave one core to the UI thread (issue 5: dropping
+# twenty large photos keeps the window responsive).
+_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 _executor: ThreadPoolExecutor | None = None
 
 

@@ -482,3 +482,19 @@ def test_sending_waits_for_images_still_being_read(
     assert "Wait a moment: 1 image is still being read." in notices(tab)
     qtbot.waitUntil(task.done, timeout=5000)
     assert len(chips(tab)) == 1 and notices(tab) == []
+
+
+def test_chips_reorder_from_the_keyboard(qtbot: QtBot, make_window: MakeWindow, tmp_path: Path) -> None:
+    tab = open_tab(make_window)
+    a = write(tmp_path / "a.png", image_bytes("PNG", color="red"))
+    b = write(tmp_path / "b.png", image_bytes("PNG", color="blue"))
+    assert drop(tab, file_mime(a, b))
+    wait_attached(qtbot, tab, 2)
+    first = chips(tab)[0]
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus, timeout=2000)
+    qtbot.keyClick(first, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert [c.part.name for c in chips(tab)] == ["b.png", "a.png"]
+    assert [p.name for p in tab.draft_attachments()] == ["b.png", "a.png"]
+    qtbot.keyClick(first, Qt.Key.Key_Delete)
+    assert [c.part.name for c in chips(tab)] == ["b.png"]
