@@ -1,0 +1,113 @@
+"""Crashes and quitting mid-stream, with the real app in a child process.
+
+SIGKILL lands while a reply streams, 20 times on the same data folder: every restart
+opens, the database passes `PRAGMA integrity_check`, every message sent before a kill
+is there and each cut reply is kept, marked interrupted. Quitting while three tabs
+stream exits cleanly and keeps all three partial replies."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+from pytestqt.qtbot import QtBot
+
+from grokdesk.core.conversation import MessageState, Role
+from grokdesk.storage.store import DB_NAME, Store
+from tests.e2e.conftest import Windows
+from tests.helpers.app_process import AppProcess
+from tests.helpers.fake_xai import FakeXai
+from tests.helpers.fake_xai_scripts import Reply
+
+KILLS = 20
+# About six seconds of reply at 10 ms a word: every kill lands mid-stream.
+LONG_ANSWER = " ".join(f"word{i}" for i in range(600))
+# Lines the app's own logging writes to stderr (the format of app.setup_logging).
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO) ")
+# Qt's offscreen platform says this about every top-level window; it is not the app's doing.
+OFFSCREEN_NOTE = "This plugin does not support propagateSizeHints()"
+
+
+def integrity(data_dir: Path) -> list[tuple[str]]:
+    with sqlite3.connect(data_dir / DB_NAME) as conn:
+        result = conn.execute("PRAGMA integrity_check").fetchall()
+    conn.close()
+    return result
+
+
+def check_everything_sent_is_there(data_dir: Path, sent: dict[str, str]) -> None:
+    """Open the store as the app does at start and find each message and its cut reply."""
+    with Store.open(data_dir) as store:
+        for cid, text in sent.items():
+            user, reply = store.load_conversation(cid).messages
+            assert (user.role, user.plain_text) == (Role.USER, text)
+            assert reply.role is Role.ASSISTANT and reply.state is MessageState.INTERRUPTED
+            assert reply.plain_text and LONG_ANSWER.startswith(reply.plain_text)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_stream_twenty_times(qtbot: QtBot, windows: Windows, fake_xai: FakeXai) -> None:
+    data_dir = windows.data_dir
+    sent: dict[str, str] = {}
+    for run in range(KILLS):
+        fake_xai.script_next(Reply(text=LONG_ANSWER, chunk_delay=0.01))
+        text = f"message sent before kill {run}"
+        app = AppProcess(data_dir, fake_xai.base_url, fake_xai.api_key, text)
+        (cid,) = app.wait_ready()
+        app.kill()
+        assert app.process.returncode == -signal.SIGKILL
+        assert fake_xai.streams[-1].completed is False  # killed mid-stream
+        sent[cid] = text
+        assert integrity(data_dir) == [("ok",)]
+        check_everything_sent_is_there(data_dir, sent)
+    assert len(sent) == KILLS
+
+    # The last cut reply in the real window: marked, and Retry completes it.
+    window = windows.open(data_dir=data_dir)
+    window.open_saved(cid)
+    qtbot.waitUntil(
+        lambda: window.current_tab() is not None and window.current_tab().controller.conversation.id == cid
+    )
+    tab = window.current_tab()
+    assert tab is not None
+    assert "GrokDesk closed while this reply was arriving" in tab.transcript.plain_text()
+    reply = tab.controller.conversation.messages[-1]
+    tab.transcript.anchorClicked.emit(QUrl(f"act:retry:{reply.id}"))
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=10_000)
+    final = tab.controller.conversation.messages[-1]
+    assert final.state is MessageState.COMPLETE and final.plain_text == f"Echo: {sent[cid]}"
+
+
+def unexpected_stderr(stderr: str) -> list[str]:
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not LOG_LINE.match(line) and OFFSCREEN_NOTE not in line
+    ]
+
+
+@pytest.mark.slow
+def test_quit_while_three_tabs_stream(tmp_path: Path, fake_xai: FakeXai) -> None:
+    data_dir = tmp_path / "data"
+    fake_xai.script_next(*[Reply(text=LONG_ANSWER, chunk_delay=0.01)] * 3)
+    app = AppProcess(data_dir, fake_xai.base_url, fake_xai.api_key, "three at once", "--tabs", "3", "--quit")
+    ids = app.wait_ready()
+    code, out, err = app.finish()
+    assert code == 0 and "QUIT 0" in out
+    assert "Task was destroyed but it is pending" not in err
+    assert unexpected_stderr(err) == []
+    assert len(fake_xai.streams) == 3 and not any(s.completed for s in fake_xai.streams)
+    assert integrity(data_dir) == [("ok",)]
+    with Store.open(data_dir) as store:
+        assert store.interrupted_count == 0  # every reply was saved as stopped, none left streaming
+        for number, cid in enumerate(ids, 1):
+            user, reply = store.load_conversation(cid).messages
+            assert user.plain_text == f"three at once (tab {number})"
+            assert reply.state is MessageState.STOPPED
+            assert reply.plain_text and LONG_ANSWER.startswith(reply.plain_text)
+        session = store.load_session()
+    assert [tab.conversation_id for tab in session.tabs] == ids
