@@ -205,6 +205,7 @@ class AttachmentStrip(QWidget):
             chip = self._chips.pop(key)
             self._layout.removeWidget(chip)
             chip.deleteLater()
+        added = False
         for index, (key, part, thumbnail) in enumerate(entries):
             chip = self._chips.get(key)
             if chip is None:
@@ -213,11 +214,14 @@ class AttachmentStrip(QWidget):
                 chip.detail_changed.connect(self.detail_changed)
                 chip.move_requested.connect(lambda k, step: self.move_chip(k, self.keys().index(k) + step))
                 self._chips[key] = chip
-            else:
+                self._layout.insertWidget(index, chip)
+                added = True
+            elif self._layout.indexOf(chip) != index:
+                # Only chips out of place move: twenty chips arriving one by one stay cheap.
                 self._layout.removeWidget(chip)
-            self._layout.insertWidget(index, chip)
+                self._layout.insertWidget(index, chip)
         self.setVisible(bool(entries))
-        if entries:
+        if added:
             height = max(c.sizeHint().height() for c in self._chips.values())
             self._scroll.setFixedHeight(height + self._scroll.horizontalScrollBar().sizeHint().height())
 

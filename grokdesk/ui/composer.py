@@ -91,6 +91,8 @@ class Composer(QTextEdit):
         if source.hasText():
             # Rich text from a web page or an editor is pasted as the text a person sees.
             self.insertPlainText(source.text())
+        elif source.hasHtml():
+            super().insertFromMimeData(source)  # acceptRichText is off: pasted as plain text
 
     # -- images in the text ---------------------------------------------------------
 

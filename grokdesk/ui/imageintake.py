@@ -9,8 +9,11 @@ thumbnails the chips, the composer and the transcript show.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -45,8 +48,18 @@ def intake_executor() -> ThreadPoolExecutor:
     """The shared pool every tab's image work runs in."""
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="image-intake")
+        _executor = ThreadPoolExecutor(
+            max_workers=_WORKERS, thread_name_prefix="image-intake", initializer=_lower_priority
+        )
     return _executor
+
+
+def _lower_priority() -> None:
+    """On Linux a thread has its own nice value: when the cores are busy, the UI
+    thread gets the CPU before the image checks do."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 @dataclass(frozen=True, slots=True)
