@@ -40,7 +40,6 @@ def make_photos(folder: Path) -> list[Path]:
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    w, h = SIZE
     noise = Image.merge("RGB", [Image.effect_noise(SIZE, s) for s in (70, 60, 50)])
     base = Image.blend(noise, Image.linear_gradient("L").resize(SIZE).convert("RGB"), 0.3)
     quality = 90
@@ -83,7 +82,7 @@ async def bench(rounds: int, paths: list[Path]) -> None:
         task = tab.attach_paths([str(p) for p in paths])
         await task
         done = time.perf_counter()
-        await C.until(lambda d=done: paints.first_after(d) is not None, 10)
+        await C.until(lambda d=done, p=paints: p.first_after(d) is not None, 10)
         probe.stop()
         if i > 0:  # the first round warms the page cache and the reader pool
             stalls.append(probe.max_ms)
