@@ -262,7 +262,7 @@ class ImageAttachments(QObject):
                 if part is not None:
                     parts.append(part)
             elif segment.strip():
-                parts.append(TextPart(segment.strip()))
+                parts.append(TextPart(_trim(segment)))
         return parts
 
     def ready_to_send(self) -> bool:
@@ -432,6 +432,15 @@ class _DropFilter(QObject):
             event.acceptProposedAction()
             return True
         return False
+
+
+def _trim(text: str) -> str:
+    """Text beside an image without the spaces and line breaks that only separate it
+    from the image; the indentation of a first full line (code) is kept."""
+    head = text.lstrip(" \t")
+    if head.startswith(("\n", "\r")):
+        head = head.lstrip("\r\n")
+    return head.rstrip()
 
 
 def _placeholder() -> QImage:
