@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +229,8 @@ def test_every_bad_input_is_named_with_its_reason(
     bomb = bomb_image.getvalue()
     folder = tmp_path / "holiday photos"
     folder.mkdir()
+    fifo = tmp_path / "stream.png"
+    os.mkfifo(fifo)  # a pipe never ends: refused before any read
     bad = [
         write(tmp_path / "notes.png", b"These are my notes, not a picture.\n"),
         write(tmp_path / "holiday.png", image_bytes("WEBP")),
@@ -239,6 +243,7 @@ def test_every_bad_input_is_named_with_its_reason(
         write(tmp_path / "über 写真.jpg", b"GIF89a" + b"\0" * 20),
         write(tmp_path / "phone.png", b"\0\0\0\x18ftypheic" + b"\0" * 40),
         write(tmp_path / "bomb.png", bomb),
+        fifo,
     ]
     good = [
         write(tmp_path / "exact.png", png + b"\0" * (MAX_IMAGE_BYTES - len(png))),
@@ -260,6 +265,7 @@ def test_every_bad_input_is_named_with_its_reason(
         "über 写真.jpg is a GIF image; Grok accepts JPEG or PNG",
         "phone.png is a HEIC/HEIF image; Grok accepts JPEG or PNG",
         "bomb.png is 10000 x 6000 pixels (60 megapixels); the limit is 50 megapixels",
+        "stream.png is not a regular file (a device, pipe or socket)",
     ]:
         assert expected in shown, f"{expected!r} not among {shown}"
     too_big = next(t for t in shown if t.startswith("big.png is "))
@@ -298,6 +304,31 @@ def test_convert_to_png_is_applied_only_when_clicked(
     kind, data, _ = image_of(content[0])
     assert kind == "image/png" and data.startswith(b"\x89PNG")
     assert content[1] == {"type": "text", "text": "What colour?"}
+
+
+def test_scale_down_fits_a_large_photo_under_the_limit(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    width, height = 2900, 2100  # noise compresses badly: about 11.5 MiB as a JPEG
+    noisy = Image.frombytes("RGB", (width, height), random.Random(3).randbytes(width * height * 3))
+    out = io.BytesIO()
+    noisy.save(out, "JPEG", quality=100)
+    big = write(tmp_path / "scan.jpg", out.getvalue())
+    assert big.stat().st_size > MAX_IMAGE_BYTES
+    assert drop(tab, file_mime(big))
+    qtbot.waitUntil(lambda: len(notices(tab)) == 1, timeout=5000)
+    (text,) = notices(tab)
+    assert text.startswith("scan.jpg is ") and "the limit is" in text
+    (button,) = tab.attachment_notices.notices()[0].actions()
+    assert button.text() == "Scale down to fit"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    wait_attached(qtbot, tab, 1)
+    part = chips(tab)[0].part
+    assert part.name == "scan.jpg" and part.mime == "image/jpeg" and part.size <= MAX_IMAGE_BYTES
+
+    send_and_wait(qtbot, tab)
+    assert image_of(sent_content(fake_xai)[0])[:2] == ("image/jpeg", part.data)
 
 
 # -- chips ---------------------------------------------------------------------------------------
