@@ -83,6 +83,7 @@ class AttachmentChip(QFrame):
         self.size_label.setObjectName("attachmentSize")
         self.detail = QComboBox(self)
         self.detail.setObjectName("attachmentDetail")
+        self.detail.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.detail.setAccessibleName(f"Detail level of {part.name}")
         self.detail.setToolTip("Detail: auto lets Grok choose; low costs fewer tokens; high reads fine print")
         for level in ImageDetail:
