@@ -142,6 +142,7 @@ def create_main_window(
     """
     from PySide6.QtCore import QSettings
 
+    from grokdesk.storage.errors import EnvironmentProblem
     from grokdesk.storage.keystore import KeyStore
     from grokdesk.storage.worker import StoreWorker
     from grokdesk.ui.connection import ApiConnection
@@ -168,6 +169,13 @@ def create_main_window(
         client_options=client_options,
     )
     worker = StoreWorker(data_dir)
+    try:
+        # Opening takes milliseconds; a folder held by a second GrokDesk, or one that
+        # cannot be written, must stop the start instead of writing beside it.
+        worker.ready.result()
+    except EnvironmentProblem:
+        worker.close()
+        raise
     sink = StoreSink(worker)
     catalog = ModelCatalog(
         data_dir=data_dir, base_url=lambda: connection.base_url, client=connection.any_client
@@ -191,7 +199,9 @@ def create_main_window(
 
 def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
     import qasync
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from grokdesk.storage.errors import EnvironmentProblem
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -204,7 +214,15 @@ def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
         from grokdesk.ui.asynctasks import install_asyncgen_hooks
 
         install_asyncgen_hooks(asyncio.get_running_loop())
-        window = create_main_window(data_dir=data_dir, base_url=base_url)
+        try:
+            window = create_main_window(data_dir=data_dir, base_url=base_url)
+        except EnvironmentProblem as problem:
+            log.error("cannot start: %s", problem)
+            if not smoke:
+                QMessageBox.critical(None, APP_NAME, str(problem))
+            else:
+                print(f"GrokDesk: {problem}", file=sys.stderr)
+            return 2
         closing = asyncio.Event()
         app.lastWindowClosed.connect(closing.set)
         if smoke:

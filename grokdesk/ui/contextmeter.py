@@ -39,6 +39,11 @@ METER_DELAY_MS = 250
 REPLY_ROOM = 1024
 
 
+def reply_room(window: int) -> int:
+    """Room for the answer: REPLY_ROOM, but never more than an eighth of a small window."""
+    return min(REPLY_ROOM, window // 8)
+
+
 @dataclasses.dataclass(frozen=True)
 class Measure:
     tokens: int
@@ -233,7 +238,7 @@ class ContextGuard(QObject):
             payloads.append({"role": "user", "content": "\n\n".join(p.text for p in draft)})
         model = self.tab.controller.conversation.model
         drop = fit_to_window(
-            payloads, window, reserve=REPLY_ROOM, count_text=lambda t: self.counter.count(t, model)[0]
+            payloads, window, reserve=reply_room(window), count_text=lambda t: self.counter.count(t, model)[0]
         )
         if drop is None:
             self.tab.notice.show_notice(
@@ -242,8 +247,10 @@ class ContextGuard(QObject):
             )
             return
         self.tab.controller.drop_oldest = drop
-        self.tab.transcript.set_cut_before(self._first_kept(drop))
         self.tab.send()
+        # After sending: when every older turn is left out, the first kept message is
+        # the one just sent.
+        self.tab.transcript.set_cut_before(self._first_kept(drop))
 
     def _first_kept(self, drop: int) -> str | None:
         sent = [m for m in self.tab.controller.conversation.messages if message_payload(_without_pixels(m))]

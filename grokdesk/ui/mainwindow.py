@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.client import KeyInfo
 from grokdesk.api.errors import ApiError, AuthError
@@ -31,6 +31,7 @@ from grokdesk.ui.settings import AppSettings
 from grokdesk.ui.settingsdialog import SettingsDialog
 from grokdesk.ui.tabs import ConversationTabs
 from grokdesk.ui.tokencount import TokenCounter
+from grokdesk.ui.usageview import UsageDialog
 from grokdesk.ui.welcome import WelcomeView
 
 log = logging.getLogger("grokdesk.ui.mainwindow")
@@ -279,21 +280,50 @@ class MainWindow(QMainWindow):
     # -- keyboard ------------------------------------------------------------------
 
     def _install_shortcuts(self) -> None:
-        def bind(keys: str | QKeySequence | QKeySequence.StandardKey, slot: Callable[[], Any]) -> None:
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(slot)
+        """The menu bar; every command also has its shortcut (README: keyboard shortcuts)."""
+        menus = self.menuBar()
 
-        bind("Ctrl+T", self.new_conversation)
-        bind("Ctrl+,", self.open_settings)
-        bind("Ctrl+Shift+L", self.toggle_library)
-        bind("Ctrl+K", self.focus_search)
-        bind("Ctrl+W", lambda: self.close_tab(self.tabs.currentIndex()) if self.tabs.count() else None)
-        bind("Ctrl+Tab", lambda: self._cycle(1))
-        bind("Ctrl+PgDown", lambda: self._cycle(1))
-        bind("Ctrl+Shift+Tab", lambda: self._cycle(-1))
-        bind("Ctrl+Backtab", lambda: self._cycle(-1))
-        bind("Ctrl+PgUp", lambda: self._cycle(-1))
+        def add(menu: QMenu, text: str, slot: Callable[[], Any], keys: str | None = None) -> QAction:
+            action = menu.addAction(text)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False: slot())
+            return action
+
+        file_menu = menus.addMenu("&File")
+        add(file_menu, "&New conversation", self.new_conversation, "Ctrl+T")
+        add(file_menu, "&Close conversation", self.close_current, "Ctrl+W")
+        file_menu.addSeparator()
+        add(file_menu, "&Import conversations…", self.library.import_files)
+        add(file_menu, "Export all as &Markdown…", lambda: self.library.export_all("md"))
+        add(file_menu, "Export all as &JSON…", lambda: self.library.export_all("json"))
+        file_menu.addSeparator()
+        add(file_menu, "&Quit", self.close, "Ctrl+Q")
+        edit_menu = menus.addMenu("&Edit")
+        add(edit_menu, "&Settings…", self.open_settings, "Ctrl+,")
+        view_menu = menus.addMenu("&View")
+        add(view_menu, "&Library", self.toggle_library, "Ctrl+Shift+L")
+        add(view_menu, "&Search conversations", self.focus_search, "Ctrl+K")
+        add(view_menu, "&Usage and cost…", self.open_usage, "Ctrl+Shift+U")
+        add(view_menu, "&Refresh model list", self.catalog.refresh)
+        view_menu.addSeparator()
+        add(view_menu, "&Next conversation", lambda: self._cycle(1), "Ctrl+Tab")
+        add(view_menu, "&Previous conversation", lambda: self._cycle(-1), "Ctrl+Shift+Tab")
+        for keys, step in (("Ctrl+PgDown", 1), ("Ctrl+PgUp", -1), ("Ctrl+Backtab", -1)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(lambda step=step: self._cycle(step))
+
+    def close_current(self) -> None:
+        if self.tabs.count():
+            self.close_tab(self.tabs.currentIndex())
+
+    def open_usage(self) -> UsageDialog:
+        dialog = UsageDialog(self._sink.run, self.catalog.info, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        spawn(dialog.load(), name="load-usage")
+        return dialog
 
     def toggle_library(self) -> None:
         self.library_dock.setVisible(not self.library_dock.isVisible())
@@ -416,8 +446,29 @@ class MainWindow(QMainWindow):
         if not self._painted:
             self._painted = True
             self.painted.emit()
-            # Asked after the first paint: the window never waits for the network.
+            # Asked after the first paint: the window never waits for the network or disk.
             self.catalog.refresh()
+            self.library.refresh()
+            spawn(self._check_store(), name="check-store")
+
+    async def _check_store(self) -> None:
+        """Tell the user what the store found at start, then check it fully in the background."""
+        store = await asyncio.wrap_future(self._sink.worker.ready)
+        if store.recovered_from is not None:
+            self.statusBar().showMessage(
+                f"The conversation database was damaged. It was moved aside to {store.recovered_from} "
+                "(nothing was deleted) and a new one was started."
+            )
+        elif store.interrupted_count:
+            self.statusBar().showMessage(
+                f"{store.interrupted_count} reply(ies) were cut off when GrokDesk last closed; "
+                "they are marked in their conversations with Retry.",
+                10000,
+            )
+        try:
+            await self._sink.run("verify")
+        except StorageError as error:
+            self.statusBar().showMessage(str(error))
 
     async def shutdown(self) -> None:
         """Stop every streaming reply and wait until the partial replies are saved."""

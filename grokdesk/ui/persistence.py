@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -61,7 +62,7 @@ class StoreSink(QObject):
 
     # -- reads --------------------------------------------------------------------------
 
-    async def run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    async def run(self, name: str | Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a Store method on the store's thread and await its result."""
         return await asyncio.wrap_future(self.worker.submit(name, *args, **kwargs))
 
