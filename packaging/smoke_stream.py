@@ -56,7 +56,10 @@ class RunResult:
 
 def frozen_env(data_dir: Path) -> dict[str, str]:
     """A headless environment that leaves the user's own data, keyring and D-Bus alone."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XAI_", "GROKDESK_"))}
+    # Test runs set PYTHON_KEYRING_BACKEND to a backend in tests/, which the frozen app cannot
+    # import: let it detect its backend as it would for a user.
+    dropped = ("XAI_", "GROKDESK_", "PYTHON_KEYRING_BACKEND", "QT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(
         QT_QPA_PLATFORM="offscreen",
         GROKDESK_DATA_DIR=str(data_dir),
