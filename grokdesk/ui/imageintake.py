@@ -9,11 +9,8 @@ thumbnails the chips, the composer and the transcript show.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -39,7 +36,9 @@ THUMB_BOX = 160
 # would need more memory than it is worth.
 MAX_FIX_SOURCE_BYTES = 256 * 1024 * 1024
 # The checks decode every pixel: leave one core to the UI thread (issue 5: dropping
-# twenty large photos keeps the window responsive).
+# twenty large photos keeps the window responsive). Not a lower thread priority: a
+# worker preempted while it holds the GIL stalls the UI thread (priority inversion,
+# measured with bench/bench_image_intake.py).
 _WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 _executor: ThreadPoolExecutor | None = None
 
@@ -48,18 +47,8 @@ def intake_executor() -> ThreadPoolExecutor:
     """The shared pool every tab's image work runs in."""
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(
-            max_workers=_WORKERS, thread_name_prefix="image-intake", initializer=_lower_priority
-        )
+        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="image-intake")
     return _executor
-
-
-def _lower_priority() -> None:
-    """On Linux a thread has its own nice value: when the cores are busy, the UI
-    thread gets the CPU before the image checks do."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 @dataclass(frozen=True, slots=True)
