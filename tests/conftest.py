@@ -30,6 +30,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_log_errors: the test expects ERROR log records")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without running interpreter finalisation over live Qt objects.
+
+    Once every test has run and pytest has reported, CPython's finalisation would
+    destroy the QApplication, qasync's loop objects and PySide6 wrappers in an
+    arbitrary order, which segfaults now and then (the same cause as pitfall 4 of
+    the qt-asyncio notes). Nothing is left to do at that point, so exit at once
+    with pytest's own status.
+    """
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    status = getattr(config, "_grokdesk_exitstatus", None)
+    if status is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(status))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._grokdesk_exitstatus = exitstatus  # type: ignore[attr-defined]
+
+
 @pytest.fixture(autouse=True)
 def _fail_on_error_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.INFO, logger="grokdesk")
