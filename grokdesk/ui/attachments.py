@@ -48,11 +48,13 @@ class AttachmentChip(QFrame):
     remove_requested(str): the key of the chip whose remove button was clicked.
     detail_changed(str, str): (key, "auto" | "low" | "high").
     move_requested(str, int): (key, -1 or +1) from the context menu or Alt+Left/Right.
+    view_requested(str): the chip was double-clicked (or Enter pressed on it): show it larger.
     """
 
     remove_requested = Signal(str)
     detail_changed = Signal(str, str)
     move_requested = Signal(str, int)
+    view_requested = Signal(str)
 
     def __init__(self, key: str, part: ImagePart, thumbnail: QImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +121,11 @@ class AttachmentChip(QFrame):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             action.triggered.connect(lambda _checked=False, s=step: self.move_requested.emit(self.key, s))
             self.addAction(action)
+        view = QAction("View larger", self)
+        view.setShortcut(QKeySequence(Qt.Key.Key_Return))
+        view.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        view.triggered.connect(lambda: self.view_requested.emit(self.key))
+        self.addAction(view)
         remove = QAction("Remove", self)
         remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -153,17 +160,21 @@ class AttachmentChip(QFrame):
         self._press = None
         super().mouseReleaseEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.view_requested.emit(self.key)
+
 
 class AttachmentStrip(QWidget):
     """The row of chips under the composer; hidden while empty.
 
     Signals:
-    remove_requested(str), detail_changed(str, str): from a chip.
+    remove_requested(str), detail_changed(str, str), view_requested(str): from a chip.
     order_changed(list): the keys in their new order after a chip was dragged.
     """
 
     remove_requested = Signal(str)
     detail_changed = Signal(str, str)
+    view_requested = Signal(str)
     order_changed = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -213,6 +224,7 @@ class AttachmentStrip(QWidget):
                 chip = AttachmentChip(key, part, thumbnail, self._row)
                 chip.remove_requested.connect(self.remove_requested)
                 chip.detail_changed.connect(self.detail_changed)
+                chip.view_requested.connect(self.view_requested)
                 chip.move_requested.connect(lambda k, step: self.move_chip(k, self.keys().index(k) + step))
                 self._chips[key] = chip
                 self._layout.insertWidget(index, chip)

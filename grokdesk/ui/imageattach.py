@@ -99,6 +99,7 @@ class ImageAttachments(QObject):
         strip.remove_requested.connect(self.remove)
         strip.detail_changed.connect(self._on_detail_changed)
         strip.order_changed.connect(composer.set_image_order)
+        strip.view_requested.connect(lambda key: self.open_viewer_for(self._part(key)))
 
     # -- getting images in ---------------------------------------------------------
 
@@ -383,7 +384,9 @@ class ImageAttachments(QObject):
 
     def open_viewer(self, sha256: str) -> ImageViewer | None:
         """A larger view of the image with this hash (a transcript thumbnail clicked)."""
-        part = self._find_image(sha256)
+        return self.open_viewer_for(self._find_image(sha256))
+
+    def open_viewer_for(self, part: ImagePart | None) -> ImageViewer | None:
         if part is None:
             return None
         viewer = ImageViewer(part, self._tab)

@@ -529,3 +529,17 @@ def test_chips_reorder_from_the_keyboard(qtbot: QtBot, make_window: MakeWindow, 
     assert [p.name for p in tab.draft_attachments()] == ["b.png", "a.png"]
     qtbot.keyClick(first, Qt.Key.Key_Delete)
     assert [c.part.name for c in chips(tab)] == ["b.png"]
+
+
+def test_double_clicking_a_chip_shows_the_image_larger(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    photo = write(tmp_path / "tall.png", image_bytes("PNG", (50, 300)))
+    assert drop(tab, file_mime(photo))
+    wait_attached(qtbot, tab, 1)
+    qtbot.mouseDClick(chips(tab)[0], Qt.MouseButton.LeftButton)
+    viewer = tab.attachments.viewers[-1]
+    qtbot.waitUntil(lambda: not viewer.image().isNull(), timeout=5000)
+    assert viewer.windowTitle() == "tall.png" and viewer.image().size().toTuple() == (50, 300)
+    viewer.close()
