@@ -112,7 +112,7 @@ class ConversationTab(QWidget):
             self.role_picker.addItem(label, role)
         self.composer = Composer(self)
         self.composer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.composer.setMaximumHeight(160)
+        self.composer.setMaximumHeight(110)
         self.send_button = QPushButton("Send", self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setAccessibleName("Send message")

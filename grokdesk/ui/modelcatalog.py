@@ -119,7 +119,7 @@ class ModelCatalog(QObject):
 def _label(model: ModelInfo) -> str:
     label = model.id
     if model.takes_images:
-        label += "  🖼"
+        label += "  [images]"
     if model.deprecated:
         label += "  (deprecated)"
     return label
