@@ -106,6 +106,7 @@ class XaiClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         proxy: str | None = None,
+        use_environment_proxy: bool = True,
         connect_timeout: float = 10.0,
         first_token_timeout: float = 600.0,
         stall_timeout: float = 60.0,
@@ -132,6 +133,8 @@ class XaiClient:
             base_url=self._base_url + "/",
             transport=transport,
             proxy=proxy,
+            # False for the "none" proxy setting: ignore HTTP(S)_PROXY in the environment.
+            trust_env=use_environment_proxy,
             timeout=self._short_timeout,
             headers={"Accept": "application/json", "User-Agent": "GrokDesk"},
         )

@@ -56,7 +56,11 @@ class ApiConnection:
         """A client even without a key (model lists of keyless local servers)."""
         if self._client is None:
             self._client = XaiClient(
-                self._base_url, self._api_key, proxy=proxy_url(self._proxy), **self._client_options
+                self._base_url,
+                self._api_key,
+                proxy=proxy_url(self._proxy),
+                use_environment_proxy=self._proxy != "none",
+                **self._client_options,
             )
         return self._client
 
@@ -86,7 +90,12 @@ class ApiConnection:
 
 async def check_key(connection: ApiConnection, key: str) -> KeyInfo:
     """Ask `/v1/api-key` about `key` on the connection's server, with a short-lived client."""
-    async with XaiClient(connection.base_url, key, proxy=proxy_url(connection.proxy)) as client:
+    async with XaiClient(
+        connection.base_url,
+        key,
+        proxy=proxy_url(connection.proxy),
+        use_environment_proxy=connection.proxy != "none",
+    ) as client:
         return await client.check_key()
 
 

@@ -353,3 +353,17 @@ def test_requests_go_through_the_proxy_when_one_is_set(fake_xai: FakeXai) -> Non
     assert error is None
     assert text_of(events) == "Echo: via proxy"
     assert fake_xai.last_request.headers["host"] == "127.0.0.2:9"
+
+
+def test_proxy_none_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "none" proxy setting means no proxy even when HTTPS_PROXY is set."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    ignoring = XaiClient("https://api.x.ai/v1", "xai-key-for-a-proxy-test", use_environment_proxy=False)
+    trusting = XaiClient("https://api.x.ai/v1", "xai-key-for-a-proxy-test")
+    try:
+        assert ignoring._http._mounts == {}
+        assert trusting._http._mounts != {}
+    finally:
+        asyncio.run(ignoring.aclose())
+        asyncio.run(trusting.aclose())
