@@ -8,6 +8,8 @@ import contextlib
 import time
 from typing import Any
 
+import pytest
+
 from grokdesk.api.chunks import parse_usage
 from grokdesk.api.client import XaiClient
 from grokdesk.api.errors import StreamBroken
