@@ -4,7 +4,8 @@ The composer's text holds the images in place (ui.composer); this object keeps
 what each image is (its checked bytes, thumbnail and detail level), keeps the
 strip's chips in the composer's order, explains every refusal with the fix the
 user may choose, and warns when the tab's model does not take images. All the
-reading and checking runs in `imageintake.intake_executor()`.
+reading and checking runs in `imageintake.intake_executor()`. Thumbnails and the
+larger view in the transcript are ui.transcriptimages.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from grokdesk.ui.imageintake import (
     has_attachable,
     images_in_mime,
     intake_executor,
-    make_thumbnail,
     read_source,
 )
 from grokdesk.ui.imageviewer import ImageViewer
+from grokdesk.ui.transcriptimages import TranscriptImages
 
 if TYPE_CHECKING:
     from grokdesk.ui.conversationtab import ConversationTab
@@ -91,15 +92,14 @@ class ImageAttachments(QObject):
         self.file_picker: Callable[[QWidget], list[str]] = pick_image_files
         self._items: dict[str, _Attachment] = {}
         self._pending: set[str] = set()
-        self._thumbnailed: set[str] = set()  # sha256 of images the transcript can show
-        self.viewers: list[ImageViewer] = []
+        self.shown = TranscriptImages(tab)
         self._drop_filter = _DropFilter(self)
         composer.mime_handler = self.paste
         composer.images_changed.connect(self._on_images_changed)
         strip.remove_requested.connect(self.remove)
         strip.detail_changed.connect(self._on_detail_changed)
         strip.order_changed.connect(composer.set_image_order)
-        strip.view_requested.connect(lambda key: self.open_viewer_for(self._part(key)))
+        strip.view_requested.connect(lambda key: self.shown.open_viewer_for(self._part(key)))
 
     # -- getting images in ---------------------------------------------------------
 
@@ -305,8 +305,7 @@ class ImageAttachments(QObject):
         for key in self.keys():
             item = self._items[key]
             if item.part is not None and item.thumbnail is not None:
-                self._tab.transcript.set_thumbnail(item.part.sha256, item.thumbnail)
-                self._thumbnailed.add(item.part.sha256)
+                self.shown.register(item.part.sha256, item.thumbnail)
 
     def clear(self) -> None:
         """Forget every attachment and notice (the message was sent or the draft replaced)."""
@@ -357,56 +356,14 @@ class ImageAttachments(QObject):
     # -- the transcript ------------------------------------------------------------------
 
     def ensure_thumbnails(self, messages: Iterable[Message]) -> asyncio.Task[None] | None:
-        """Make the thumbnails the transcript lacks (messages loaded from the store,
-        imported ones) in the pool, then re-render the messages that show them."""
-        shown = list(messages)
-        missing: dict[str, ImagePart] = {}
-        for message in shown:
-            for part in message.images:
-                if part.sha256 not in self._thumbnailed:
-                    missing[part.sha256] = part
-        if not missing:
-            return None
-        self._thumbnailed.update(missing)
-        return spawn(self._thumbnail(missing, shown), name="transcript-thumbnails")
-
-    async def _thumbnail(self, missing: dict[str, ImagePart], messages: list[Message]) -> None:
-        loop = asyncio.get_running_loop()
-        images = await asyncio.gather(
-            *(loop.run_in_executor(intake_executor(), make_thumbnail, p.data) for p in missing.values())
-        )
-        transcript = self._tab.transcript
-        for sha, image in zip(missing, images, strict=True):
-            transcript.set_thumbnail(sha, image)
-        for message in messages:
-            if any(p.sha256 in missing for p in message.images):
-                transcript.message_changed(message)
+        return self.shown.ensure(messages)
 
     def open_viewer(self, sha256: str) -> ImageViewer | None:
-        """A larger view of the image with this hash (a transcript thumbnail clicked)."""
-        return self.open_viewer_for(self._find_image(sha256))
+        return self.shown.open_viewer(sha256)
 
-    def open_viewer_for(self, part: ImagePart | None) -> ImageViewer | None:
-        if part is None:
-            return None
-        viewer = ImageViewer(part, self._tab)
-        self.viewers = [v for v in self.viewers if v.isVisible()] + [viewer]
-        viewer.show()
-        spawn(self._decode_for(viewer, part.data), name="image-viewer")
-        return viewer
-
-    async def _decode_for(self, viewer: ImageViewer, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        image = await loop.run_in_executor(intake_executor(), QImage.fromData, data)
-        if viewer in self.viewers:
-            viewer.set_image(image)
-
-    def _find_image(self, sha256: str) -> ImagePart | None:
-        for message in reversed(self._tab.controller.conversation.messages):
-            for part in message.images:
-                if part.sha256 == sha256:
-                    return part
-        return None
+    @property
+    def viewers(self) -> list[ImageViewer]:
+        return self.shown.viewers
 
 
 class _DropFilter(QObject):

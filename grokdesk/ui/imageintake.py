@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -197,10 +196,6 @@ def read_source(source: ImageSource, detail: ImageDetail) -> ReadyImage:
     if part.detail is not detail and not isinstance(source, CheckedSource):
         part = replace(part, detail=detail)
     return ReadyImage(part, make_thumbnail(part.data))
-
-
-def reader_for(source: ImageSource, detail: ImageDetail) -> Callable[[], ReadyImage]:
-    return lambda: read_source(source, detail)
 
 
 # -- mime data: drops and pastes -----------------------------------------------------------------

@@ -543,3 +543,21 @@ def test_double_clicking_a_chip_shows_the_image_larger(
     qtbot.waitUntil(lambda: not viewer.image().isNull(), timeout=5000)
     assert viewer.windowTitle() == "tall.png" and viewer.image().size().toTuple() == (50, 300)
     viewer.close()
+
+
+def test_viewers_open_again_after_one_was_closed(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    photo = write(tmp_path / "again.png", image_bytes("PNG"))
+    assert drop(tab, file_mime(photo))
+    wait_attached(qtbot, tab, 1)
+    qtbot.mouseDClick(chips(tab)[0], Qt.MouseButton.LeftButton)
+    first = tab.attachments.viewers[-1]
+    first.close()
+    qtbot.waitUntil(lambda: tab.attachments.viewers == [], timeout=2000)
+    qtbot.wait(20)  # the closed viewer is deleted
+    qtbot.mouseDClick(chips(tab)[0], Qt.MouseButton.LeftButton)
+    (second,) = tab.attachments.viewers
+    qtbot.waitUntil(lambda: not second.image().isNull(), timeout=5000)
+    second.close()

@@ -1,0 +1,93 @@
+"""Images in the transcript: thumbnails made off the UI thread, a larger view on click.
+
+Messages loaded from the store (or imported) arrive without thumbnails; they are
+made in the intake pool and the messages showing them are re-rendered when ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage
+
+from grokdesk.core.conversation import ImagePart, Message
+from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.imageintake import intake_executor, make_thumbnail
+from grokdesk.ui.imageviewer import ImageViewer
+
+if TYPE_CHECKING:
+    from grokdesk.ui.conversationtab import ConversationTab
+
+
+class TranscriptImages(QObject):
+    """The thumbnails one tab's transcript can show, and the viewers it opened."""
+
+    def __init__(self, tab: ConversationTab) -> None:
+        super().__init__(tab)
+        self._tab = tab
+        self._known: set[str] = set()  # sha256 of images the transcript can show (or soon)
+        self.viewers: list[ImageViewer] = []
+
+    def register(self, sha256: str, thumbnail: QImage) -> None:
+        """A thumbnail made already (the composer's, for a message about to be sent)."""
+        self._tab.transcript.set_thumbnail(sha256, thumbnail)
+        self._known.add(sha256)
+
+    def ensure(self, messages: Iterable[Message]) -> asyncio.Task[None] | None:
+        """Make the thumbnails these messages lack, then re-render the messages."""
+        shown = list(messages)
+        missing: dict[str, ImagePart] = {}
+        for message in shown:
+            for part in message.images:
+                if part.sha256 not in self._known:
+                    missing[part.sha256] = part
+        if not missing:
+            return None
+        self._known.update(missing)
+        return spawn(self._make(missing, shown), name="transcript-thumbnails")
+
+    async def _make(self, missing: dict[str, ImagePart], messages: list[Message]) -> None:
+        loop = asyncio.get_running_loop()
+        images = await asyncio.gather(
+            *(loop.run_in_executor(intake_executor(), make_thumbnail, p.data) for p in missing.values())
+        )
+        transcript = self._tab.transcript
+        for sha, image in zip(missing, images, strict=True):
+            transcript.set_thumbnail(sha, image)
+        for message in messages:
+            if any(p.sha256 in missing for p in message.images):
+                transcript.message_changed(message)
+
+    def open_viewer(self, sha256: str) -> ImageViewer | None:
+        """A larger view of the image with this hash (a transcript thumbnail clicked)."""
+        return self.open_viewer_for(self._find(sha256))
+
+    def open_viewer_for(self, part: ImagePart | None) -> ImageViewer | None:
+        if part is None:
+            return None
+        viewer = ImageViewer(part, self._tab)
+        self.viewers.append(viewer)
+        # Closed viewers delete themselves; forget them first (their wrappers go stale).
+        viewer.finished.connect(lambda _result, v=viewer: self._forget(v))
+        viewer.show()
+        spawn(self._decode_for(viewer, part.data), name="image-viewer")
+        return viewer
+
+    def _forget(self, viewer: ImageViewer) -> None:
+        self.viewers = [v for v in self.viewers if v is not viewer]
+
+    async def _decode_for(self, viewer: ImageViewer, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        image = await loop.run_in_executor(intake_executor(), QImage.fromData, data)
+        if any(v is viewer for v in self.viewers):
+            viewer.set_image(image)
+
+    def _find(self, sha256: str) -> ImagePart | None:
+        for message in reversed(self._tab.controller.conversation.messages):
+            for part in message.images:
+                if part.sha256 == sha256:
+                    return part
+        return None
