@@ -8,6 +8,7 @@ keys in the order the request must keep (issue 5).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
@@ -16,7 +17,11 @@ from PySide6.QtWidgets import QTextEdit, QWidget
 
 SEND_ON_ENTER = "enter"
 SEND_ON_CTRL_ENTER = "ctrl+enter"
-OBJECT_CHAR = "\ufffc"  # what QTextDocument.toPlainText() shows for an inline object
+OBJECT_CHAR = "\ufffc"
+# Copied composer text with images: a JSON list of strings and [key] items.
+COMPOSER_MIME = (
+    "application/x-grokdesk-composer"  # what QTextDocument.toPlainText() shows for an inline object
+)
 _SCHEME = "attach:"
 # Height of an image inside the composer's text.
 INLINE_HEIGHT = 40
@@ -156,30 +161,51 @@ class Composer(QTextEdit):
             cursor.setCharFormat(fmt)
         cursor.endEditBlock()
 
-    def segments(self) -> list[str | tuple[str]]:
-        """The text in order: strings for text, `(key,)` for each image."""
+    def segments(self, start: int = 0, end: int | None = None) -> list[str | tuple[str]]:
+        """The text in order (or its part from `start` to `end`): strings for text,
+        `(key,)` for each image."""
+        stop = self.document().characterCount() if end is None else end
         out: list[str | tuple[str]] = []
         text: list[str] = []
         block = self.document().begin()
         while block.isValid():
-            if block != self.document().begin():
+            if block != self.document().begin() and start <= block.position() - 1 < stop:
                 text.append("\n")
             iterator = block.begin()
             while not iterator.atEnd():
                 fragment = iterator.fragment()
-                fmt = fragment.charFormat()
-                name = fmt.toImageFormat().name() if fmt.isImageFormat() else ""
-                if name.startswith(_SCHEME):
-                    for _ in fragment.text():
-                        out.append("".join(text))
-                        text = []
-                        out.append((name.removeprefix(_SCHEME),))
-                else:
-                    text.append(fragment.text())
+                first = max(start, fragment.position())
+                last = min(stop, fragment.position() + fragment.length())
+                if first < last:
+                    piece = fragment.text()[first - fragment.position() : last - fragment.position()]
+                    fmt = fragment.charFormat()
+                    name = fmt.toImageFormat().name() if fmt.isImageFormat() else ""
+                    if name.startswith(_SCHEME):
+                        for _ in piece:
+                            out.append("".join(text))
+                            text = []
+                            out.append((name.removeprefix(_SCHEME),))
+                    else:
+                        text.append(piece)
                 iterator += 1
             block = block.next()
         out.append("".join(text))
         return [s for s in out if s != ""]
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """Copied or dragged text keeps its images (as keys the owner resolves on paste)."""
+        rendered = super().createMimeDataFromSelection()
+        cursor = self.textCursor()
+        pieces = self.segments(cursor.selectionStart(), cursor.selectionEnd())
+        if not any(isinstance(p, tuple) for p in pieces):
+            return rendered
+        # Qt's text mime data lists a fixed set of formats: copy them into a plain one.
+        mime = QMimeData()
+        for fmt in rendered.formats():
+            mime.setData(fmt, rendered.data(fmt))
+        encoded = [p if isinstance(p, str) else list(p) for p in pieces]
+        mime.setData(COMPOSER_MIME, json.dumps(encoded).encode())
+        return mime
 
     def text_without_images(self) -> str:
         return self.toPlainText().replace(OBJECT_CHAR, "")

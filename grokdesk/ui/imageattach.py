@@ -11,6 +11,7 @@ larger view in the transcript are ui.transcriptimages.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ from grokdesk.core.images import ImageRefused
 from grokdesk.core.models import ModelInfo
 from grokdesk.ui.asynctasks import spawn
 from grokdesk.ui.attachments import CHIP_MIME, AttachmentStrip, NoticeArea
-from grokdesk.ui.composer import INLINE_HEIGHT, OBJECT_CHAR, Composer
+from grokdesk.ui.composer import COMPOSER_MIME, INLINE_HEIGHT, OBJECT_CHAR, Composer
 from grokdesk.ui.imageintake import (
     CheckedSource,
     FileSource,
@@ -121,10 +122,43 @@ class ImageAttachments(QObject):
 
     def paste(self, mime: QMimeData) -> bool:
         """Ctrl+V in the composer: images and copied files attach, text stays text."""
+        if mime.hasFormat(COMPOSER_MIME):
+            return self._paste_composer_text(bytes(mime.data(COMPOSER_MIME).data()))
         found = images_in_mime(mime, "pasted image")
         if not found.sources:
             return False
         self.attach(found.sources)
+        return True
+
+    def _paste_composer_text(self, encoded: bytes) -> bool:
+        """Text with images copied (or dragged) inside a composer: a copy of an image
+        still in the message becomes an attachment of its own."""
+        try:
+            pieces = json.loads(encoded)
+        except ValueError:
+            return False
+        cursor = self._composer.textCursor()
+        present = set(self._composer.image_keys())
+        to_read = []
+        for piece in pieces if isinstance(pieces, list) else []:
+            if isinstance(piece, str):
+                cursor.insertText(piece)
+                continue
+            key = str(piece[0]) if isinstance(piece, list) and piece else ""
+            item = self._items.get(key)
+            if item is None:
+                continue  # an image of another tab's message: its bytes are not here
+            if key in present:
+                key = new_id()[:16]
+                item = _Attachment(item.source, item.detail, item.part, item.thumbnail)
+                self._items[key] = item
+                if item.part is None:
+                    self._pending.add(key)
+                    to_read.append(key)
+            self._composer.insert_image(key, item.thumbnail or _placeholder(), cursor)
+        self._composer.setTextCursor(cursor)
+        if to_read:
+            spawn(self._read_all(to_read), name="image-intake")
         return True
 
     def drop(self, mime: QMimeData, cursor: QTextCursor | None = None) -> bool:

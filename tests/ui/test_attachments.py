@@ -561,3 +561,32 @@ def test_viewers_open_again_after_one_was_closed(
     (second,) = tab.attachments.viewers
     qtbot.waitUntil(lambda: not second.image().isNull(), timeout=5000)
     second.close()
+
+
+def test_copying_text_with_an_image_inside_the_composer_copies_the_image(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    photo = write(tmp_path / "twice.png", image_bytes("PNG"))
+    qtbot.keyClicks(tab.composer, "see ")
+    assert drop(tab, file_mime(photo))
+    wait_attached(qtbot, tab, 1)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(tab.composer, Qt.Key.Key_A, ctrl)
+    qtbot.keyClick(tab.composer, Qt.Key.Key_C, ctrl)
+    qtbot.keyClick(tab.composer, Qt.Key.Key_End, ctrl)
+    qtbot.keyClicks(tab.composer, " and ")
+    qtbot.keyClick(tab.composer, Qt.Key.Key_V, ctrl)
+    assert tab.composer.toPlainText() == f"see {OBJECT_CHAR} and see {OBJECT_CHAR}"
+    assert [c.part.name for c in chips(tab)] == ["twice.png", "twice.png"]
+
+    # Cut and paste puts the same attachment back.
+    qtbot.keyClick(tab.composer, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(tab.composer, Qt.Key.Key_X, ctrl)
+    assert len(chips(tab)) == 1
+    qtbot.keyClick(tab.composer, Qt.Key.Key_V, ctrl)
+    assert len(chips(tab)) == 2 and len(set(tab.attachments.keys())) == 2
+    send_and_wait(qtbot, tab)
+    content = sent_content(fake_xai)
+    assert [p.get("text") for p in content] == ["see", None, "and see", None]
+    assert image_of(content[1])[1] == image_of(content[3])[1] == photo.read_bytes()
