@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -86,11 +86,15 @@ class ConversationTab(QWidget):
         self.settings_button.clicked.connect(self.edit_settings)
 
         self.transcript = TranscriptView(self)
-        self.jump_button = QPushButton("↓ Jump to latest", self.transcript)
+        # A child of the tab floating over the transcript: as a child of the scroll
+        # area itself, showing or hiding it re-entered the scroll bar mid-update.
+        self.jump_button = QPushButton("↓ Jump to latest", self)
         self.jump_button.setObjectName("jumpToLatest")
         self.jump_button.hide()
         self.jump_button.clicked.connect(self._jump_to_latest)
-        self.transcript.verticalScrollBar().valueChanged.connect(self._update_jump_button)
+        self.transcript.verticalScrollBar().valueChanged.connect(
+            lambda _value: QTimer.singleShot(0, self._update_jump_button)
+        )
 
         self.find_bar = QLineEdit(self)
         self.find_bar.setObjectName("findBar")
@@ -224,6 +228,8 @@ class ConversationTab(QWidget):
     def _connect_images(self) -> None:
         images = self.attachments
         self.model_changed.connect(lambda _m: images.check_model())
+        if self.catalog is not None:  # a model's image input may be learnt after attaching
+            self.catalog.models_changed.connect(images.check_model)
         self.controller.message_added.connect(lambda m: images.ensure_thumbnails([m]))
         self.controller.structure_changed.connect(
             lambda: images.ensure_thumbnails(self.controller.conversation.messages)
@@ -435,10 +441,11 @@ class ConversationTab(QWidget):
         if not following:
             self.jump_button.adjustSize()
             viewport = self.transcript.viewport()
+            corner = viewport.mapTo(self, viewport.rect().bottomRight())
             self.jump_button.move(
-                viewport.width() - self.jump_button.width() - 12,
-                viewport.height() - self.jump_button.height() - 8,
+                corner.x() - self.jump_button.width() - 12, corner.y() - self.jump_button.height() - 8
             )
+            self.jump_button.raise_()
 
     def _jump_to_latest(self) -> None:
         self.transcript.scroll_to_end()

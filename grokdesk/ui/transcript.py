@@ -87,6 +87,9 @@ class TranscriptView(QTextBrowser):
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        # The document lays out lazily: the range grows after an insert returns, so
+        # following the end means answering every range change.
+        self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
         self.usage_text: dict[str, str] = {}
         self._cut_before: str | None = None
 
@@ -399,6 +402,10 @@ class TranscriptView(QTextBrowser):
             self.rebuild()
         elif scheme in {"http", "https", "mailto"}:
             QDesktopServices.openUrl(url)
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)
 
     def _on_scrolled(self, value: int) -> None:
         self._follow = value >= self.verticalScrollBar().maximum() - 4

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent
 from pytestqt.qtbot import QtBot
 
@@ -45,7 +46,8 @@ def make_window(qtbot: QtBot, qloop: object, fake_xai: FakeXai, tmp_path: Path) 
 
     yield make
     for window in made:
-        shut_down(qtbot, window)
+        if shiboken6.isValid(window):  # a test may have shut it down itself
+            shut_down(qtbot, window)
 
 
 def shut_down(qtbot: QtBot, window: MainWindow) -> None:
