@@ -7,8 +7,9 @@
 2. Streaming: the fake xAI server (tests/helpers/fake_xai.py, real HTTP on 127.0.0.1) is
    started, and the binary runs with `--base-url` pointing at it, the fake's key in
    XAI_API_KEY and `--smoke-send "Hello"`: it sends that message after the first paint and
-   exits 0 once the reply has streamed in. Passing needs both the exit code and the fake's
-   own record of a chat stream it sent to the end, carrying the message.
+   exits 0 once the reply has streamed in (packaging/grokdesk_smoke_send.py). Passing needs the
+   exit code, the fake's own record of a chat stream it sent to the end carrying the message,
+   and the reply the app assembled ("Echo: Hello", the fake's answer) in its JSON line.
 
 Each run gets a fresh data folder; the frozen app's log (data/logs/grokdesk.log) is printed
 when a run fails. Needs the test dependencies (the fake server lives in tests/helpers).
@@ -95,6 +96,17 @@ def _text(value: bytes | str | None) -> str:
     return value or ""
 
 
+def _last_json_line(text: str) -> dict[str, object]:
+    for line in reversed(text.strip().splitlines()):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
 def run_smoke(binary: Path) -> RunResult:
     """`grokdesk --smoke` offscreen: starts, paints, exits 0; the log file is written."""
     with tempfile.TemporaryDirectory(prefix="grokdesk-smoke-") as tmp:
@@ -122,6 +134,11 @@ def run_stream(binary: Path) -> RunResult:
         )
         result.checks["the fake streamed a reply to the end"] = any(s.completed for s in streams)
         result.checks["the API key is not in the log"] = fake.api_key not in result.log
+        # The fake echoes the last user message; the app reports the reply it assembled.
+        report = _last_json_line(result.stdout)
+        result.checks["the reply arrived whole and completed"] = (
+            report.get("state") == "complete" and report.get("reply") == f"Echo: {MESSAGE}"
+        )
         return result
 
 
