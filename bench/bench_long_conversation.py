@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 import time
@@ -29,6 +30,14 @@ MESSAGES = 2_000
 TARGET_OPEN_FRACTION = 0.5
 STALL_MS = 50.0
 PAGE_INTERVAL_S = 0.02
+END_WAIT_S = 3.0
+
+
+def _at_end(state: tuple[int, int]) -> bool:
+    value, maximum = state
+    return value >= maximum - 4
+
+
 LOAD_MORE_BUDGET_S = 20.0
 
 
@@ -39,6 +48,9 @@ def prepare(folder: Path) -> str:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     conv = C.conversation(MESSAGES, seed=2000, tokens_per_reply=95, title="A very long conversation")
+    for i, message in enumerate(conv.messages):
+        if i % 4 == 1:  # every other reply a paragraph longer: about 1 MB in all
+            message.append_text("\n\n" + " ".join(C.WORDS[(i + k) % len(C.WORDS)] for k in range(60)) + ".\n")
     size = sum(len(m.plain_text.encode()) for m in conv.messages)
     C.store_conversations(folder, [conv])
     marker.write_text(f"{conv.id} {MESSAGES} messages {size} bytes\n")
@@ -82,6 +94,8 @@ async def bench(args: argparse.Namespace, folder: Path, conversation_id: str) ->
     worker = window._sink.worker
 
     opens: list[float] = []
+    firsts: list[float] = []
+    ends_shown: list[tuple[int, int]] = []
     loads: list[float] = []
     renders: list[float] = []
     floors: list[float] = []
@@ -95,21 +109,27 @@ async def bench(args: argparse.Namespace, folder: Path, conversation_id: str) ->
         t1 = time.perf_counter()
         tab = window.open_conversation(conv)
         t2 = time.perf_counter()
-        watch = C.PaintWatch(tab.transcript.viewport())
+        bar = tab.transcript.verticalScrollBar()
+        watch = C.PaintWatch(tab.transcript.viewport(), lambda b=bar: (b.value(), b.maximum()))
         await C.until(lambda w=watch: bool(w.times), 30)
+        first_paint = watch.times[0]
+        with contextlib.suppress(TimeoutError):  # the end may never be shown without scrolling
+            await C.until(lambda w=watch: w.first_where(_at_end) is not None, END_WAIT_S)
         probe.stop()
-        at_end = tab.transcript.is_following()
+        end_painted = watch.first_where(_at_end)
+        first_state = watch.states[0]
         if i == 0:
             window.close_tab(window.tabs.indexOf(tab))
             await asyncio.sleep(0.2)
             continue  # warm-up
         floors.append(floor)
-        opens.append(watch.times[0] - t0)
+        firsts.append(first_paint - t0)
+        ends_shown.append(first_state)
+        if end_painted is not None:
+            opens.append(end_painted - t0)
         loads.append(t1 - t0)
         renders.append(t2 - t1)
         open_stalls.append(probe.max_ms)
-        if not at_end:
-            print("# warning: the transcript was not at its end at the first paint")
         if i < args.rounds:
             window.close_tab(window.tabs.indexOf(tab))
             await asyncio.sleep(0.2)
@@ -147,16 +167,33 @@ async def bench(args: argparse.Namespace, folder: Path, conversation_id: str) ->
     window.close()
     await window.shutdown_all()
 
-    fractions = [o / f for o, f in zip(opens, floors, strict=True)]
     C.report("long.floor_first_paint", [C.ms(x) for x in floors], unit=" ms", note="bare QMainWindow process")
     C.report(
-        "long.open_to_end_painted",
-        [C.ms(x) for x in opens],
+        "long.open_to_first_paint",
+        [C.ms(x) for x in firsts],
         unit=" ms",
         note=f"{MESSAGES} messages; store load {C.ms(C.Spread.of(loads).median):.0f} ms, "
-        f"open_conversation {C.ms(C.Spread.of(renders).median):.0f} ms",
+        f"open_conversation {C.ms(C.Spread.of(renders).median):.0f} ms; scroll bar (value, maximum) at the "
+        f"first paint: {ends_shown}",
     )
-    C.report("long.open_vs_floor", fractions, target=TARGET_OPEN_FRACTION, op="<")
+    if len(opens) == len(floors):
+        C.report("long.open_to_end_painted", [C.ms(x) for x in opens], unit=" ms")
+        C.report(
+            "long.open_vs_floor",
+            [o / f for o, f in zip(opens, floors, strict=True)],
+            target=TARGET_OPEN_FRACTION,
+            op="<",
+        )
+    else:
+        C.report(
+            "long.open_vs_floor",
+            [o / f for o, f in zip(firsts, floors, strict=True)],
+            target=TARGET_OPEN_FRACTION,
+            op="<",
+            verdict=False,
+            note=f"MISSED: the end was painted in only {len(opens)} of {len(floors)} opens within "
+            f"{END_WAIT_S:.0f} s (the transcript opened away from its end); figure is to the first paint",
+        )
     C.report("long.open_stall", open_stalls, unit=" ms", note="longest event-loop stall while opening")
     C.report(
         "long.scroll_up_stall",

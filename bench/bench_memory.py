@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import gc
 import shutil
 import sys
@@ -64,14 +66,9 @@ async def child_idle(data_dir: Path) -> None:
     await window.shutdown_all()
 
 
-async def child_stream(data_dir: Path, base_url: str, api_key: str) -> None:
-    from grokdesk.app import create_main_window
-
-    window = create_main_window(data_dir=data_dir, base_url=base_url, api_key=api_key)
-    window.show()
-    await C.until(lambda: window._painted, 60)
-    await asyncio.sleep(1.0)
-    tab = window.current_tab()
+async def _stream_replies(window: object) -> str:
+    """Stream REPLIES replies into the current tab, printing memory; returns the conversation id."""
+    tab = window.current_tab()  # type: ignore[attr-defined]
     assert tab is not None
     tab.select_model("grok-3")
     _print_memory("before")
@@ -85,13 +82,35 @@ async def child_stream(data_dir: Path, base_url: str, api_key: str) -> None:
             _print_memory("after1")
     await asyncio.sleep(1.0)
     _print_memory("after")
-    print(
-        f"BENCH replies={sum(1 for m in tab.controller.conversation.messages if m.role.value == 'assistant')}"
-    )
-    # Is it held by the tab (released when it closes) or lost?
-    window.close_tab(window.tabs.indexOf(tab))
-    await asyncio.sleep(0.5)
+    replies = sum(1 for m in tab.controller.conversation.messages if m.role.value == "assistant")
+    print(f"BENCH replies={replies}", flush=True)
+    # Is the memory held by the tab (released when it closes), kept by the allocator, or lost?
+    conversation_id = str(tab.controller.conversation.id)
+    window.close_tab(window.tabs.indexOf(tab))  # type: ignore[attr-defined]
+    return conversation_id
+
+
+async def child_stream(data_dir: Path, base_url: str, api_key: str) -> None:
+    from grokdesk.app import create_main_window
+    from grokdesk.ui.transcript import TranscriptView
+
+    window = create_main_window(data_dir=data_dir, base_url=base_url, api_key=api_key)
+    window.show()
+    await C.until(lambda: window._painted, 60)
+    await asyncio.sleep(1.0)
+    conversation_id = await _stream_replies(window)
+    await asyncio.sleep(1.0)
     _print_memory("closed")
+    alive = sum(1 for o in gc.get_objects() if isinstance(o, TranscriptView))
+    kept = sum(
+        1
+        for o in gc.get_objects()
+        if type(o).__name__ == "Conversation" and getattr(o, "id", None) == conversation_id
+    )
+    print(f"BENCH transcripts_alive={alive} conversation_alive={kept}", flush=True)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        _print_memory("trimmed")
     window.close()
     await window.shutdown_all()
 
@@ -176,6 +195,9 @@ def main() -> None:
     after1 = (C.marker_value(run.stdout, "after1_rss_kib") or 0) / 1024
     after = (C.marker_value(run.stdout, "after_rss_kib") or 0) / 1024
     closed = (C.marker_value(run.stdout, "closed_rss_kib") or 0) / 1024
+    trimmed = (C.marker_value(run.stdout, "trimmed_rss_kib") or 0) / 1024
+    alive = C.marker_value(run.stdout, "transcripts_alive")
+    conv_alive = C.marker_value(run.stdout, "conversation_alive")
     replies = int(C.marker_value(run.stdout, "replies") or 0)
     C.report(
         "memory.growth_50_replies",
@@ -185,7 +207,8 @@ def main() -> None:
         op="<",
         note=f"{replies} replies of ~{REPLY_TOKENS} tokens ({len(text)} chars) in one tab in "
         f"{time.perf_counter() - t:.0f} s; Rss {before:.0f} -> {after1:.0f} (1st) -> {after:.0f} MiB, "
-        f"{closed:.0f} MiB after closing the tab",
+        f"{closed:.0f} MiB after closing the tab ({alive or 0:.0f} TranscriptView and {conv_alive or 0:.0f} "
+        f"Conversation objects still alive), {trimmed:.0f} MiB after malloc_trim(0)",
     )
     C.report(
         "memory.growth_after_first_reply",

@@ -138,8 +138,11 @@ def report(
     target: float | None = None,
     op: str = "<=",
     note: str = "",
+    verdict: bool | None = None,
 ) -> bool | None:
-    """Print one summary line and record it in bench/out/results.jsonl; returns MET/MISSED (None: no target)."""
+    """Print one summary line and record it in bench/out/results.jsonl; returns MET/MISSED (None: no target).
+
+    `verdict` overrides the comparison with the target (e.g. MISSED when the thing measured never happened)."""
     series = [values] if isinstance(values, int | float) else list(values)
     s = Spread.of(series)
     line = f"{name} median={_fmt(s.median)}{unit}"
@@ -147,7 +150,7 @@ def report(
         line += f" (min {_fmt(s.low)}, max {_fmt(s.high)}, n={s.n})"
     met: bool | None = None
     if target is not None and s.n:
-        met = {"<=": s.median <= target, "<": s.median < target}[op]
+        met = {"<=": s.median <= target, "<": s.median < target}[op] if verdict is None else verdict
         line += f" target{op}{_fmt(target)}{unit} {'MET' if met else 'MISSED'}"
     if note:
         line += f"  [{note}]"
@@ -356,9 +359,10 @@ async def until(predicate: Callable[[], bool], timeout: float = 60.0, step: floa
 
 
 class PaintWatch:
-    """Records the perf_counter time of every paint event of one widget (e.g. a viewport)."""
+    """Records the perf_counter time of every paint event of one widget (e.g. a viewport),
+    and, when `state` is given, what `state()` returned at that paint."""
 
-    def __init__(self, widget: Any) -> None:
+    def __init__(self, widget: Any, state: Callable[[], Any] | None = None) -> None:
         from PySide6.QtCore import QEvent, QObject
 
         watch = self
@@ -367,14 +371,21 @@ class PaintWatch:
             def eventFilter(self, obj: Any, event: Any) -> bool:
                 if event.type() == QEvent.Type.Paint:
                     watch.times.append(time.perf_counter())
+                    if state is not None:
+                        watch.states.append(state())
                 return False
 
         self.times: list[float] = []
+        self.states: list[Any] = []
         self._filter = _Filter()
         widget.installEventFilter(self._filter)
 
     def first_after(self, t: float) -> float | None:
         return next((x for x in self.times if x >= t), None)
+
+    def first_where(self, predicate: Callable[[Any], bool]) -> float | None:
+        """The time of the first paint whose recorded state satisfies `predicate`."""
+        return next((t for t, s in zip(self.times, self.states, strict=False) if predicate(s)), None)
 
 
 # -- data --------------------------------------------------------------------------------
