@@ -3,16 +3,18 @@ short client timeouts and backoff, a log file like the app's, and a probe of UI 
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from PySide6.QtCore import QTimer
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QTimer
 from pytestqt.qtbot import QtBot
 
 from grokdesk.app import create_main_window, setup_logging
@@ -37,8 +39,12 @@ class StallProbe:
     """A 5 ms timer on the UI thread; `longest` is the longest gap between its ticks
     (how long the UI could not have answered a click), in seconds."""
 
+    running: ClassVar[list[StallProbe]] = []
+
     def __init__(self) -> None:
-        self._timer = QTimer()
+        # Parented to the application and deleted in stop(), on this thread: a QTimer
+        # left to Python's garbage collector may be destroyed from another thread.
+        self._timer = QTimer(QCoreApplication.instance())
         self._timer.setInterval(5)
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
@@ -48,10 +54,15 @@ class StallProbe:
     def start(self) -> StallProbe:
         self._last = time.perf_counter()
         self._timer.start()
+        StallProbe.running.append(self)
         return self
 
     def stop(self) -> float:
-        self._timer.stop()
+        if self in StallProbe.running:
+            StallProbe.running.remove(self)
+            self._tick()  # the gap up to now counts too
+            self._timer.stop()
+            shiboken6.delete(self._timer)
         return self.longest
 
     def _tick(self) -> None:
@@ -98,6 +109,28 @@ class Windows:
         self.made.remove(window)
         shut_down(self.qtbot, window)
         self.qtbot.wait(1)  # let deleteLater run
+
+
+@pytest.fixture(autouse=True)
+def _stop_probes() -> Iterator[None]:
+    """A test that failed before stopping its probe does not leave it ticking."""
+    yield
+    for probe in list(StallProbe.running):
+        probe.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_this_thread() -> Iterator[None]:
+    """No automatic garbage collection while a test runs: triggered by an allocation on
+    another thread (the fake server's, the store's), it would destroy Qt objects there,
+    which Qt answers with a segfault (qt-asyncio-notes, pitfall 4). Collected here instead."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture
