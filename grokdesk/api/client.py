@@ -96,6 +96,11 @@ def _str(data: Mapping[str, object], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def encode_body(body: Mapping[str, object]) -> bytes:
+    """The JSON body as httpx would encode it (compact, UTF-8)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 class XaiClient:
     """One client per base URL; keep it for the life of the app and `aclose()` it at the end."""
 
@@ -371,11 +376,14 @@ class XaiClient:
         never other 4xx. Cancelling the caller cancels the wait between attempts.
         """
         max_retries = self._max_retries if retries is None else retries
+        # Encoded once, off the event loop: a request with many images is hundreds of
+        # megabytes of base64 and would stall the window for seconds.
+        content = None if body is None else await asyncio.to_thread(encode_body, body)
         attempt = 0
         while True:
             error: ApiError
             try:
-                response = await self._send_once(method, path, body, stream, http_timeout)
+                response = await self._send_once(method, path, content, stream, http_timeout)
             except NetworkError as failure:
                 error = failure
             else:
@@ -402,17 +410,19 @@ class XaiClient:
         self,
         method: str,
         path: str,
-        body: Mapping[str, object] | None,
+        content: bytes | None,
         stream: bool,
         http_timeout: httpx.Timeout | None,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         if stream:
             headers["Accept"] = "text/event-stream"
+        if content is not None:
+            headers["Content-Type"] = "application/json"  # §1: POSTs need it, or 415
         request = self._http.build_request(
             method,
             path,
-            json=body,
+            content=content,
             headers=headers,
             timeout=http_timeout or (self._stream_timeout if stream else self._short_timeout),
         )

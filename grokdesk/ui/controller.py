@@ -11,6 +11,8 @@ stream in its own `finally`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -225,8 +227,12 @@ class ChatController(QObject):
             self.add_notice("No API key is set. Open Settings (Ctrl+,) to add your xAI API key.")
             return
         model = self.conversation.model
-        body = build_chat_request(
-            self.conversation,
+        # What is sent is what the conversation holds now; the body itself (base64 of
+        # every image) is built off the UI thread.
+        snapshot = dataclasses.replace(self.conversation, messages=list(self.conversation.messages))
+        build = functools.partial(
+            build_chat_request,
+            snapshot,
             model=model,
             model_info=self._model_info(model),
             now=self._clock(),
@@ -244,11 +250,12 @@ class ChatController(QObject):
         self._streaming = reply
         self._sink.save_message(self.conversation, reply)
         self._last_flush = time.monotonic()
-        self._task = spawn(self._stream(client, body, reply), name=f"reply-{reply.id}")
+        self._task = spawn(self._stream(client, build, reply), name=f"reply-{reply.id}")
         self.streaming_changed.emit(True)
 
-    async def _stream(self, client: ChatClient, body: dict[str, Any], reply: Message) -> None:
+    async def _stream(self, client: ChatClient, build: Callable[[], dict[str, Any]], reply: Message) -> None:
         try:
+            body = await asyncio.to_thread(build)
             async for event in client.stream_chat(body):
                 if isinstance(event, ContentDelta):
                     reply.append_text(event.text)
@@ -324,7 +331,9 @@ class ChatController(QObject):
 
     def _auto_title(self, message: Message) -> None:
         if not self.conversation.title and message.role is Role.USER and message.plain_text.strip():
-            self.conversation.title = title_from_text(message.plain_text)
+            # Text parts around images are joined with a space, not glued together.
+            text = " ".join(p.text for p in message.parts if isinstance(p, TextPart))
+            self.conversation.title = title_from_text(text)
             self._sink.save_conversation(self.conversation)
             self.title_changed.emit(self.conversation.title)
 

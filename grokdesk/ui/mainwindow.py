@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         if tab.context is not None:
             tab.context.summary_ready.connect(self._open_summary)
         tab.composer.set_send_key(self.settings.send_key)
+        tab.set_default_detail(self.settings.default_image_detail)
         tab.set_model_choices(self.catalog.choices())
         index = self.tabs.addTab(tab, "")
         self.tabs.set_label(index, conversation.title, streaming=False)
@@ -380,6 +381,8 @@ class MainWindow(QMainWindow):
         )
         for tab in self.open_tabs():
             tab.composer.set_send_key(self.settings.send_key)
+            tab.set_default_detail(self.settings.default_image_detail)
+        tab.set_default_detail(self.settings.default_image_detail)
         apply_look(self.settings)
         self.catalog.load_cached()
         self.catalog.refresh()
@@ -429,7 +432,7 @@ class MainWindow(QMainWindow):
                 TabState(
                     conversation_id=conversation.id if stored else None,
                     model=conversation.model,
-                    draft_text=tab.composer.toPlainText(),
+                    draft_text=tab.draft_text(),
                     draft_attachments=tab.draft_attachments(),
                     settings=None if stored else conversation.settings,
                 )

@@ -36,7 +36,13 @@ def test_meter_counts_with_the_servers_tokenizer(
     assert guard is not None
     guard.update_meter()
     qtbot.waitUntil(lambda: fake_xai.count(TOKENIZE) >= 2, timeout=3000)
-    qtbot.waitUntil(lambda: guard.update_meter().exact, timeout=3000)
+    counter = guard.counter
+
+    def settled() -> bool:
+        idle = not counter._queue and (counter._task is None or counter._task.done())
+        return idle and guard.update_meter().exact
+
+    qtbot.waitUntil(settled, timeout=3000)
     question, answer = tab.controller.conversation.messages
     expected = sum(MESSAGE_OVERHEAD_TOKENS + count_tokens(m.plain_text) for m in (question, answer))
     assert guard.last is not None and guard.last.tokens == expected
