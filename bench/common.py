@@ -270,11 +270,13 @@ class StallProbe:
         self.timer.setInterval(self.INTERVAL_MS)
         self.timer.timeout.connect(self._tick)
         self.gaps: list[float] = []
+        self.ends: list[float] = []  # perf_counter time at the end of each gap
         self._last = 0.0
         self.worst_at = 0.0
 
     def start(self) -> StallProbe:
         self.gaps.clear()
+        self.ends.clear()
         self._last = time.perf_counter()
         self.timer.start()
         return self
@@ -289,14 +291,62 @@ class StallProbe:
         if not self.gaps or gap > max(self.gaps):
             self.worst_at = now
         self.gaps.append(gap)
+        self.ends.append(now)
         self._last = now
 
     @property
     def max_ms(self) -> float:
         return max(self.gaps) if self.gaps else 0.0
 
+    def max_before(self, t: float) -> float:
+        """The longest gap that ended before `t`."""
+        return max((g for g, end in zip(self.gaps, self.ends, strict=True) if end < t), default=0.0)
+
     def over(self, limit_ms: float) -> int:
         return sum(1 for g in self.gaps if g > limit_ms)
+
+
+class StallSampler:
+    """Why the GUI thread stalls: a background thread samples the GUI thread's Python stack
+    every 5 ms while the StallProbe has not ticked for over `after_ms`; `top()` gives the
+    innermost app frames seen most often (each sample is ~5 ms of stall)."""
+
+    def __init__(self, probe: StallProbe, after_ms: float = 30.0) -> None:
+        import collections
+        import threading
+
+        self.probe = probe
+        self.after_s = after_ms / 1000
+        self.samples: collections.Counter[str] = collections.Counter()
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
+
+    def start(self) -> StallSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            if time.perf_counter() - self.probe._last < self.after_s:
+                continue
+            frame = sys._current_frames().get(self._main or 0)
+            innermost = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}" if frame else "?"
+            chain: list[str] = []
+            while frame is not None and len(chain) < 3:
+                path = frame.f_code.co_filename
+                if "/grokdesk/" in path or "markdown_it" in path or "pygments" in path:
+                    chain.append(f"{Path(path).name}:{frame.f_code.co_name}")
+                frame = frame.f_back
+            self.samples[" < ".join(chain) or f"(outside app code) {innermost}"] += 1
+
+    def top(self, n: int = 6) -> str:
+        total = sum(self.samples.values()) or 1
+        return "; ".join(f"{stack} {100 * c / total:.0f}%" for stack, c in self.samples.most_common(n))
 
 
 @dataclass
