@@ -212,8 +212,11 @@ def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
 
     async def run() -> int:
         from grokdesk.ui.asynctasks import install_asyncgen_hooks
+        from grokdesk.ui.gcguard import UiThreadCollector
 
         install_asyncgen_hooks(asyncio.get_running_loop())
+        collector = UiThreadCollector(app)
+        collector.start()
         try:
             window = create_main_window(data_dir=data_dir, base_url=base_url)
         except EnvironmentProblem as problem:
