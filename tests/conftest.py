@@ -77,6 +77,10 @@ def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
     """
     import qasync
 
+    # As in the app (grokdesk/ui/gcguard.py): no automatic collection while worker
+    # threads run, since a collection there may destroy Qt objects on that thread.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     stray: list[dict[str, object]] = []
@@ -106,6 +110,8 @@ def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
         asyncio.set_event_loop(None)
         del loop, pending
         gc.collect()  # destroy qasync's QObjects now (notes, pitfall 4)
+        if gc_was_enabled:
+            gc.enable()
     if stray:
         messages = [str(c.get("exception") or c.get("message")) for c in stray]
         pytest.fail("exceptions left in asyncio tasks: " + "; ".join(messages))
