@@ -9,20 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-# Below this length the first and last two characters would give away too much of the key.
-_MIN_MASKABLE = 8
+from grokdesk.core.secrets import mask_key
+
+__all__ = ["SENSITIVE_HEADERS", "mask_key", "redact", "redact_headers"]
+
 # Anything that looks like an xAI key or a bearer token, even when we do not know the key.
 _KEY_LIKE = re.compile(r"\bxai-[A-Za-z0-9_\-]{8,}")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
-
-
-def mask_key(key: str) -> str:
-    """`xai-abcd...wxyz` -> `xa***yz`; short or empty keys become `***`."""
-    key = key.strip()
-    if len(key) < _MIN_MASKABLE:
-        return "***"
-    return f"{key[:2]}***{key[-2:]}"
 
 
 def redact(text: str, key: str | None = None) -> str:
