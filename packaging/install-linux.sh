@@ -10,7 +10,7 @@
 #                                                   works even where ~/.local/bin is not on PATH)
 #   ~/.local/share/icons/hicolor/NxN/apps/grokdesk.png and scalable/apps/grokdesk.svg
 #
-# Honours XDG_DATA_HOME. Your conversations and settings are not touched by either direction.
+# Honours XDG_DATA_HOME; GROKDESK_BUILD_DIR installs another build folder. Your conversations and settings are not touched by either direction.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +44,7 @@ elif [[ $# -gt 0 ]]; then
     exit 2
 fi
 
-BUILD="$ROOT/dist/grokdesk"
+BUILD="${GROKDESK_BUILD_DIR:-$ROOT/dist/grokdesk}"
 if [[ ! -x "$BUILD/grokdesk" ]]; then
     echo "No build at $BUILD: run packaging/build.sh first." >&2
     exit 1
