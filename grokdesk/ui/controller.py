@@ -222,7 +222,12 @@ class ChatController(QObject):
     # -- streaming --------------------------------------------------------------
 
     def _start_reply(self, continuing: Message | None = None) -> None:
-        client = self._client_provider()
+        try:
+            client = self._client_provider()
+        except ApiError as error:
+            # Refused before any request, e.g. a plain-http --base-url to another machine.
+            self.add_notice(error.message)
+            return
         if client is None:
             self.add_notice("No API key is set. Open Settings (Ctrl+,) to add your xAI API key.")
             return

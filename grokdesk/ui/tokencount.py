@@ -60,7 +60,12 @@ class TokenCounter(QObject):
             self._task = spawn(self._drain(), name="tokenize")
 
     async def _drain(self) -> None:
-        client = self._client()
+        try:
+            client = self._client()
+        except ApiError as error:  # a refused server address (plain http to another machine)
+            log.info("token counts are estimates: %s", error.message)
+            self._offline = True
+            client = None
         if client is None:
             self._queue.clear()
             return
