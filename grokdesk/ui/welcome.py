@@ -6,19 +6,21 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from grokdesk.storage.keystore import KeyStore
 from grokdesk.ui.keyentry import CheckKey, KeyEntry
 
 CONSOLE_URL = "https://console.x.ai"
 
+_TITLE = "Welcome to GrokDesk"
+_ABOUT = (
+    "GrokDesk is a desktop app for chatting with xAI's Grok models: conversations in tabs, "
+    "images to describe, replies as they are written, and everything kept on this computer."
+)
 _INTRO = (
-    "<h2>Welcome to GrokDesk</h2>"
-    "<p>GrokDesk is a desktop app for chatting with xAI's Grok models: conversations in tabs, "
-    "images to describe, replies as they are written, and everything kept on this computer.</p>"
-    "<p>To start, it needs your xAI API key. Create one at "
-    f'<a href="{CONSOLE_URL}">console.x.ai</a> (API Keys), then paste it below.</p>'
+    "To start, it needs your xAI API key. Create one at "
+    f'<a href="{CONSOLE_URL}">console.x.ai</a> (API Keys), then paste it below.'
 )
 
 
@@ -45,6 +47,13 @@ class WelcomeView(QWidget):
         self._keystore = keystore
         self._open_url = open_url
 
+        self.title = QLabel(_TITLE, self)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.about = QLabel(_ABOUT, self)
+        self.about.setWordWrap(True)
         self.intro = QLabel(_INTRO, self)
         self.intro.setObjectName("welcomeIntro")
         self.intro.setWordWrap(True)
@@ -69,14 +78,22 @@ class WelcomeView(QWidget):
         self.store_note.setText(note + " If XAI_API_KEY is set, GrokDesk uses it instead and never saves it.")
 
         column = QWidget(self)
-        column.setMaximumWidth(560)
+        column.setFixedWidth(560)
         inner = QVBoxLayout(column)
+        inner.addWidget(self.title)
+        inner.addWidget(self.about)
         inner.addWidget(self.intro)
         inner.addWidget(self.entry)
         inner.addWidget(self.store_note)
+        # Centred by stretches, not by an alignment flag: an aligned widget loses its
+        # height-for-width, and the word-wrapped labels were cut off.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
 
         self.entry.key_accepted.connect(self._save)
