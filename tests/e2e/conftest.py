@@ -74,7 +74,8 @@ class StallProbe:
 
 @dataclass
 class Windows:
-    """Makes real main windows; each is shut down (as on quit) at the end unless `close`d before."""
+    """Makes real main windows; each is shut down (as on quit) at the end unless `close`d before.
+    `api_key`: "fake" for the fake server's key (as `XAI_API_KEY`), None for the keyring's."""
 
     qtbot: QtBot
     fake: FakeXai
@@ -86,14 +87,14 @@ class Windows:
         *,
         base_url: str | None = None,
         data_dir: Path | None = None,
-        api_key: str | None = None,
+        api_key: str | None = "fake",
         client_options: dict[str, Any] | None = None,
         model: str = "grok-3",
     ) -> MainWindow:
         window = create_main_window(
             data_dir=data_dir or self.data_dir,
             base_url=base_url or self.fake.base_url,
-            api_key=api_key or self.fake.api_key,
+            api_key=self.fake.api_key if api_key == "fake" else api_key,
             client_options=FAST_CLIENT if client_options is None else client_options,
         )
         window.show()
