@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from grokdesk import __version__
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
     from grokdesk.ui.mainwindow import MainWindow
 
 log = logging.getLogger("grokdesk")
@@ -97,6 +99,11 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
         handler.setFormatter(formatter)
         handler.addFilter(SECRET_FILTER)
         root.addHandler(handler)
+    if getattr(sys, "frozen", False) and handlers and isinstance(handlers[0], logging.FileHandler):
+        # No console: let a native crash leave its traceback in the log file.
+        import faulthandler
+
+        faulthandler.enable(handlers[0].stream)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -106,6 +113,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--base-url", help=f"API base URL (default {DEFAULT_BASE_URL}; env {ENV_BASE_URL})")
     parser.add_argument("--smoke", action="store_true", help="start, paint the main window, exit 0")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
+    # Hidden end-to-end check of an installed or frozen app (packaging/smoke_stream.py):
+    # send TEXT after the first paint, print one JSON line when the reply ends, exit 0 if
+    # it completed with text.
+    parser.add_argument("--smoke-send", metavar="TEXT", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command")
     imp = sub.add_parser("import", help="import GrokDesk JSON or ChatGPT conversations.json files")
     imp.add_argument("paths", nargs="+", type=Path)
@@ -123,7 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_command(args, data_dir)
     setup_logging(data_dir, verbose=args.verbose)
-    return run_gui(data_dir=data_dir, base_url=args.base_url, smoke=args.smoke)
+    return run_gui(
+        data_dir=data_dir,
+        base_url=args.base_url,
+        smoke=args.smoke,
+        smoke_send=args.smoke_send,
+        model=args.model,
+    )
 
 
 def create_main_window(
@@ -197,7 +215,71 @@ def create_main_window(
     return window
 
 
-def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
+SMOKE_REPLY_TIMEOUT_S = 30.0
+
+
+async def send_and_report(window: MainWindow, text: str, model: str | None) -> int:
+    """`--smoke-send`: send `text` once the window has painted, wait for the reply, print
+    one JSON line {state, reply, model, error, ok, seconds}; 0 if it completed with text."""
+    import json
+    import time
+
+    from grokdesk.core.conversation import MessageState, Role
+
+    painted = asyncio.Event()
+    window.painted.connect(painted.set)
+    if not window.has_painted:
+        await painted.wait()
+    started = time.perf_counter()
+    tab = window.current_tab() or window.new_conversation()
+    if model:
+        tab.select_model(model)
+    ended = asyncio.Event()
+    tab.streaming_changed.connect(lambda streaming: None if streaming else ended.set())
+    tab.composer.setPlainText(text)
+    tab.send()
+    result: dict[str, object]
+    try:
+        await asyncio.wait_for(ended.wait(), SMOKE_REPLY_TIMEOUT_S)
+    except TimeoutError:
+        result = {"state": "no reply", "reply": "", "error": f"no reply within {SMOKE_REPLY_TIMEOUT_S} s"}
+    else:
+        replies = [m for m in tab.controller.conversation.messages if m.role is Role.ASSISTANT]
+        last = replies[-1] if replies else None
+        result = {
+            "state": str(last.state) if last else "no reply",
+            "reply": last.plain_text if last else "",
+            "model": last.model if last else None,
+            "error": last.error if last else "no assistant message",
+        }
+    result["ok"] = result.get("state") == MessageState.COMPLETE.value and bool(result.get("reply"))
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    print(json.dumps(result), flush=True)
+    return 0 if result["ok"] else 1
+
+
+def app_icon() -> QIcon:
+    """The window icon from the PNG sizes in grokdesk.resources."""
+    from PySide6.QtGui import QIcon, QPixmap
+
+    from grokdesk import resources
+
+    icon = QIcon()
+    for name in resources.icon_names():
+        pixmap = QPixmap()
+        if pixmap.loadFromData(resources.read_bytes(name)):
+            icon.addPixmap(pixmap)
+    return icon
+
+
+def run_gui(
+    *,
+    data_dir: Path,
+    base_url: str | None,
+    smoke: bool,
+    smoke_send: str | None = None,
+    model: str | None = None,
+) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -209,6 +291,7 @@ def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("grokdesk")
     app.setQuitOnLastWindowClosed(False)  # shut down ourselves (notes, pitfall 8)
+    app.setWindowIcon(app_icon())
 
     async def run() -> int:
         from grokdesk.ui.asynctasks import install_asyncgen_hooks
@@ -231,11 +314,15 @@ def run_gui(*, data_dir: Path, base_url: str | None, smoke: bool) -> int:
         if smoke:
             window.painted.connect(closing.set)
         window.show()
-        await closing.wait()
-        if smoke:
+        status = 0
+        if smoke_send is not None:
+            status = await send_and_report(window, smoke_send, model)
+        else:
+            await closing.wait()
+        if smoke or smoke_send is not None:
             window.close()
         await window.shutdown_all()
-        return 0
+        return status
 
     try:
         return qasync.run(run())

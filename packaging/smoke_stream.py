@@ -7,7 +7,7 @@
 2. Streaming: the fake xAI server (tests/helpers/fake_xai.py, real HTTP on 127.0.0.1) is
    started, and the binary runs with `--base-url` pointing at it, the fake's key in
    XAI_API_KEY and `--smoke-send "Hello"`: it sends that message after the first paint and
-   exits 0 once the reply has streamed in (packaging/grokdesk_smoke_send.py). Passing needs the
+   exits 0 once the reply has streamed in (the hidden --smoke-send option of grokdesk.app). Passing needs the
    exit code, the fake's own record of a chat stream it sent to the end carrying the message,
    and the reply the app assembled ("Echo: Hello", the fake's answer) in its JSON line.
 

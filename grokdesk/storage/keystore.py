@@ -54,8 +54,9 @@ def _keyring_failures() -> tuple[type[BaseException], ...]:
     from keyring.errors import KeyringError
 
     # NoKeyringError is both a KeyringError and a RuntimeError; backends also raise
-    # plain RuntimeError (Secret Service without D-Bus) or OSError (platform APIs).
-    return (KeyringError, RuntimeError, OSError)
+    # plain RuntimeError (Secret Service without D-Bus) or OSError (platform APIs); a
+    # PYTHON_KEYRING_BACKEND naming a module that is not there raises ImportError.
+    return (KeyringError, RuntimeError, OSError, ImportError)
 
 
 def _describe(exc: BaseException, secret: str | None = None) -> str:

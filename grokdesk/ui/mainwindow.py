@@ -444,6 +444,10 @@ class MainWindow(QMainWindow):
 
     # -- lifecycle ---------------------------------------------------------------------
 
+    @property
+    def has_painted(self) -> bool:
+        return self._painted
+
     def paintEvent(self, event: Any) -> None:
         super().paintEvent(event)
         if not self._painted:

@@ -1,0 +1,72 @@
+"""The automation contract's command line, run as a user runs it: a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from grokdesk import __version__
+from tests.helpers.fake_xai import CHAT, FakeXai
+
+
+def run_app(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    environment = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"
+    )
+    environment.pop("XAI_API_KEY", None)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "grokdesk", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_version() -> None:
+    result = run_app("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"GrokDesk {__version__}"
+
+
+def test_smoke_paints_and_exits_zero_with_data_dir_from_the_environment(tmp_path: Path) -> None:
+    data = tmp_path / "from-env"
+    result = run_app(
+        "--smoke", env={"GROKDESK_DATA_DIR": str(data), "GROKDESK_BASE_URL": "http://127.0.0.1:9/v1"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (data / "grokdesk.sqlite3").is_file()
+    assert (data / "logs" / "grokdesk.log").is_file()
+
+
+def test_smoke_send_streams_a_reply_with_the_key_from_the_environment(
+    fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    result = run_app(
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--base-url",
+        fake_xai.base_url,
+        "--smoke-send",
+        "Hello from the command line",
+        "--model",
+        "grok-3",
+        env={"XAI_API_KEY": fake_xai.api_key},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["ok"] is True
+    assert report["reply"] == "Echo: Hello from the command line"
+    sent = fake_xai.requests_to(CHAT)[-1]
+    assert sent.headers["authorization"] == f"Bearer {fake_xai.api_key}"
+    # Used for that run, never saved: not in any file the app wrote.
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            assert fake_xai.api_key.encode() not in path.read_bytes(), path
