@@ -91,6 +91,11 @@ class MainWindow(QMainWindow):
         catalog.models_changed.connect(self._refresh_model_choices)
         catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
         sink.storage_failed.connect(self._on_storage_failed)
+        sink.storage_recovered.connect(
+            lambda: self.statusBar().showMessage(
+                "Everything that could not be saved earlier is saved now.", 8000
+            )
+        )
         self.token_counter = TokenCounter(connection.client, self)
         self.library = LibraryPanel(sink.run, self)
         self.library.open_requested.connect(self.open_saved)
@@ -488,6 +493,8 @@ class MainWindow(QMainWindow):
         self._closed_down = True
         await self.shutdown()
         await asyncio.gather(*self._closing, return_exceptions=True)
+        if self._sink.has_unsaved:
+            self._sink.retry_unsaved()  # a last try; the store drains it before closing
         await self.catalog.aclose()
         await self.token_counter.aclose()
         await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))

@@ -14,13 +14,16 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from grokdesk.core.conversation import Conversation, Message
 from grokdesk.storage.errors import EnvironmentProblem, StorageError
 from grokdesk.storage.worker import StoreWorker
 
 log = logging.getLogger("grokdesk.ui.persistence")
+
+# How often writes that failed for lack of space (or a read-only folder) are tried again.
+RETRY_INTERVAL_MS = 3000
 
 
 class StoreSink(QObject):
@@ -29,6 +32,7 @@ class StoreSink(QObject):
     """
 
     storage_failed = Signal(str)
+    storage_recovered = Signal()
 
     def __init__(self, worker: StoreWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -36,13 +40,19 @@ class StoreSink(QObject):
         self._loop = asyncio.get_event_loop()
         self._last_problem = ""
         self._known: set[str] = set()
+        # Conversations with a write that failed (disk full, read-only): written again
+        # whole, in the background, until the disk takes them.
+        self._unsaved: dict[str, Conversation] = {}
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(RETRY_INTERVAL_MS)
+        self._retry_timer.timeout.connect(self.retry_unsaved)
 
     # -- ConversationSink -----------------------------------------------------------
 
     def save_conversation(self, conversation: Conversation) -> None:
         self._known.add(conversation.id)
         snapshot = dataclasses.replace(conversation, messages=[])
-        self._watch(self.worker.submit("save_conversation", snapshot))
+        self._watch(self.worker.submit("save_conversation", snapshot), conversation)
 
     def save_message(self, conversation: Conversation, message: Message) -> None:
         position = _position(conversation, message)
@@ -50,15 +60,15 @@ class StoreSink(QObject):
             return
         self._ensure_conversation(conversation)
         snapshot = dataclasses.replace(message, parts=list(message.parts))
-        self._watch(self.worker.submit("save_message", conversation.id, snapshot, position))
+        self._watch(self.worker.submit("save_message", conversation.id, snapshot, position), conversation)
 
     def delete_message(self, conversation: Conversation, message_id: str) -> None:
-        self._watch(self.worker.submit("delete_message", conversation.id, message_id))
+        self._watch(self.worker.submit("delete_message", conversation.id, message_id), conversation)
         self.save_order(conversation)
 
     def save_order(self, conversation: Conversation) -> None:
         ids = [m.id for m in conversation.messages]
-        self._watch(self.worker.submit("set_message_order", conversation.id, ids))
+        self._watch(self.worker.submit("set_message_order", conversation.id, ids), conversation)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -78,22 +88,51 @@ class StoreSink(QObject):
         """A conversation loaded from the store already has its row."""
         self._known.add(conversation_id)
 
-    def _watch(self, future: Future[Any]) -> None:
-        future.add_done_callback(self._from_worker)
+    @property
+    def has_unsaved(self) -> bool:
+        return bool(self._unsaved)
 
-    def _from_worker(self, future: Future[Any]) -> None:
+    def retry_unsaved(self) -> None:
+        """Write every conversation with a failed write again, whole (metadata and all
+        messages in order), so nothing typed while the disk was full is lost."""
+        for conversation in list(self._unsaved.values()):
+            snapshot = dataclasses.replace(
+                conversation,
+                messages=[dataclasses.replace(m, parts=list(m.parts)) for m in conversation.messages],
+            )
+            future = self.worker.submit("replace_conversation", snapshot)
+            future.add_done_callback(lambda f, c=conversation: self._after_retry(f, c))
+
+    def _after_retry(self, future: Future[Any], conversation: Conversation) -> None:
+        if future.exception() is None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._saved_again, conversation)
+
+    def _saved_again(self, conversation: Conversation) -> None:
+        if self._unsaved.pop(conversation.id, None) is not None and not self._unsaved:
+            self._retry_timer.stop()
+            self._last_problem = ""
+            log.info("everything that failed to save is saved now")
+            self.storage_recovered.emit()
+
+    def _watch(self, future: Future[Any], conversation: Conversation) -> None:
+        future.add_done_callback(lambda f: self._from_worker(f, conversation))
+
+    def _from_worker(self, future: Future[Any], conversation: Conversation) -> None:
         exc = future.exception()
         if exc is None:
             return
         if self._loop.is_closed():
             log.warning("store write failed after shutdown: %s", exc)
             return
-        self._loop.call_soon_threadsafe(self._report, exc)
+        self._loop.call_soon_threadsafe(self._report, exc, conversation)
 
-    def _report(self, exc: BaseException) -> None:
+    def _report(self, exc: BaseException, conversation: Conversation) -> None:
         if isinstance(exc, EnvironmentProblem | StorageError):
             text = str(exc)
             log.warning("saving failed: %s", text)
+            self._unsaved[conversation.id] = conversation
+            if not self._retry_timer.isActive():
+                self._retry_timer.start()
             if text != self._last_problem:
                 self._last_problem = text
                 self.storage_failed.emit(text)

@@ -129,11 +129,6 @@ def test_disk_full_is_explained_and_nothing_is_lost(
             assert saved[-2:] == ["asked after space was freed", "Echo: asked after space was freed"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StoreSink does not write again what failed while the disk was full: once space "
-    "returns, later messages are saved but those typed meanwhile never reach the disk",
-)
 def test_what_failed_to_save_is_saved_once_space_returns(
     qtbot: QtBot, windows: Windows, fake_xai: FakeXai, tmp_path: Path
 ) -> None:
@@ -147,6 +142,7 @@ def test_what_failed_to_save_is_saved_once_space_returns(
         send_and_wait(qtbot, tab, "typed while the disk was full")
         qtbot.waitUntil(lambda: "Not saved" in window.statusBar().currentMessage(), timeout=5000)
         (tmp_path / "disk" / "filler").unlink()
+        qtbot.waitUntil(lambda: "saved now" in window.statusBar().currentMessage(), timeout=10_000)
         send_and_wait(qtbot, tab, "asked after space was freed")
         cid = tab.controller.conversation.id
         windows.close(window)
