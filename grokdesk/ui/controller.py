@@ -3,8 +3,8 @@
 Data flow of one turn (DESIGN.md): the controller builds the request from the
 conversation (core), streams events from the API client, appends them to the
 reply, tells the view at a throttled rate, and saves the partial reply at least
-once a second; at the end the reply is finalised and saved with its usage, finish
-reason and any error. Stopping is `task.cancel()`; the client closes the HTTP
+once a second, also when the stream stalls; at the end the reply is finalised and
+saved with its usage, finish reason and any error. Stopping is `task.cancel()`; the client closes the HTTP
 stream in its own `finally`.
 """
 
@@ -102,6 +102,11 @@ class ChatController(QObject):
         self._view_timer.setSingleShot(True)
         self._view_timer.setInterval(VIEW_INTERVAL_MS)
         self._view_timer.timeout.connect(self._push_view_update)
+        # Saves what arrived when the stream goes quiet before the next save was due:
+        # a crash during a stall must not lose the words that came just before it.
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.timeout.connect(self._flush_streaming)
         # Roll-up of request-wide options the tab may set (drop oldest turns to fit).
         self.drop_oldest = 0
 
@@ -306,6 +311,7 @@ class ChatController(QObject):
 
     def _finish(self, reply: Message) -> None:
         self._view_timer.stop()
+        self._flush_timer.stop()
         self._dirty = False
         self._streaming = None
         self._sink.save_message(self.conversation, reply)
@@ -317,9 +323,18 @@ class ChatController(QObject):
         if not self._view_timer.isActive():
             self._view_timer.start()
         now = time.monotonic()
-        if now - self._last_flush >= FLUSH_INTERVAL_S:
+        since = now - self._last_flush
+        if since >= FLUSH_INTERVAL_S:
             self._last_flush = now
+            self._flush_timer.stop()
             self._sink.save_message(self.conversation, reply)
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start(max(1, round((FLUSH_INTERVAL_S - since) * 1000)))
+
+    def _flush_streaming(self) -> None:
+        if self._streaming is not None:
+            self._last_flush = time.monotonic()
+            self._sink.save_message(self.conversation, self._streaming)
 
     def _push_view_update(self) -> None:
         if self._dirty and self._streaming is not None:

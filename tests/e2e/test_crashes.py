@@ -18,10 +18,10 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
 from grokdesk.storage.store import DB_NAME, Store
-from tests.e2e.conftest import Windows
+from tests.e2e.conftest import FAST_CLIENT, Windows, current, saved_messages
 from tests.helpers.app_process import AppProcess
 from tests.helpers.fake_xai import FakeXai
-from tests.helpers.fake_xai_scripts import Reply
+from tests.helpers.fake_xai_scripts import Reply, StallAfter
 
 KILLS = 20
 # About six seconds of reply at 10 ms a word: every kill lands mid-stream.
@@ -111,3 +111,24 @@ def test_quit_while_three_tabs_stream(tmp_path: Path, fake_xai: FakeXai) -> None
             assert reply.plain_text and LONG_ANSWER.startswith(reply.plain_text)
         session = store.load_session()
     assert [tab.conversation_id for tab in session.tabs] == ids
+
+
+def test_what_arrived_is_on_disk_within_a_second_even_when_the_stream_stalls(
+    qtbot: QtBot, windows: Windows, fake_xai: FakeXai
+) -> None:
+    """A crash during a stall (the model thinking, a slow network) must not lose the words
+    that arrived just before it: the partial reply is saved within a second either way."""
+    tab = current(windows.open(client_options={**FAST_CLIENT, "stall_timeout": 30.0}))
+    fake_xai.script_next(StallAfter(3))
+    tab.composer.setPlainText("stall after a few words")
+    tab.send()
+    qtbot.waitUntil(
+        lambda: bool(tab.controller.streaming_message and tab.controller.streaming_message.plain_text)
+    )
+    reply = tab.controller.streaming_message
+    assert reply is not None
+    partial, cid = reply.plain_text, tab.controller.conversation.id
+    qtbot.waitUntil(
+        lambda: saved_messages(windows.data_dir, cid)[-1][1:3] == (partial, "streaming"), timeout=1500
+    )
+    assert tab.controller.is_streaming  # still stalled: saved by the clock, not by the end

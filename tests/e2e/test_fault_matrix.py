@@ -43,8 +43,6 @@ QUESTION = "Please explain the fault matrix in some detail"
 ANSWER = f"Echo: {QUESTION}"
 # The UI thread may be busy for a moment (rendering, a loaded CI machine), never for long.
 MAX_STALL_S = 1.0
-# Reported in the note: how many faults the matrix injects.
-FAULTS_INJECTED: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,6 @@ def test_fault_is_explained_and_retry_recovers(  # noqa: PLR0917 (fixtures)
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fault = FAULTS[name]
-    FAULTS_INJECTED.append(name)
     window = windows.open()
     tab = current(window)
     probe = StallProbe().start()
@@ -192,7 +189,6 @@ def closed_port() -> int:
 def test_connection_refused_then_server_comes_up(
     qtbot: QtBot, windows: Windows, app_log: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    FAULTS_INJECTED.append("connection-refused")
     port = closed_port()
     window = windows.open(base_url=f"http://127.0.0.1:{port}/v1")
     tab = current(window)
@@ -218,7 +214,6 @@ def test_connection_refused_then_server_comes_up(
 def test_self_signed_tls_is_refused_and_the_key_never_sent(
     qtbot: QtBot, windows: Windows, fake_xai: FakeXai, app_log: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    FAULTS_INJECTED.append("tls-self-signed")
     with SelfSignedServer() as tls:
         window: MainWindow = windows.open(base_url=tls.base_url)
         tab = current(window)
