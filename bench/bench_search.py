@@ -29,8 +29,9 @@ CONVERSATIONS = 5_000
 MESSAGES_EACH = 20
 TARGET_MS = 100.0
 TYPING_INTERVAL_S = 1 / 12
-# Typed words: rare planted words, a common word, two words, a word that matches nothing.
-TYPED = ("sourdough", "eiffel tower", "lifetimes", "memory", "zzyzx")
+# Typed words: rare planted words, a common word (50 title hits), two common words (the 50 best of
+# many matching messages), a word that matches nothing.
+TYPED = ("sourdough", "eiffel tower", "lifetimes", "memory", "timer signal", "zzyzx")
 
 
 def prepare(folder: Path) -> None:
