@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import io
 import shutil
 import sys
@@ -72,19 +73,23 @@ async def bench(rounds: int, paths: list[Path]) -> None:
     stalls: list[float] = []
     ready: list[float] = []
     attached: list[int] = []
+    stall_stacks: collections.Counter[str] = collections.Counter()
     for i in range(rounds + 1):
         tab: Any = window.new_conversation()
         tab.select_model("grok-2-vision-1212")  # a model that takes images
         await asyncio.sleep(0.2)
         paints = C.PaintWatch(window)
         probe = C.StallProbe().start()
+        sampler = C.StallSampler(probe).start()
         t0 = time.perf_counter()
         task = tab.attach_paths([str(p) for p in paths])
         await task
         done = time.perf_counter()
         await C.until(lambda d=done, p=paints: p.first_after(d) is not None, 10)
         probe.stop()
-        if i > 0:  # the first round warms the page cache and the reader pool
+        sampler.stop()
+        if i > 0:
+            stall_stacks.update(sampler.samples)  # the first round warms the page cache and the reader pool
             stalls.append(probe.max_ms)
             ready.append((paints.first_after(done) or done) - t0)
             attached.append(len(tab.draft_attachments()))
@@ -95,6 +100,12 @@ async def bench(rounds: int, paths: list[Path]) -> None:
     sizes = sorted(p.stat().st_size for p in paths)
     note = f"{PHOTOS} JPEGs {SIZE[0]}x{SIZE[1]}, {sizes[0] / 2**20:.1f}-{sizes[-1] / 2**20:.1f} MiB; attached {attached}"
     C.report("image_intake.max_stall", stalls, unit=" ms", target=STALL_MS, op="<", note=note)
+    total = sum(stall_stacks.values()) or 1
+    print(
+        "# where the GUI thread was during stalls over 30 ms (share of ~5 ms samples): "
+        + "; ".join(f"{k} {100 * v / total:.0f}%" for k, v in stall_stacks.most_common(6)),
+        flush=True,
+    )
     C.report(
         "image_intake.all_ready",
         [C.ms(x) for x in ready],
