@@ -101,6 +101,55 @@ def encode_body(body: Mapping[str, object]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+class _Watchdog:
+    """Notices a stream that stopped arriving, with one timer for the whole stream.
+
+    An `asyncio.timeout()` around each event read meant a Qt timer per token under
+    qasync (20,000 for a long reply). Here `mark()` only records the time; the single
+    timer wakes at the deadline, re-arms itself if an event came meanwhile, and
+    otherwise closes the response, which ends the pending read.
+    """
+
+    def __init__(self, response: httpx.Response, limit: float) -> None:
+        self._response = response
+        self._loop = asyncio.get_running_loop()
+        self.limit = limit
+        self.fired = False
+        self._last = self._loop.time()
+        self._closing: asyncio.Task[None] | None = None
+        self._handle: asyncio.Handle | None = None
+        self._wake_at = 0.0
+        self._arm(limit)
+
+    def _arm(self, delay: float) -> None:
+        # qasync's call_later returns a plain Handle (no when()): keep the time ourselves.
+        self._wake_at = self._loop.time() + delay
+        self._handle = self._loop.call_later(delay, self._check)
+
+    def mark(self) -> None:
+        self._last = self._loop.time()
+        if self._handle is not None and self._wake_at > self._last + self.limit:
+            # The limit got shorter (the reply is complete): wake earlier.
+            self._handle.cancel()
+            self._arm(self.limit)
+
+    def _check(self) -> None:
+        remaining = self._last + self.limit - self._loop.time()
+        if remaining > 0:
+            self._arm(remaining)
+            return
+        self._handle = None
+        self.fired = True
+        self._closing = self._loop.create_task(self._response.aclose())
+        # Whatever closing says, the read it interrupts reports the stall.
+        self._closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 class XaiClient:
     """One client per base URL; keep it for the life of the app and `aclose()` it at the end."""
 
@@ -211,23 +260,26 @@ class XaiClient:
         started = saw_done = False
         finish_reason: str | None = None
         last_usage = None
+        watchdog = _Watchdog(response, self._first_token_timeout)
         try:
             while True:
                 complete = saw_done or finish_reason is not None
                 if complete:
-                    timeout = min(self._stall_timeout, _TAIL_TIMEOUT)
-                else:
-                    timeout = self._stall_timeout if started else self._first_token_timeout
+                    watchdog.limit = min(self._stall_timeout, _TAIL_TIMEOUT)
+                elif started:
+                    watchdog.limit = self._stall_timeout
+                watchdog.mark()
                 try:
-                    async with asyncio.timeout(timeout):
-                        sse = await anext(events)
+                    sse = await anext(events)
                 except StopAsyncIteration:
+                    if watchdog.fired and not complete:
+                        raise self._stalled(started, watchdog.limit) from None
                     break
-                except (TimeoutError, httpx.HTTPError) as exc:
+                except httpx.HTTPError as exc:
                     if complete:
                         break  # the reply is whole; only the usage chunk or the body's end is lost
-                    if isinstance(exc, TimeoutError):
-                        raise self._stalled(started, timeout) from None
+                    if watchdog.fired:
+                        raise self._stalled(started, watchdog.limit) from None
                     raise StreamBroken(
                         "The connection dropped in the middle of the reply. What arrived is kept; "
                         "send again to retry.",
@@ -253,6 +305,7 @@ class XaiClient:
                     yield UsageUpdate(content.usage)
                 finish_reason = content.finish_reason or finish_reason
         finally:
+            watchdog.stop()
             await events.aclose()
         if finish_reason is None and not saw_done:
             raise StreamBroken(

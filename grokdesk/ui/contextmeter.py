@@ -161,6 +161,10 @@ class ContextGuard(QObject):
         self.schedule()
 
     def schedule(self, *_args: object) -> None:
+        # Not while a reply streams: its text changes 30 times a second, and counting
+        # it would tokenize every partial version. The meter catches up at the end.
+        if self.tab.controller.streaming_message is not None:
+            return
         if not self._timer.isActive():
             self._timer.start()
 

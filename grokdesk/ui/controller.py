@@ -41,6 +41,8 @@ log = logging.getLogger("grokdesk.ui.controller")
 
 # View updates while streaming: at most about 30 a second (issue: smooth streaming).
 VIEW_INTERVAL_MS = 33
+# While streaming, control goes back to the event loop at least this often.
+YIELD_AFTER_S = 0.008
 # A streaming reply is saved at least this often (crash loses at most this much).
 FLUSH_INTERVAL_S = 0.5
 
@@ -96,6 +98,7 @@ class ChatController(QObject):
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
+        self._pending: list[str] = []
         self._dirty = False
         self._last_flush = 0.0
         self._view_timer = QTimer(self)
@@ -266,9 +269,12 @@ class ChatController(QObject):
     async def _stream(self, client: ChatClient, build: Callable[[], dict[str, Any]], reply: Message) -> None:
         try:
             body = await asyncio.to_thread(build)
+            slice_started = time.monotonic()
             async for event in client.stream_chat(body):
                 if isinstance(event, ContentDelta):
-                    reply.append_text(event.text)
+                    # Collected and joined once per view update: appending each token
+                    # to the text copied the whole reply per token.
+                    self._pending.append(event.text)
                 elif isinstance(event, ReasoningDelta):
                     reply.reasoning += event.text
                 elif isinstance(event, UsageUpdate):
@@ -276,6 +282,11 @@ class ChatController(QObject):
                 elif isinstance(event, Finished):
                     reply.finish_reason = event.reason
                 self._mark_dirty(reply)
+                if time.monotonic() - slice_started > YIELD_AFTER_S:
+                    # A network read can hold hundreds of buffered events: let the
+                    # window paint and react between slices of them.
+                    await asyncio.sleep(0)
+                    slice_started = time.monotonic()
             reply.state = MessageState.COMPLETE
         except asyncio.CancelledError:
             reply.state = MessageState.STOPPED
@@ -309,7 +320,13 @@ class ChatController(QObject):
                 self.message_changed.emit(message)
                 return
 
+    def _apply_pending(self, reply: Message) -> None:
+        if self._pending:
+            reply.append_text("".join(self._pending))
+            self._pending.clear()
+
     def _finish(self, reply: Message) -> None:
+        self._apply_pending(reply)
         self._view_timer.stop()
         self._flush_timer.stop()
         self._dirty = False
@@ -327,6 +344,7 @@ class ChatController(QObject):
         if since >= FLUSH_INTERVAL_S:
             self._last_flush = now
             self._flush_timer.stop()
+            self._apply_pending(reply)
             self._sink.save_message(self.conversation, reply)
         elif not self._flush_timer.isActive():
             self._flush_timer.start(max(1, round((FLUSH_INTERVAL_S - since) * 1000)))
@@ -334,11 +352,13 @@ class ChatController(QObject):
     def _flush_streaming(self) -> None:
         if self._streaming is not None:
             self._last_flush = time.monotonic()
+            self._apply_pending(self._streaming)
             self._sink.save_message(self.conversation, self._streaming)
 
     def _push_view_update(self) -> None:
         if self._dirty and self._streaming is not None:
             self._dirty = False
+            self._apply_pending(self._streaming)
             self.message_changed.emit(self._streaming)
 
     # -- helpers ------------------------------------------------------------------

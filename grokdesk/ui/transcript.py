@@ -16,12 +16,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QImage,
     QPalette,
+    QShowEvent,
     QTextCursor,
     QTextDocument,
     QTextFrame,
@@ -55,7 +56,8 @@ class _Rendered:
     # document characters the re-rendered tail occupies at the frame's end.
     stable_chars: int = 0
     tail_chars: int = 0
-    body_start_chars: int = 0
+    # True while the frame holds a streamed rendering (header, stable blocks, tail).
+    streamed: bool = False
 
 
 class TranscriptView(QTextBrowser):
@@ -90,23 +92,45 @@ class TranscriptView(QTextBrowser):
         # The document lays out lazily: the range grows after an insert returns, so
         # following the end means answering every range change.
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+        # Only the user stops the following (wheel, keys, the scroll bar): Qt also moves
+        # the bar itself, e.g. when focus changes, and that must not stop it.
+        self.verticalScrollBar().actionTriggered.connect(
+            lambda _action: QTimer.singleShot(0, self._follow_if_at_end)
+        )
         self.usage_text: dict[str, str] = {}
         self._cut_before: str | None = None
+        self._deferred = False
 
     # -- public API ----------------------------------------------------------
 
     def plain_text(self) -> str:
         """What the transcript shows, notices and errors included, as plain text."""
+        self._build_if_deferred()
         return self.document().toPlainText()
 
     def set_messages(self, messages: list[Message]) -> None:
-        """Show `messages` (the list is shared with the controller, not copied)."""
+        """Show `messages` (the list is shared with the controller, not copied).
+
+        A transcript not on screen (a restored background tab) is rendered when it is
+        first shown: start-up renders only the tab the user sees."""
         self._messages = messages
         self._first_shown = max(0, len(messages) - INITIAL_WINDOW)
-        self.rebuild()
+        if self.isVisible():
+            self.rebuild()
+        else:
+            self._deferred = True
+
+    def _build_if_deferred(self) -> None:
+        if self._deferred:
+            self.rebuild()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._build_if_deferred()
+        super().showEvent(event)
 
     def rebuild(self) -> None:
         """Render every shown message from scratch (after edits, deletes, inserts)."""
+        self._deferred = False
         at_end = self._follow
         self._first_shown = min(self._first_shown, max(0, len(self._messages) - INITIAL_WINDOW))
         doc = self.document()
@@ -123,6 +147,8 @@ class TranscriptView(QTextBrowser):
             self.scroll_to_end()
 
     def message_added(self, message: Message) -> None:
+        if self._deferred:
+            return  # rendered with the rest when first shown
         if message.id not in self._rendered:
             self._append_frame(message)
             if self._follow:
@@ -135,6 +161,8 @@ class TranscriptView(QTextBrowser):
             return
         if message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning:
             self._update_streaming(message, rendered)
+        elif rendered.streamed and not message.reasoning:
+            self._finish_streamed(message, rendered)
         else:
             self._render_into(rendered, message)
         if self._follow:
@@ -158,6 +186,7 @@ class TranscriptView(QTextBrowser):
 
     def scroll_to_message(self, message_id: str) -> bool:
         """Bring a message into view (rendering older ones if needed) and select it briefly."""
+        self._build_if_deferred()
         index = next((i for i, m in enumerate(self._messages) if m.id == message_id), None)
         if index is None:
             return False
@@ -243,16 +272,21 @@ class TranscriptView(QTextBrowser):
         cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
         rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
         rendered.tail_chars = 0
+        rendered.streamed = False
 
     def _update_streaming(self, message: Message, rendered: _Rendered) -> None:
         text = message.plain_text
         frame = rendered.frame
-        if rendered.tail_chars == 0 and rendered.stable_chars == 0 and not rendered.code_blocks:
-            # First update: start from the header alone.
+        if not rendered.streamed:
+            # First update: start from the header alone (a continued reply keeps its
+            # text: it is rendered again as the stream's stable part).
             cursor = self._frame_cursor(frame)
             cursor.removeSelectedText()
             cursor.insertHtml(self._header_html(message))
             rendered.tail_chars = 0
+            rendered.stable_chars = 0
+            rendered.code_blocks = []
+            rendered.streamed = True
         cursor = QTextCursor(self.document())
         end = frame.lastPosition()
         cursor.setPosition(end - rendered.tail_chars)
@@ -272,6 +306,31 @@ class TranscriptView(QTextBrowser):
             # a long unfinished code block does not cost more with each token.
             cursor.insertHtml(render_markdown(tail, highlight=False).html)
         rendered.tail_chars = frame.lastPosition() - tail_start
+
+    def _finish_streamed(self, message: Message, rendered: _Rendered) -> None:
+        """The reply ended: render only the open tail for good (highlighted) and the
+        footer; the finished blocks above stay as they are. Re-rendering the whole
+        reply here took most of a second for a long one."""
+        rendered.frame.setFrameFormat(self._frame_format(message))
+        frame = rendered.frame
+        cursor = QTextCursor(self.document())
+        end = frame.lastPosition()
+        cursor.setPosition(end - rendered.tail_chars)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        text = message.plain_text
+        tail = text[rendered.stable_chars :]
+        html_text = ""
+        if tail.strip():
+            finished = render_markdown(tail)
+            html_text = _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
+            rendered.code_blocks.extend(finished.code_blocks)
+        html_text += self._footer_html(message)
+        if html_text:
+            cursor.insertHtml(html_text)
+        rendered.stable_chars = len(text)
+        rendered.tail_chars = 0
+        rendered.streamed = False
 
     def _header_html(self, message: Message) -> str:
         cut = ""
@@ -304,13 +363,11 @@ class TranscriptView(QTextBrowser):
     def _actions(self, message: Message) -> list[tuple[str, str]]:
         if message.role is Role.NOTICE:
             return [("delete", "Dismiss")]
-        actions = [("copy", "Copy"), ("copy_md", "Copy Markdown")]
-        if message.state is not MessageState.STREAMING:
-            actions += [("edit", "Edit"), ("delete", "Delete")]
-            if message.role is Role.ASSISTANT:
-                actions.append(("regenerate", "Regenerate"))
-                if message.usage is not None:
-                    actions.append(("usage", "Usage"))
+        # The same while streaming and after, so a finished reply needs no new header
+        # (the controller ignores edits of a reply still streaming).
+        actions = [("copy", "Copy"), ("copy_md", "Copy Markdown"), ("edit", "Edit"), ("delete", "Delete")]
+        if message.role is Role.ASSISTANT:
+            actions.append(("regenerate", "Regenerate"))
         return actions
 
     def _body_html(self, message: Message) -> tuple[str, list[str]]:
@@ -357,8 +414,11 @@ class TranscriptView(QTextBrowser):
                 "The reply reached its length limit and was cut off. "
                 f'<a href="act:continue:{mid}">Continue</a>'
             )
-        if mid in self._usage_shown and mid in self.usage_text:
-            notes.append(html.escape(self.usage_text[mid]))
+        if message.usage is not None and mid in self.usage_text:
+            usage = f'<a href="act:usage:{mid}">Usage</a>'
+            if mid in self._usage_shown:
+                usage += ": " + html.escape(self.usage_text[mid])
+            notes.append(usage)
         if not notes:
             return ""
         return "".join(f'<p style="color:gray;margin-top:4px"><small>{n}</small></p>' for n in notes)
@@ -408,7 +468,12 @@ class TranscriptView(QTextBrowser):
             self.verticalScrollBar().setValue(maximum)
 
     def _on_scrolled(self, value: int) -> None:
-        self._follow = value >= self.verticalScrollBar().maximum() - 4
+        if value >= self.verticalScrollBar().maximum() - 4:
+            self._follow = True
+
+    def _follow_if_at_end(self) -> None:
+        bar = self.verticalScrollBar()
+        self._follow = bar.value() >= bar.maximum() - 4
 
 
 def _renumber_copy_links(html_text: str, message_id: str, offset: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState
@@ -50,7 +50,7 @@ def test_follows_the_stream_until_the_user_scrolls_up(
     qtbot.waitUntil(
         lambda: bool(tab.controller.streaming_message and tab.controller.streaming_message.plain_text)
     )
-    bar.setValue(0)  # the user scrolls up to read
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)  # the user scrolls up to read
     qtbot.waitUntil(tab.jump_button.isVisible, timeout=2000)
     fake_xai.release()
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)
