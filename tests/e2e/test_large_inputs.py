@@ -18,11 +18,13 @@ from tests.e2e.conftest import StallProbe, Windows, current
 from tests.helpers.fake_xai import CHAT, FakeXai
 from tests.helpers.fake_xai_scripts import Reply
 
-# Bounds that only catch a hang: the stalls measured on a busy 2-core machine vary
-# too much for a tighter one (1 MB line: 1.5-3.4 s; 10,000-line code block: 1.0-1.2 s;
-# the 5 MB paste: 4-6 s, spent inside Qt's QTextEdit.insertPlainText; pressing Send on
-# it: 2.5-4.5 s, measuring the draft). The figures are recorded as test properties.
-MAX_STALL_S = {"paste": 30.0, "send": 30.0, "line": 15.0, "code": 15.0}
+# Measured on a busy 2-core machine (longest stall, whole run): 1 MB line 0.8 s / 8 s;
+# 10,000-line code block 1.0 s / 7 s; the 5 MB paste 3.6-6 s / 7-10 s, spent inside
+# Qt's QTextEdit.insertPlainText, not GrokDesk code; pressing Send on it 2-4.5 s
+# (measuring the 5 MB draft before refusing it). The replies are held to 5 s, a few
+# times what was measured; the paste only to "it does not hang". The figures are
+# recorded as test properties (and printed with -s).
+MAX_STALL_S = {"paste": 30.0, "send": 30.0, "line": 5.0, "code": 5.0}
 # The real client's timeouts: a UI thread busy rendering for a second must not pass for
 # a stalled stream (the stall clock runs on the same loop).
 REAL_TIMEOUTS = {"stall_timeout": 60.0, "first_token_timeout": 120.0}
