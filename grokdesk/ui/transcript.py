@@ -143,8 +143,48 @@ class TranscriptView(QTextBrowser):
             )
         for message in self._messages[self._first_shown :]:
             self._append_frame(message)
+        # The view's own cursor at the end: QTextEdit scrolls to it on show and focus.
+        end = QTextCursor(doc)
+        end.movePosition(QTextCursor.MoveOperation.End)
+        self.setTextCursor(end)
         if at_end:
+            # Lay the document out now, so the first paint already shows the end
+            # (Qt otherwise lays out in idle slices and the end arrives later).
+            doc.pageCount()
             self.scroll_to_end()
+
+    def show_earlier(self) -> None:
+        """Render the next older batch above what is shown, leaving the rest alone: a
+        full rebuild made each click cost more than the last."""
+        if self._first_shown == 0:
+            return
+        new_first = max(0, self._first_shown - INITIAL_WINDOW)
+        older = self._messages[new_first : self._first_shown]
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self._follow = False
+        doc = self.document()
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)  # the "Show earlier" line
+        position = cursor.position()
+        for message in older:
+            at = QTextCursor(doc)
+            at.setPosition(position)
+            frame = at.insertFrame(self._frame_format(message))
+            rendered = _Rendered(frame)
+            self._rendered[message.id] = rendered
+            self._render_into(rendered, message)
+            position = frame.lastPosition() + 1
+        self._first_shown = new_first
+        line = QTextCursor(doc)
+        line.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        if new_first:
+            line.insertHtml(f'<a href="more:">Show {new_first} earlier messages</a>')
+        else:
+            line.removeSelectedText()
+        # Keep what the user was looking at where it was.
+        doc.pageCount()
+        bar.setValue(bar.maximum() - from_bottom)
 
     def message_added(self, message: Message) -> None:
         if self._deferred:
@@ -457,9 +497,7 @@ class TranscriptView(QTextBrowser):
         elif scheme == "image":
             self.image_requested.emit(url.path())
         elif scheme == "more":
-            self._first_shown = max(0, self._first_shown - INITIAL_WINDOW)
-            self._follow = False
-            self.rebuild()
+            self.show_earlier()
         elif scheme in {"http", "https", "mailto"}:
             QDesktopServices.openUrl(url)
 

@@ -150,3 +150,37 @@ def test_settings_open_with_ctrl_comma(qtbot: QtBot, make_window: MakeWindow) ->
     assert any(w.objectName() == "settingsDialog" for w in dialogs)
     for dialog in dialogs:
         dialog.reject()
+
+
+def test_long_conversation_opens_at_its_end_and_loads_earlier_on_demand(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    from grokdesk.core.conversation import Conversation, Message, Role
+
+    window = make_window()
+    messages = [
+        Message.text(Role.USER if i % 2 == 0 else Role.ASSISTANT, f"Message number {i}.\n\n" + "text " * 30)
+        for i in range(150)
+    ]
+    tab = window.open_conversation(Conversation(title="long", model="grok-3", messages=messages))
+    transcript = tab.transcript
+    bar = transcript.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    assert bar.value() == bar.maximum()  # the end is what shows first
+    shown = transcript.plain_text()
+    assert "Message number 149." in shown and "Message number 89." not in shown
+    assert "Show 90 earlier messages" in shown
+    transcript.anchorClicked.emit(QUrl("more:"))
+    shown = transcript.plain_text()
+    assert "Show 30 earlier messages" in shown
+    assert (
+        shown.index("Message number 30.")
+        < shown.index("Message number 89.")
+        < shown.index("Message number 149.")
+    )
+    assert "Message number 29." not in shown
+    transcript.anchorClicked.emit(QUrl("more:"))
+    shown = transcript.plain_text()
+    assert "earlier messages" not in shown
+    order = [shown.index(f"Message number {i}.") for i in range(150)]
+    assert order == sorted(order)
