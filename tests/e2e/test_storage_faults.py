@@ -232,3 +232,40 @@ def test_folder_turning_read_only_while_open_is_explained(
     questions = ["saved while writable", "typed after the folder turned read-only"]
     assert_whole_in_memory(tab, questions)
     assert_exports_from_memory(tab.controller.conversation, tmp_path / "export", questions)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Store.open needs a writable folder (lock file, WAL, migration), so `grokdesk export` "
+    "cannot read a read-only data folder: it needs a read-only open mode",
+)
+def test_a_read_only_data_folder_can_still_be_exported(tmp_path: Path) -> None:
+    source = tmp_path / "folder" / "data"
+    with Store.open(source) as store:
+        old = Conversation(model="grok-3", title="Keep me")
+        old.messages.append(Message.text(Role.USER, "from an earlier day"))
+        store.replace_conversation(old)
+    out = tmp_path / "out"
+    with read_only(tmp_path / "folder", tmp_path / "view") as view:
+        if view is None:
+            pytest.skip("this machine cannot make a folder read-only for root (no bind mounts)")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grokdesk",
+                "--data-dir",
+                str(view / "data"),
+                "export",
+                "--format",
+                "md",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert any("from an earlier day" in p.read_text(encoding="utf-8") for p in out.glob("*.md"))
