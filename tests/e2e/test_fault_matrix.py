@@ -67,6 +67,8 @@ FAULTS = {
     "429-retry-after": Fault((Error(429, retry_after=0.3), Reply()), "", attempts=2, recovers_by_itself=True),
     "429-no-retry-after": Fault((Error(429), Error(429), Reply()), "", attempts=3, recovers_by_itself=True),
     "429-exhausted": Fault((Error(429),) * 3, "Too many requests", attempts=3),
+    "429-retry-after-too-long": Fault((Error(429, retry_after=120),), "asks to wait 120 seconds"),
+    "502-html-page": Fault((Error(502),) * 3, "busy or failing", attempts=3),
     "500": Fault((Error(500), Reply()), "", attempts=2, recovers_by_itself=True),
     "503": Fault((Error(503), Reply()), "", attempts=2, recovers_by_itself=True),
     "503-exhausted": Fault((Error(503),) * 3, "busy or failing", attempts=3),
@@ -75,6 +77,7 @@ FAULTS = {
     "malformed-json": Fault((Malformed(after=3),), "could not be read", partial=True),
     "dropped-mid-stream": Fault((DropAfter(3),), "connection dropped", partial=True),
     "stalled-stream": Fault((StallAfter(3),), "stopped arriving", partial=True),
+    "ended-without-finish": Fault((Reply(finish_reason=None, send_done=False),), "ended before it was complete", partial=True),
     "never-answers": Fault((NeverAnswer(),), "did not answer in time"),
 }  # fmt: skip
 
