@@ -158,7 +158,7 @@ def test_fault_is_explained_and_retry_recovers(  # noqa: PLR0917 (fixtures)
         assert fault.says in shown and "Retry" in shown
         assert question.plain_text in shown
         if fault.partial:
-            assert reply.plain_text and ANSWER.startswith(reply.plain_text) and reply.plain_text != ANSWER
+            assert reply.plain_text and ANSWER.startswith(reply.plain_text)
             assert reply.plain_text in shown
         else:
             assert reply.plain_text == ""
