@@ -136,6 +136,8 @@ class TranscriptView(QTextBrowser):
         doc = self.document()
         doc.clear()
         self._rendered.clear()
+        batch = QTextCursor(doc)
+        batch.beginEditBlock()  # one layout pass for the whole rebuild
         if self._first_shown > 0:
             cursor = QTextCursor(doc)
             cursor.insertHtml(
@@ -143,6 +145,7 @@ class TranscriptView(QTextBrowser):
             )
         for message in self._messages[self._first_shown :]:
             self._append_frame(message)
+        batch.endEditBlock()
         # The view's own cursor at the end: QTextEdit scrolls to it on show and focus.
         end = QTextCursor(doc)
         end.movePosition(QTextCursor.MoveOperation.End)
@@ -160,10 +163,12 @@ class TranscriptView(QTextBrowser):
             return
         new_first = max(0, self._first_shown - INITIAL_WINDOW)
         older = self._messages[new_first : self._first_shown]
-        bar = self.verticalScrollBar()
-        from_bottom = bar.maximum() - bar.value()
         self._follow = False
         doc = self.document()
+        # One edit block: the layout hears of the whole batch once, not per message
+        # (each insert above the shown text otherwise re-laid out everything below it).
+        batch = QTextCursor(doc)
+        batch.beginEditBlock()
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)  # the "Show earlier" line
         position = cursor.position()
@@ -182,9 +187,9 @@ class TranscriptView(QTextBrowser):
             line.insertHtml(f'<a href="more:">Show {new_first} earlier messages</a>')
         else:
             line.removeSelectedText()
-        # Keep what the user was looking at where it was.
-        doc.pageCount()
-        bar.setValue(bar.maximum() - from_bottom)
+        batch.endEditBlock()
+        # No forced layout here: Qt lays out what moved down in idle slices, so the
+        # click costs the same however much is already shown.
 
     def message_added(self, message: Message) -> None:
         if self._deferred:
