@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grokdesk.api.client import KeyInfo, XaiClient
+if TYPE_CHECKING:
+    from grokdesk.api.client import KeyInfo, XaiClient
 from grokdesk.ui.asynctasks import spawn
 
 log = logging.getLogger("grokdesk.ui.connection")
@@ -55,6 +56,9 @@ class ApiConnection:
     def any_client(self) -> XaiClient:
         """A client even without a key (model lists of keyless local servers)."""
         if self._client is None:
+            # httpx is imported here, after the first paint, not at start-up.
+            from grokdesk.api.client import XaiClient
+
             self._client = XaiClient(
                 self._base_url,
                 self._api_key,
@@ -90,6 +94,8 @@ class ApiConnection:
 
 async def check_key(connection: ApiConnection, key: str) -> KeyInfo:
     """Ask `/v1/api-key` about `key` on the connection's server, with a short-lived client."""
+    from grokdesk.api.client import XaiClient
+
     async with XaiClient(
         connection.base_url,
         key,

@@ -6,13 +6,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
-from grokdesk.api.client import KeyInfo
 from grokdesk.api.errors import ApiError, AuthError
 from grokdesk.core.conversation import Conversation, ConversationSettings
 from grokdesk.storage.errors import StorageError
@@ -28,11 +27,16 @@ from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.settings import AppSettings
-from grokdesk.ui.settingsdialog import SettingsDialog
 from grokdesk.ui.tabs import ConversationTabs
 from grokdesk.ui.tokencount import TokenCounter
-from grokdesk.ui.usageview import UsageDialog
-from grokdesk.ui.welcome import WelcomeView
+
+if TYPE_CHECKING:
+    # Imported when first used: the settings dialog, the welcome view, the usage view
+    # and httpx (behind the API client) are not needed for the first paint.
+    from grokdesk.api.client import KeyInfo
+    from grokdesk.ui.settingsdialog import SettingsDialog
+    from grokdesk.ui.usageview import UsageDialog
+    from grokdesk.ui.welcome import WelcomeView
 
 log = logging.getLogger("grokdesk.ui.mainwindow")
 
@@ -116,6 +120,8 @@ class MainWindow(QMainWindow):
 
     def show_welcome(self) -> None:
         if self.welcome is None:
+            from grokdesk.ui.welcome import WelcomeView
+
             self.welcome = WelcomeView(self._check_key, self.keystore, self)
             self.welcome.key_saved.connect(self._on_key_saved)
             self.stack.addWidget(self.welcome)
@@ -325,6 +331,8 @@ class MainWindow(QMainWindow):
             self.close_tab(self.tabs.currentIndex())
 
     def open_usage(self) -> UsageDialog:
+        from grokdesk.ui.usageview import UsageDialog
+
         dialog = UsageDialog(self._sink.run, self.catalog.info, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -352,6 +360,8 @@ class MainWindow(QMainWindow):
     # -- settings --------------------------------------------------------------------
 
     def open_settings(self) -> SettingsDialog:
+        from grokdesk.ui.settingsdialog import SettingsDialog
+
         dialog = SettingsDialog(
             self.settings,
             self.keystore,

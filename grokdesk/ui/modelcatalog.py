@@ -10,15 +10,18 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from grokdesk.api.client import XaiClient
 from grokdesk.api.errors import ApiError
 from grokdesk.core import catalog as core_catalog
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.modelcache import load_models, save_models
 from grokdesk.ui.asynctasks import spawn
+
+if TYPE_CHECKING:
+    from grokdesk.api.client import XaiClient
 
 log = logging.getLogger("grokdesk.ui.modelcatalog")
 

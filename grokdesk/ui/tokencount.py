@@ -11,13 +11,16 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from grokdesk.api.client import XaiClient
 from grokdesk.api.errors import ApiError
 from grokdesk.core.budget import estimate_tokens
 from grokdesk.ui.asynctasks import spawn
+
+if TYPE_CHECKING:
+    from grokdesk.api.client import XaiClient
 
 log = logging.getLogger("grokdesk.ui.tokencount")
 
