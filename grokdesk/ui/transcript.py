@@ -37,6 +37,8 @@ from grokdesk.core.markdown import render_markdown, split_stable_prefix
 # How many of the newest messages are rendered when a conversation opens; older
 # ones are rendered on demand, so a 2,000-message conversation opens at its end fast.
 INITIAL_WINDOW = 60
+# Rendered before the first paint of a conversation; the rest of the window right after.
+FIRST_SCREEN = 16
 THUMB_SIZE = 160
 ROLE_LABELS = {
     Role.USER: "You",
@@ -100,6 +102,7 @@ class TranscriptView(QTextBrowser):
         self.usage_text: dict[str, str] = {}
         self._cut_before: str | None = None
         self._deferred = False
+        self._fill_pending = False
 
     # -- public API ----------------------------------------------------------
 
@@ -123,6 +126,7 @@ class TranscriptView(QTextBrowser):
     def _build_if_deferred(self) -> None:
         if self._deferred:
             self.rebuild()
+        self._fill_first_window()
 
     def showEvent(self, event: QShowEvent) -> None:
         self._build_if_deferred()
@@ -133,6 +137,10 @@ class TranscriptView(QTextBrowser):
         self._deferred = False
         at_end = self._follow
         self._first_shown = min(self._first_shown, max(0, len(self._messages) - INITIAL_WINDOW))
+        # The first paint needs one screenful; the rest of the window follows at once,
+        # rendered above it.
+        window_first = self._first_shown
+        self._first_shown = max(window_first, len(self._messages) - FIRST_SCREEN)
         doc = self.document()
         doc.clear()
         self._rendered.clear()
@@ -155,15 +163,31 @@ class TranscriptView(QTextBrowser):
             # (Qt otherwise lays out in idle slices and the end arrives later).
             doc.pageCount()
             self.scroll_to_end()
+        if self._first_shown > window_first:
+            self._fill_pending = True
+            QTimer.singleShot(0, self._fill_first_window)
 
     def show_earlier(self) -> None:
-        """Render the next older batch above what is shown, leaving the rest alone: a
-        full rebuild made each click cost more than the last."""
-        if self._first_shown == 0:
-            return
-        new_first = max(0, self._first_shown - INITIAL_WINDOW)
-        older = self._messages[new_first : self._first_shown]
+        """Render the next older batch above what is shown (the user asked for it)."""
         self._follow = False
+        self._prepend(INITIAL_WINDOW)
+
+    def _fill_first_window(self) -> None:
+        """After the first screenful is painted, render the rest of the first window."""
+        if not self._fill_pending:
+            return
+        self._fill_pending = False
+        wanted = max(0, len(self._messages) - INITIAL_WINDOW)
+        if self._first_shown > wanted:
+            self._prepend(self._first_shown - wanted)
+
+    def _prepend(self, count: int) -> None:
+        """Render up to `count` older messages above what is shown, leaving the rest
+        alone: a full rebuild made each batch cost more than the last."""
+        if self._first_shown == 0 or count <= 0:
+            return
+        new_first = max(0, self._first_shown - count)
+        older = self._messages[new_first : self._first_shown]
         doc = self.document()
         # One edit block: the layout hears of the whole batch once, not per message
         # (each insert above the shown text otherwise re-laid out everything below it).
