@@ -101,6 +101,11 @@ def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
             if all(t.done() for t in pending):
                 break
             qapp.processEvents()  # type: ignore[attr-defined]
+        # Objects the test deleted later go now, while their loop still exists, not in
+        # some later test's event processing.
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         sys.set_asyncgen_hooks(*old_hooks)
         asyncio.events._set_running_loop(None)
         # Not loop.stop(): it calls QApplication.exit() and breaks every later nested

@@ -93,7 +93,7 @@ class ConversationTab(QWidget):
         self.jump_button.hide()
         self.jump_button.clicked.connect(self._jump_to_latest)
         self.transcript.verticalScrollBar().valueChanged.connect(
-            lambda _value: QTimer.singleShot(0, self._update_jump_button)
+            lambda _value: QTimer.singleShot(0, self, self._update_jump_button)
         )
 
         self.find_bar = QLineEdit(self)

@@ -97,7 +97,7 @@ class TranscriptView(QTextBrowser):
         # Only the user stops the following (wheel, keys, the scroll bar): Qt also moves
         # the bar itself, e.g. when focus changes, and that must not stop it.
         self.verticalScrollBar().actionTriggered.connect(
-            lambda _action: QTimer.singleShot(0, self._follow_if_at_end)
+            lambda _action: QTimer.singleShot(0, self, self._follow_if_at_end)
         )
         self.usage_text: dict[str, str] = {}
         self._cut_before: str | None = None
@@ -165,7 +165,7 @@ class TranscriptView(QTextBrowser):
             self.scroll_to_end()
         if self._first_shown > window_first:
             self._fill_pending = True
-            QTimer.singleShot(0, self._fill_first_window)
+            QTimer.singleShot(0, self, self._fill_first_window)
 
     def show_earlier(self) -> None:
         """Render the next older batch above what is shown (the user asked for it)."""
