@@ -1,5 +1,6 @@
 # ruff: noqa  (copied from /work/shared/peers/pygpt, the earlier py-gpt study; kept close to the original so results compare)
 """Copied from /work/shared/peers/pygpt/ (the earlier py-gpt study); defaults point at bench/out/pygpt and display :77."""
+
 """Shared helpers for measuring py-gpt (pygpt-net) under Xvfb.
 
 Run with the venv interpreter ($PEER_DIR/venv/bin/python): it needs
@@ -27,19 +28,21 @@ def app_env(workdir, extra=None):
     """Environment that keeps every py-gpt / Qt / Chromium file under $PEER_DIR."""
     home = f"{P}/home"
     env = dict(os.environ)
-    env.update({
-        "HOME": home,
-        "XDG_CONFIG_HOME": f"{home}/.config",
-        "XDG_CACHE_HOME": f"{home}/.cache",
-        "XDG_DATA_HOME": f"{home}/.local/share",
-        "XDG_RUNTIME_DIR": f"{home}/run",
-        "PYGPT_WORKDIR": workdir,
-        "DISPLAY": DISPLAY,
-        "QTWEBENGINE_DISABLE_SANDBOX": "1",  # we run as root
-        "QT_QPA_PLATFORM": "xcb",
-        "NO_AT_BRIDGE": "1",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "HOME": home,
+            "XDG_CONFIG_HOME": f"{home}/.config",
+            "XDG_CACHE_HOME": f"{home}/.cache",
+            "XDG_DATA_HOME": f"{home}/.local/share",
+            "XDG_RUNTIME_DIR": f"{home}/run",
+            "PYGPT_WORKDIR": workdir,
+            "DISPLAY": DISPLAY,
+            "QTWEBENGINE_DISABLE_SANDBOX": "1",  # we run as root
+            "QT_QPA_PLATFORM": "xcb",
+            "NO_AT_BRIDGE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     # offline copy of tiktoken's cl100k_base (prep_tiktoken_cache.py); PEER_NO_TIKTOKEN_CACHE=1 to go without
     if os.environ.get("PEER_NO_TIKTOKEN_CACHE") != "1":
         env["TIKTOKEN_CACHE_DIR"] = f"{P}/tiktoken_cache"
@@ -56,9 +59,12 @@ def ensure_xvfb():
     ok = subprocess.run(["xdpyinfo", "-display", DISPLAY], capture_output=True).returncode == 0
     if ok:
         return None
-    proc = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            stdout=open(f"{P}/xvfb.log", "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["Xvfb", DISPLAY, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        stdout=open(f"{P}/xvfb.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     with open(f"{P}/xvfb.pid", "w") as f:
         f.write(str(proc.pid))
     for _ in range(100):
@@ -152,8 +158,17 @@ def mem_snapshot(pid):
             for a in p.cmdline():
                 if a.startswith("--type="):
                     ptype = a[7:]
-            rows.append({"pid": p.pid, "name": name, "type": ptype, "cmd": cmd[:80],
-                         "rss": mi.rss / 2**20, "pss": mi.pss / 2**20, "uss": mi.uss / 2**20})
+            rows.append(
+                {
+                    "pid": p.pid,
+                    "name": name,
+                    "type": ptype,
+                    "cmd": cmd[:80],
+                    "rss": mi.rss / 2**20,
+                    "pss": mi.pss / 2**20,
+                    "uss": mi.uss / 2**20,
+                }
+            )
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return {
@@ -205,8 +220,9 @@ def launch_app(workdir, log_path, extra_env=None, args=None):
     env = app_env(workdir, extra_env)
     cmd = [f"{VENV}/bin/python", f"{VENV}/bin/pygpt"] + (args or [])
     logf = open(log_path, "w")
-    proc = subprocess.Popen(cmd, env=env, cwd=P, stdout=logf, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=P, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True
+    )
     return proc
 
 
@@ -257,6 +273,7 @@ def reset_workdir(dst, template=None):
         pj = os.path.join(dst, "profile.json")
         if os.path.exists(pj):
             import json
+
             d = json.load(open(pj))
             for prof in d.get("profiles", {}).values():
                 if "workdir" in prof:
@@ -324,8 +341,14 @@ def lag_stats(path, t_from, t_to, tick=0.020):
     gs = sorted(gaps)
     q = lambda p: gs[min(len(gs) - 1, int(p * len(gs)))]
     span = max(1e-9, t_to - t_from)
-    return {"n": len(gs), "median_ms": round(q(0.5) * 1000, 1), "p95_ms": round(q(0.95) * 1000, 1),
-            "p99_ms": round(q(0.99) * 1000, 1), "max_ms": round(gs[-1] * 1000, 1),
-            "over_50ms": sum(1 for g in gs if g > 0.05), "over_100ms": sum(1 for g in gs if g > 0.1),
-            "over_250ms": sum(1 for g in gs if g > 0.25),
-            "busy_fraction": round(sum(max(0.0, g - tick) for g in gs) / span, 3)}
+    return {
+        "n": len(gs),
+        "median_ms": round(q(0.5) * 1000, 1),
+        "p95_ms": round(q(0.95) * 1000, 1),
+        "p99_ms": round(q(0.99) * 1000, 1),
+        "max_ms": round(gs[-1] * 1000, 1),
+        "over_50ms": sum(1 for g in gs if g > 0.05),
+        "over_100ms": sum(1 for g in gs if g > 0.1),
+        "over_250ms": sum(1 for g in gs if g > 0.25),
+        "busy_fraction": round(sum(max(0.0, g - tick) for g in gs) / span, 3),
+    }

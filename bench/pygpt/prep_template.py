@@ -12,6 +12,7 @@ Patches (config.json):
   - model / current_model[chat] = grok-4.3, mode = chat, stream = true
 Usage: venv/bin/python prep_template.py [PORT]
 """
+
 import json
 import os
 import shutil

@@ -16,6 +16,7 @@ Usage: venv/bin/python 02_startup.py --scenario {first,relaunch} --cache {warm,c
   relaunch : copy of $PEER_DIR/template (already initialised, licence accepted)
   cold     : sync + echo 3 > /proc/sys/vm/drop_caches before each launch
 """
+
 import argparse
 import json
 import os
@@ -69,7 +70,9 @@ for i in range(a.runs):
     sampler.stop()
     cpu_total = M.cpu_total(proc.pid)
     r = {
-        "run": i, "scenario": a.scenario, "cache": a.cache,
+        "run": i,
+        "scenario": a.scenario,
+        "cache": a.cache,
         "t_splash_s": round(splash[0] - t0, 3) if splash else None,
         "t_main_mapped_s": round(t_main, 3),
         "t_settled_s": round(settle - t0, 3) if settle else None,
@@ -80,7 +83,9 @@ for i in range(a.runs):
         "uss_total_mib": round(mem["uss_total_mib"], 1),
         "main_rss_mib": round(mem["main_rss_mib"], 1),
         "n_procs": mem["n_procs"],
-        "procs": [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in p.items()} for p in mem["procs"]],
+        "procs": [
+            {k: (round(v, 1) if isinstance(v, float) else v) for k, v in p.items()} for p in mem["procs"]
+        ],
         "windows": [(round(t - t0, 3), n, ww, hh) for t, _, n, ww, hh in w.events],
     }
     results.append(r)
@@ -89,8 +94,17 @@ for i in range(a.runs):
     time.sleep(2)
 
 summary = {"scenario": a.scenario, "cache": a.cache, "runs": len(results)}
-for k in ("t_splash_s", "t_main_mapped_s", "t_settled_s", "rss_total_mib", "pss_total_mib", "uss_total_mib",
-          "main_rss_mib", "cpu_s_until_sample", "n_procs"):
+for k in (
+    "t_splash_s",
+    "t_main_mapped_s",
+    "t_settled_s",
+    "rss_total_mib",
+    "pss_total_mib",
+    "uss_total_mib",
+    "main_rss_mib",
+    "cpu_s_until_sample",
+    "n_procs",
+):
     summary["median_" + k] = M.med([r[k] for r in results])
 print("SUMMARY", json.dumps(summary))
 out = a.out or f"{os.path.dirname(os.path.abspath(__file__))}/results/startup_{a.scenario}_{a.cache}.json"
