@@ -207,6 +207,18 @@ def split_stable_prefix(text: str, start: int = 0) -> int:
     return max(_boundaries(text, start), default=start)
 
 
+def next_stable_prefix(text: str, start: int, budget: int) -> int:
+    """Like `split_stable_prefix`, but stopping at the last finished block that ends
+    within `budget` characters of `start` (or at the first one, if even that is longer),
+    so a streaming view can render a big backlog a slice at a time."""
+    best = start
+    for boundary in _boundaries(text, start):
+        if boundary - start > budget:
+            return boundary if best == start else best
+        best = boundary
+    return best
+
+
 def _boundaries(text: str, start: int) -> Iterator[int]:
     """Every index after `start` where a finished block ends and the next begins."""
     fence: tuple[str, int] | None = None

@@ -32,11 +32,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
-from grokdesk.core.markdown import render_markdown, split_stable_prefix
+from grokdesk.core.markdown import next_stable_prefix, render_markdown, split_stable_prefix
 
 # How many of the newest messages are rendered when a conversation opens; older
 # ones are rendered on demand, so a 2,000-message conversation opens at its end fast.
 INITIAL_WINDOW = 60
+# Finished Markdown rendered per streaming update, and the longest open tail rendered
+# as Markdown (a longer one is a backlog, shown as plain text until its turn).
+STABLE_BUDGET = 2500
+TAIL_BUDGET = 3000
+CATCH_UP_MS = 30
 # Rendered before the first paint of a conversation; the rest of the window right after.
 FIRST_SCREEN = 16
 THUMB_SIZE = 160
@@ -101,6 +106,11 @@ class TranscriptView(QTextBrowser):
         )
         self.usage_text: dict[str, str] = {}
         self._cut_before: str | None = None
+        self._catch_up: dict[str, Message] = {}
+        self._catch_up_timer = QTimer(self)
+        self._catch_up_timer.setSingleShot(True)
+        self._catch_up_timer.setInterval(CATCH_UP_MS)
+        self._catch_up_timer.timeout.connect(self._catch_up_now)
         self._deferred = False
         self._fill_pending = False
 
@@ -361,7 +371,10 @@ class TranscriptView(QTextBrowser):
         cursor.setPosition(end - rendered.tail_chars)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        stable = split_stable_prefix(text, start=rendered.stable_chars)
+        # At most STABLE_BUDGET characters of finished blocks are rendered per update, so
+        # one update stays short however fast the text arrives; a backlog catches up
+        # over the next updates and meanwhile shows as plain text.
+        stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
         if stable > rendered.stable_chars:
             finished = render_markdown(text[rendered.stable_chars : stable])
             cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
@@ -371,15 +384,41 @@ class TranscriptView(QTextBrowser):
         tail = text[rendered.stable_chars :]
         if tail.strip():
             cursor.setPosition(tail_start)
-            # The open tail is re-rendered on every update: no highlighting there, so
-            # a long unfinished code block does not cost more with each token.
-            cursor.insertHtml(render_markdown(tail, highlight=False).html)
+            if len(tail) > TAIL_BUDGET:
+                cursor.insertText(tail)  # a backlog: formatted once it is rendered for good
+            else:
+                # The open tail is re-rendered on every update: no highlighting there,
+                # so a long unfinished code block does not cost more with each token.
+                cursor.insertHtml(render_markdown(tail, highlight=False).html)
         rendered.tail_chars = frame.lastPosition() - tail_start
+        if stable < split_stable_prefix(text, start=stable):
+            self._schedule_catch_up(message)
+        else:
+            self._catch_up.pop(message.id, None)
+
+    def _schedule_catch_up(self, message: Message) -> None:
+        self._catch_up[message.id] = message
+        if not self._catch_up_timer.isActive():
+            self._catch_up_timer.start()
+
+    def _catch_up_now(self) -> None:
+        """Render the next slice of a backlog even when no new text arrives."""
+        pending = list(self._catch_up.values())
+        self._catch_up.clear()
+        for message in pending:
+            if message.id in self._rendered:
+                self.message_changed(message)
 
     def _finish_streamed(self, message: Message, rendered: _Rendered) -> None:
         """The reply ended: render only the open tail for good (highlighted) and the
         footer; the finished blocks above stay as they are. Re-rendering the whole
         reply here took most of a second for a long one."""
+        text = message.plain_text
+        if len(text) - rendered.stable_chars > STABLE_BUDGET:
+            # A backlog is left: render it a slice per tick, like while streaming.
+            self._update_streaming(message, rendered)
+            self._schedule_catch_up(message)
+            return
         rendered.frame.setFrameFormat(self._frame_format(message))
         frame = rendered.frame
         cursor = QTextCursor(self.document())
@@ -387,7 +426,6 @@ class TranscriptView(QTextBrowser):
         cursor.setPosition(end - rendered.tail_chars)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        text = message.plain_text
         tail = text[rendered.stable_chars :]
         html_text = ""
         if tail.strip():

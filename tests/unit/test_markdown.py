@@ -211,3 +211,18 @@ def test_stable_prefix_renders_the_same_blocks() -> None:
     head, tail = render_markdown(text[:cut]), render_markdown(text[cut:])
     assert head.html + tail.html == whole.html
     assert head.code_blocks + tail.code_blocks == whole.code_blocks
+
+
+def test_next_stable_prefix_takes_a_slice_of_finished_blocks() -> None:
+    from grokdesk.core.markdown import next_stable_prefix, split_stable_prefix
+
+    blocks = [f"Paragraph {i} " + "word " * 40 + "\n\n" for i in range(20)]
+    text = "".join(blocks) + "still arriving"
+    whole = split_stable_prefix(text)
+    first = next_stable_prefix(text, 0, 500)
+    assert 0 < first < whole and first <= 500 and text[first:].startswith("Paragraph")
+    second = next_stable_prefix(text, first, 500)
+    assert first < second <= first + 500
+    # A single finished block longer than the budget still moves on.
+    long_block = "x" * 2000 + "\n\nnext"
+    assert next_stable_prefix(long_block, 0, 500) == split_stable_prefix(long_block)
