@@ -191,3 +191,18 @@ def files_containing(root: Path, needles: list[bytes]) -> list[str]:
             data = path.read_bytes()
             found += [f"{path} holds {needle!r}" for needle in needles if needle in data]
     return found
+
+
+def anchors(tab: ConversationTab) -> list[str]:
+    """Every link target in the transcript's document."""
+    found = []
+    block = tab.transcript.document().begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            if fragment.isValid() and fragment.charFormat().isAnchor():
+                found.append(fragment.charFormat().anchorHref())
+            iterator += 1
+        block = block.next()
+    return found

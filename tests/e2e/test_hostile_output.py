@@ -20,7 +20,7 @@ from grokdesk.api.errors import InsecureBaseUrl
 from grokdesk.core.conversation import MessageState
 from grokdesk.ui.conversationtab import ConversationTab
 from grokdesk.ui.settingsdialog import SettingsDialog
-from tests.e2e.conftest import Windows, current
+from tests.e2e.conftest import Windows, anchors, current
 from tests.helpers.fake_xai import CHAT, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply
 from tests.helpers.tls_server import SelfSignedServer
@@ -66,21 +66,6 @@ def opened_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(record))
     return opened
-
-
-def anchors(tab: ConversationTab) -> list[str]:
-    """Every link target in the transcript's document."""
-    found = []
-    block = tab.transcript.document().begin()
-    while block.isValid():
-        iterator = block.begin()
-        while not iterator.atEnd():
-            fragment = iterator.fragment()
-            if fragment.isValid() and fragment.charFormat().isAnchor():
-                found.append(fragment.charFormat().anchorHref())
-            iterator += 1
-        block = block.next()
-    return found
 
 
 def images(tab: ConversationTab) -> list[str]:
