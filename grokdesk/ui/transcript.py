@@ -414,8 +414,13 @@ class TranscriptView(QTextBrowser):
         footer; the finished blocks above stay as they are. Re-rendering the whole
         reply here took most of a second for a long one."""
         text = message.plain_text
-        if len(text) - rendered.stable_chars > STABLE_BUDGET:
-            # A backlog is left: render it a slice per tick, like while streaming.
+        if (
+            len(text) - rendered.stable_chars > STABLE_BUDGET
+            and next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET) > rendered.stable_chars
+        ):
+            # Finished blocks are left over: render them a slice per tick, like while
+            # streaming. The last block (never "finished" by a following one) and a
+            # single huge block are rendered below, for good.
             self._update_streaming(message, rendered)
             self._schedule_catch_up(message)
             return

@@ -107,11 +107,6 @@ def test_huge_reply_streams_and_renders(  # noqa: PLR0917 (fixtures)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="since 6c4618f a finished reply whose code block is longer than the transcript's "
-    "streaming budget stays raw Markdown: no formatting, no Copy link (fine at dfd18d9)",
-)
 def test_a_long_code_block_reply_is_formatted_with_its_copy_link(
     qtbot: QtBot, windows: Windows, fake_xai: FakeXai
 ) -> None:
