@@ -55,6 +55,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As in the app (grokdesk/ui/gcguard.py): no automatic collection during a test,
+    whose worker threads (fake server, store, image intake) could otherwise collect
+    leftover Qt objects on their own thread and crash; collect here, on the main one."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if enabled:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
 def _fail_on_error_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.INFO, logger="grokdesk")
     yield
