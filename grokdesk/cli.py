@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grokdesk.storage.errors import EnvironmentProblem, ImportFailed
+from grokdesk.storage.errors import EnvironmentProblem, ImportFailed, ReadOnly
 from grokdesk.storage.exporter import export_conversations
 from grokdesk.storage.importer import ImportReport, import_paths
 from grokdesk.storage.store import DB_NAME, Store
@@ -30,6 +30,16 @@ def run_command(args: argparse.Namespace, data_dir: Path) -> int:
         return EXIT_REFUSED
     try:
         store = Store.open(data_dir)
+    except ReadOnly as exc:
+        if args.command != "export":
+            print(f"grokdesk: {exc}", file=sys.stderr)
+            return EXIT_STORE
+        try:
+            # Exporting only reads: a folder that cannot be written can still be saved from.
+            store = Store.open_read_only(data_dir)
+        except EnvironmentProblem as problem:
+            print(f"grokdesk: {problem}", file=sys.stderr)
+            return EXIT_STORE
     except EnvironmentProblem as exc:
         print(f"grokdesk: {exc}", file=sys.stderr)
         return EXIT_STORE

@@ -31,6 +31,7 @@ from grokdesk.storage.errors import (
     DatabaseCorrupt,
     EnvironmentProblem,
     NotFound,
+    read_only,
     sqlite_errors,
 )
 from grokdesk.storage.lock import DataDirLock
@@ -44,7 +45,7 @@ from grokdesk.storage.records import (
     TabState,
     UsageTotals,
 )
-from grokdesk.storage.schema import NewerDatabase, migrate
+from grokdesk.storage.schema import CURRENT_VERSION, NewerDatabase, migrate, user_version
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,13 @@ ORDER BY messages_fts.rowid DESC LIMIT :limit
 _MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning"
 
 
+class _NoLock:
+    """The lock of a read-only store: nothing was taken, nothing to release."""
+
+    def release(self) -> None:
+        return None
+
+
 class Store:
     """Open with `Store.open(data_dir)`; close with `close()`. Not thread-safe: use it from one thread."""
 
@@ -98,13 +106,15 @@ class Store:
         self,
         conn: sqlite3.Connection,
         path: Path,
-        lock: DataDirLock,
+        lock: DataDirLock | _NoLock,
         *,
         recovered_from: Path | None,
         backup: Path | None,
         interrupted: int,
+        writable: bool = True,
     ) -> None:
         self._conn = conn
+        self._writable = writable
         self._closed = False
         self._lock = lock
         self._depth = 0
@@ -151,14 +161,43 @@ class Store:
             raise
         return cls(conn, path, lock, recovered_from=recovered_from, backup=backup, interrupted=interrupted)
 
+    @classmethod
+    def open_read_only(cls, data_dir: Path) -> Store:
+        """Open the store only to read it, e.g. to export from a folder that cannot be
+        written (no lock file, no migration, nothing written). Raises `ReadOnly` (or
+        another `EnvironmentProblem`) when even that is not possible."""
+        path = Path(data_dir) / DB_NAME
+        conn: sqlite3.Connection | None = None
+        # mode=ro reads a WAL left by a crash; a folder where SQLite cannot even make
+        # its shared-memory file needs immutable=1 (what was checkpointed only).
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{path.as_uri()}?{options}", uri=True, isolation_level=None)
+                version = user_version(conn)
+                break
+            except sqlite3.Error:
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is None:
+            raise read_only(Path(data_dir))
+        if version != CURRENT_VERSION:
+            conn.close()
+            raise EnvironmentProblem(
+                f"{path} uses schema {version}; it has to be opened once with write access "
+                f"(this GrokDesk reads schema {CURRENT_VERSION})."
+            )
+        return cls(conn, path, _NoLock(), recovered_from=None, backup=None, interrupted=0, writable=False)
+
     def close(self) -> None:
         """Close the database and release the folder. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
         try:
-            with sqlite_errors(self.path):
-                self._conn.execute("PRAGMA optimize")
+            if self._writable:
+                with sqlite_errors(self.path):
+                    self._conn.execute("PRAGMA optimize")
         except EnvironmentProblem:
             log.warning("could not optimize %s while closing", self.path)
         finally:

@@ -234,11 +234,6 @@ def test_folder_turning_read_only_while_open_is_explained(
     assert_exports_from_memory(tab.controller.conversation, tmp_path / "export", questions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store.open needs a writable folder (lock file, WAL, migration), so `grokdesk export` "
-    "cannot read a read-only data folder: it needs a read-only open mode",
-)
 def test_a_read_only_data_folder_can_still_be_exported(tmp_path: Path) -> None:
     source = tmp_path / "folder" / "data"
     with Store.open(source) as store:
