@@ -34,6 +34,7 @@ from grokdesk.ui.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.imageattach import ImageAttachments
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
+from grokdesk.ui.renderbudget import RenderBudget
 from grokdesk.ui.tokencount import TokenCounter
 from grokdesk.ui.transcript import TranscriptView
 
@@ -58,6 +59,7 @@ class ConversationTab(QWidget):
         *,
         catalog: ModelCatalog | None = None,
         token_counter: TokenCounter | None = None,
+        render_budget: RenderBudget | None = None,
     ) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -85,7 +87,7 @@ class ConversationTab(QWidget):
         self.settings_button.setAccessibleName("Conversation settings")
         self.settings_button.clicked.connect(self.edit_settings)
 
-        self.transcript = TranscriptView(self)
+        self.transcript = TranscriptView(self, render_budget=render_budget)
         # A child of the tab floating over the transcript: as a child of the scroll
         # area itself, showing or hiding it re-entered the scroll bar mid-update.
         self.jump_button = QPushButton("↓ Jump to latest", self)

@@ -26,6 +26,7 @@ from grokdesk.ui.library import LibraryPanel
 from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
+from grokdesk.ui.renderbudget import RenderBudget
 from grokdesk.ui.settings import AppSettings
 from grokdesk.ui.tabs import ConversationTabs
 from grokdesk.ui.tokencount import TokenCounter
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.token_counter = TokenCounter(connection.client, self)
+        self.render_budget = RenderBudget()  # shared: tabs streaming at once split each frame
         self.library = LibraryPanel(sink.run, self)
         self.library.open_requested.connect(self.open_saved)
         self.library.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -183,7 +185,12 @@ class MainWindow(QMainWindow):
             sink=self._sink,
             model_info=self.catalog.info,
         )
-        tab = ConversationTab(controller, catalog=self.catalog, token_counter=self.token_counter)
+        tab = ConversationTab(
+            controller,
+            catalog=self.catalog,
+            token_counter=self.token_counter,
+            render_budget=self.render_budget,
+        )
         if tab.context is not None:
             tab.context.summary_ready.connect(self._open_summary)
         tab.composer.set_send_key(self.settings.send_key)

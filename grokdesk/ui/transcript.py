@@ -14,6 +14,7 @@ open in the system browser only when clicked and only for http(s)/mailto.
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.markdown import next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.ui.renderbudget import RenderBudget
 
 # How many of the newest messages are rendered when a conversation opens; older
 # ones are rendered on demand, so a 2,000-message conversation opens at its end fast.
@@ -78,8 +80,9 @@ class TranscriptView(QTextBrowser):
     image_requested = Signal(str)
     code_copied = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, render_budget: RenderBudget | None = None) -> None:
         super().__init__(parent)
+        self.render_budget = render_budget or RenderBudget()
         self.setObjectName("transcript")
         self.setAccessibleName("Conversation transcript")
         self.setOpenLinks(False)
@@ -238,12 +241,19 @@ class TranscriptView(QTextBrowser):
         rendered = self._rendered.get(message.id)
         if rendered is None:
             return
-        if message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning:
+        incremental = message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning
+        finishing = not incremental and rendered.streamed and not message.reasoning
+        if (incremental or finishing) and not self.render_budget.allows():
+            self._schedule_catch_up(message)  # another tab used this frame's time
+            return
+        started = time.monotonic()
+        if incremental:
             self._update_streaming(message, rendered)
-        elif rendered.streamed and not message.reasoning:
+        elif finishing:
             self._finish_streamed(message, rendered)
         else:
             self._render_into(rendered, message)
+        self.render_budget.spend(time.monotonic() - started)
         if self._follow:
             self.scroll_to_end()
 
