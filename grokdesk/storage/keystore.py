@@ -150,7 +150,8 @@ class KeyStore:
         try:
             keyring.delete_password(SERVICE, USERNAME)
         except (PasswordDeleteError, NoKeyringError):
-            pass  # nothing was stored, or there is no store to hold it
+            # Nothing was stored, or there is no store to hold it: removed all the same.
+            pass
         except _keyring_failures() as exc:
             # The key may still be in the keyring: say so rather than pretend it is gone.
             raise KeyStoreError(f"The key could not be removed from the keyring: {_describe(exc)}") from exc

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from grokdesk.api.errors import ApiError, ContextTooLong, ImageRejected
+from grokdesk.api.errors import ApiError, ImageRejected
 from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
 from grokdesk.core.conversation import (
     Conversation,
@@ -303,8 +303,6 @@ class ChatController(QObject):
         if isinstance(error, ImageRejected):
             # Leave the rejected images out of later requests (reference §8, point 10).
             self._mark_images_rejected(error.message)
-        if isinstance(error, ContextTooLong):
-            pass  # the tab offers the ways out; the error text says what happened
         self.api_error.emit(error)
 
     def _mark_images_rejected(self, reason: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -94,17 +95,18 @@ def png_bytes(image: QImage) -> bytes:
 
 
 @dataclass(frozen=True)
-class ImageSource:
+class ImageSource(ABC):
     """Something to attach. `name` is what messages call it."""
 
     name: str
 
+    @abstractmethod
     def check(self, detail: ImageDetail) -> ImagePart:
-        raise NotImplementedError
+        """The checked image, or ImageRefused."""
 
+    @abstractmethod
     def raw_bytes(self) -> bytes:
         """All the bytes, for a fix the user chose (convert, scale down)."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
