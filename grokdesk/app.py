@@ -262,9 +262,14 @@ def app_icon() -> QIcon:
     """The window icon from the PNG sizes in grokdesk.resources."""
     from PySide6.QtGui import QIcon, QPixmap
 
-    from grokdesk import resources
-
     icon = QIcon()
+    try:
+        from grokdesk import resources
+    except ImportError:
+        # Run from a source checkout that was never installed: the resources folder is
+        # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
+        log.warning("no app icon: grokdesk.resources is not installed (pip install -e .)")
+        return icon
     for name in resources.icon_names():
         pixmap = QPixmap()
         if pixmap.loadFromData(resources.read_bytes(name)):
