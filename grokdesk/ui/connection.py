@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grokdesk.api.client import KeyInfo, XaiClient
-from grokdesk.ui.asynctasks import spawn
 
 log = logging.getLogger("grokdesk.ui.connection")
 
@@ -87,9 +86,6 @@ class ApiConnection:
         self._old.clear()
         self._client = None
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
-
-    def close_later(self) -> None:
-        spawn(self.aclose(), name="close-api-clients")
 
 
 async def check_key(connection: ApiConnection, key: str) -> KeyInfo:
