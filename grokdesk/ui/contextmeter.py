@@ -144,7 +144,7 @@ class ContextGuard(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(METER_DELAY_MS)
-        self._timer.timeout.connect(self.update_meter)
+        self._timer.timeout.connect(self._on_timer)
         controller = tab.controller
         for signal in (
             tab.composer.textChanged,
@@ -167,6 +167,11 @@ class ContextGuard(QObject):
             return
         if not self._timer.isActive():
             self._timer.start()
+
+    def _on_timer(self) -> None:
+        # Scheduled just before a reply started: its partial text is not counted either.
+        if self.tab.controller.streaming_message is None:
+            self.update_meter()
 
     def window(self) -> int | None:
         return self.catalog.context_window(self.tab.controller.conversation.model)
