@@ -120,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     C.setup_env()
     C.banner("bench_image_intake")
-    from grokdesk.ui.conversationtab import ConversationTab
+    from grokdesk.ui.chat.tab import ConversationTab
 
     if not hasattr(ConversationTab, "attach_paths"):
         C.not_available("image_intake", "ConversationTab.attach_paths does not exist yet")

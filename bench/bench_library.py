@@ -49,7 +49,7 @@ def prepare(folder: Path) -> None:
 
 async def measure(folder: Path, rounds: int) -> None:
     from grokdesk.storage.worker import StoreWorker
-    from grokdesk.ui.library import LibraryPanel
+    from grokdesk.ui.library.panel import LibraryPanel
 
     worker = StoreWorker(folder)
     await asyncio.wrap_future(worker.ready)

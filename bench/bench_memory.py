@@ -92,7 +92,7 @@ async def _stream_replies(window: object) -> str:
 
 async def child_stream(data_dir: Path, base_url: str, api_key: str) -> None:
     from grokdesk.app import create_main_window
-    from grokdesk.ui.transcript import TranscriptView
+    from grokdesk.ui.chat.transcript import TranscriptView
 
     window = create_main_window(data_dir=data_dir, base_url=base_url, api_key=api_key)
     window.show()

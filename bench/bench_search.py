@@ -2,7 +2,7 @@
 
 The data folder is built once with Store directly and kept in bench/out/search-100k.
   search.store: Store.search through the store worker (submit to result), per query;
-  search.keystroke: the real LibraryPanel (grokdesk/ui/library.py) on a qasync loop with a
+  search.keystroke: the real LibraryPanel (grokdesk/ui/library/panel.py) on a qasync loop with a
       real StoreWorker: the last key of a word typed with QTest.keyClick (12 keys/s) to the
       first paint of the result list after `search_results_shown` for that text. The panel
       waits SEARCH_DEBOUNCE_MS after a key before it searches; that wait is part of what the
@@ -94,9 +94,9 @@ async def bench(folder: Path, rounds: int) -> None:
     )
 
     try:
-        from grokdesk.ui.library import SEARCH_DEBOUNCE_MS, LibraryPanel
+        from grokdesk.ui.library.panel import SEARCH_DEBOUNCE_MS, LibraryPanel
     except ImportError as exc:
-        C.not_available("search.keystroke", f"grokdesk.ui.library: {exc}")
+        C.not_available("search.keystroke", f"grokdesk.ui.library.panel: {exc}")
         worker.close()
         return
 

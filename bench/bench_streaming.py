@@ -135,7 +135,7 @@ def tail_costs(calls: list[tuple[Any, float]], ends: list[int]) -> dict[str, flo
 
 async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str) -> None:
     from grokdesk.app import create_main_window
-    from grokdesk.ui.transcript import TranscriptView
+    from grokdesk.ui.chat.transcript import TranscriptView
 
     ends = C.token_ends(text)
     timer = C.CallTimer()

@@ -168,7 +168,7 @@ def create_main_window(
     from grokdesk.ui.mainwindow import MainWindow
     from grokdesk.ui.modelcatalog import ModelCatalog
     from grokdesk.ui.persistence import StoreSink
-    from grokdesk.ui.settings import AppSettings
+    from grokdesk.ui.settings.appsettings import AppSettings
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -210,7 +210,7 @@ def create_main_window(
     )
     catalog.setParent(window)
     sink.setParent(window)
-    apply_look(settings)
+    apply_look(settings.theme, settings.font_size)
     window.restore_session()
     return window
 

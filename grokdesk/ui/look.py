@@ -6,8 +6,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from grokdesk.ui.settings import AppSettings
-
 _SCHEMES = {
     "light": Qt.ColorScheme.Light,
     "dark": Qt.ColorScheme.Dark,
@@ -15,13 +13,14 @@ _SCHEMES = {
 }
 
 
-def apply_look(settings: AppSettings) -> None:
+def apply_look(theme: str, font_size: int) -> None:
+    """Theme ("system", "light" or "dark") and font size in points, for the whole app."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return
     # Qt 6.8+: an explicit scheme overrides the platform's; Unknown follows the system.
-    QGuiApplication.styleHints().setColorScheme(_SCHEMES.get(settings.theme, Qt.ColorScheme.Unknown))
+    QGuiApplication.styleHints().setColorScheme(_SCHEMES.get(theme, Qt.ColorScheme.Unknown))
     font = app.font()
-    if font.pointSize() != settings.font_size:
-        font.setPointSize(settings.font_size)
+    if font.pointSize() != font_size:
+        font.setPointSize(font_size)
         app.setFont(font)

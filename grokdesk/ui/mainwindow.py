@@ -18,26 +18,26 @@ from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
 from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.chat.controller import ChatController
+from grokdesk.ui.chat.tab import ConversationTab
+from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.connection import ApiConnection, check_key
-from grokdesk.ui.controller import ChatController
-from grokdesk.ui.conversationtab import ConversationTab
 from grokdesk.ui.keynotice import KeyNotice
-from grokdesk.ui.library import LibraryPanel
+from grokdesk.ui.library.panel import LibraryPanel
 from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.renderbudget import RenderBudget
-from grokdesk.ui.settings import AppSettings
+from grokdesk.ui.settings.appsettings import AppSettings
 from grokdesk.ui.tabs import ConversationTabs
-from grokdesk.ui.tokencount import TokenCounter
 
 if TYPE_CHECKING:
     # Imported when first used: the settings dialog, the welcome view, the usage view
     # and httpx (behind the API client) are not needed for the first paint.
     from grokdesk.api.client import KeyInfo
-    from grokdesk.ui.settingsdialog import SettingsDialog
-    from grokdesk.ui.usageview import UsageDialog
-    from grokdesk.ui.welcome import WelcomeView
+    from grokdesk.ui.library.usageview import UsageDialog
+    from grokdesk.ui.settings.dialog import SettingsDialog
+    from grokdesk.ui.settings.welcome import WelcomeView
 
 log = logging.getLogger("grokdesk.ui.mainwindow")
 
@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
 
     def show_welcome(self) -> None:
         if self.welcome is None:
-            from grokdesk.ui.welcome import WelcomeView
+            from grokdesk.ui.settings.welcome import WelcomeView
 
             self.welcome = WelcomeView(self._check_key, self.keystore, self)
             self.welcome.key_saved.connect(self._on_key_saved)
@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
             self.close_tab(self.tabs.currentIndex())
 
     def open_usage(self) -> UsageDialog:
-        from grokdesk.ui.usageview import UsageDialog
+        from grokdesk.ui.library.usageview import UsageDialog
 
         dialog = UsageDialog(self._sink.run, self.catalog.info, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
     # -- settings --------------------------------------------------------------------
 
     def open_settings(self) -> SettingsDialog:
-        from grokdesk.ui.settingsdialog import SettingsDialog
+        from grokdesk.ui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(
             self.settings,
@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
             tab.composer.set_send_key(self.settings.send_key)
             tab.set_default_detail(self.settings.default_image_detail)
         tab.set_default_detail(self.settings.default_image_detail)
-        apply_look(self.settings)
+        apply_look(self.settings.theme, self.settings.font_size)
         self.catalog.load_cached()
         self.catalog.refresh()
 

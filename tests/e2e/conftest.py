@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.app import create_main_window, setup_logging
 from grokdesk.storage.store import DB_NAME
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from tests.helpers.fake_xai import FakeXai
 from tests.ui.conftest import shut_down

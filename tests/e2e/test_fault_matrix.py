@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
 from grokdesk.storage.store import Store
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from tests.e2e.conftest import StallProbe, Windows, current, key_variants, saved_messages
 from tests.helpers.fake_xai import CHAT, FakeXai

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from grokdesk.api.client import XaiClient
 from grokdesk.api.errors import InsecureBaseUrl
 from grokdesk.core.conversation import MessageState
-from grokdesk.ui.conversationtab import ConversationTab
-from grokdesk.ui.settingsdialog import SettingsDialog
+from grokdesk.ui.chat.tab import ConversationTab
+from grokdesk.ui.settings.dialog import SettingsDialog
 from tests.e2e.conftest import Windows, anchors, current
 from tests.helpers.fake_xai import CHAT, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply

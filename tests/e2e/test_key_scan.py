@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState
 from grokdesk.storage.keystore import SERVICE, USERNAME
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.tab import ConversationTab
 from tests.e2e.conftest import Windows, current, files_containing, key_variants
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply, StreamError

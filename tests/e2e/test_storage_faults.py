@@ -24,7 +24,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.conversation import Conversation, Message, MessageState, Role
 from grokdesk.storage.exporter import write_markdown
 from grokdesk.storage.store import Store
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from tests.e2e.conftest import Windows, current
 from tests.helpers.fake_xai import FakeXai

@@ -21,9 +21,9 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
 from grokdesk.core.images import MAX_IMAGE_BYTES
-from grokdesk.ui.attachments import CHIP_MIME, AttachmentChip
-from grokdesk.ui.composer import OBJECT_CHAR
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.composer import OBJECT_CHAR
+from grokdesk.ui.chat.tab import ConversationTab
+from grokdesk.ui.images.attachments import CHIP_MIME, AttachmentChip
 from grokdesk.ui.mainwindow import MainWindow
 from tests.helpers.fake_xai import CHAT, FakeXai
 from tests.helpers.fake_xai_scripts import NOT_JPEG_OR_PNG_BODY, Error, Reply

@@ -6,7 +6,7 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from grokdesk.ui.composer import OBJECT_CHAR, Composer
+from grokdesk.ui.chat.composer import OBJECT_CHAR, Composer
 
 
 def square(color: str) -> QImage:

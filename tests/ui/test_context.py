@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.budget import MESSAGE_OVERHEAD_TOKENS, cost_usd, format_cost
 from grokdesk.core.conversation import Usage
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.tab import ConversationTab
 from tests.helpers.fake_xai import CHAT, FakeXai
 from tests.helpers.fake_xai_scripts import Reply, count_tokens
 from tests.ui.conftest import MakeWindow

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
-from grokdesk.ui.conversationtab import ConversationTab
+from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from tests.helpers.fake_xai import CHAT, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply, StallAfter

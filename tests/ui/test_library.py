@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.conversation import Conversation, Message, Role, TextPart
 from grokdesk.storage.records import MATCH_END, MATCH_START
 from grokdesk.storage.worker import StoreWorker
-from grokdesk.ui.library import LibraryPanel
-from grokdesk.ui.librarymodel import LibraryModel, RowKind, day_label, snippet_html, snippet_plain
+from grokdesk.ui.library.model import LibraryModel, RowKind, day_label, snippet_html, snippet_plain
+from grokdesk.ui.library.panel import LibraryPanel
 from tests.data.builders import image_part
 
 CHATGPT_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "chatgpt" / "conversations.json"

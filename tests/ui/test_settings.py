@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from grokdesk.ui.settings import (
+from grokdesk.ui.settings.appsettings import (
     DEFAULT_BASE_URL,
     DEFAULT_FONT_SIZE,
     SETTINGS_VERSION,

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore
-from grokdesk.ui.keyentry import xai_key_checker
-from grokdesk.ui.settings import AppSettings
-from grokdesk.ui.settingsdialog import SettingsDialog
+from grokdesk.ui.settings.appsettings import AppSettings
+from grokdesk.ui.settings.dialog import SettingsDialog
+from grokdesk.ui.settings.keyentry import xai_key_checker
 from tests.helpers.fake_xai import DEFAULT_API_KEY as GOOD_KEY
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.memkeyring import MemoryKeyring

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore, SaveResult
-from grokdesk.ui.keyentry import xai_key_checker
-from grokdesk.ui.welcome import CONSOLE_URL, WelcomeView
+from grokdesk.ui.settings.keyentry import xai_key_checker
+from grokdesk.ui.settings.welcome import CONSOLE_URL, WelcomeView
 from tests.helpers.fake_xai import DEFAULT_API_KEY as GOOD_KEY
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.fake_xai_scripts import TEAM_ID, Error

@@ -22,7 +22,7 @@ from grokdesk.ui.asynctasks import spawn
 if TYPE_CHECKING:
     from grokdesk.api.client import XaiClient
 
-log = logging.getLogger("grokdesk.ui.tokencount")
+log = logging.getLogger("grokdesk.ui.chat.tokencount")
 
 # Texts shorter than this are estimated only: a request per keystroke-sized text is waste.
 MIN_TOKENIZE_CHARS = 16

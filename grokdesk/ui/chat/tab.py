@@ -26,17 +26,17 @@ from grokdesk.core import catalog as core_catalog
 from grokdesk.core.budget import cost_usd, format_cost, format_usage
 from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
-from grokdesk.ui.attachments import AttachmentStrip, NoticeArea
-from grokdesk.ui.composer import Composer
-from grokdesk.ui.contextmeter import ContextGuard
-from grokdesk.ui.controller import ChatController
-from grokdesk.ui.conversationsettings import ConversationSettingsDialog
-from grokdesk.ui.imageattach import ImageAttachments
+from grokdesk.ui.chat.composer import Composer
+from grokdesk.ui.chat.contextmeter import ContextGuard
+from grokdesk.ui.chat.controller import ChatController
+from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
+from grokdesk.ui.chat.imageattach import ImageAttachments
+from grokdesk.ui.chat.tokencount import TokenCounter
+from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
 from grokdesk.ui.renderbudget import RenderBudget
-from grokdesk.ui.tokencount import TokenCounter
-from grokdesk.ui.transcript import TranscriptView
 
 SENDABLE_ROLES = (("User", Role.USER), ("Assistant", Role.ASSISTANT), ("System", Role.SYSTEM))
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from grokdesk.storage.keystore import KeyStore
-from grokdesk.ui.keyentry import CheckKey, KeyEntry
+from grokdesk.ui.settings.keyentry import CheckKey, KeyEntry
 
 CONSOLE_URL = "https://console.x.ai"
 

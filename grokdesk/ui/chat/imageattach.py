@@ -26,9 +26,9 @@ from grokdesk.core.conversation import ImageDetail, ImagePart, Message, Part, Te
 from grokdesk.core.images import ImageRefused
 from grokdesk.core.models import ModelInfo
 from grokdesk.ui.asynctasks import spawn
-from grokdesk.ui.attachments import CHIP_MIME, AttachmentStrip, NoticeArea
-from grokdesk.ui.composer import COMPOSER_MIME, INLINE_HEIGHT, OBJECT_CHAR, Composer
-from grokdesk.ui.imageintake import (
+from grokdesk.ui.chat.composer import COMPOSER_MIME, INLINE_HEIGHT, OBJECT_CHAR, Composer
+from grokdesk.ui.images.attachments import CHIP_MIME, AttachmentStrip, NoticeArea
+from grokdesk.ui.images.intake import (
     CheckedSource,
     FileSource,
     ImageSource,
@@ -38,13 +38,13 @@ from grokdesk.ui.imageintake import (
     intake_executor,
     read_source,
 )
-from grokdesk.ui.imageviewer import ImageViewer
-from grokdesk.ui.transcriptimages import TranscriptImages
+from grokdesk.ui.images.transcriptimages import TranscriptImages
+from grokdesk.ui.images.viewer import ImageViewer
 
 if TYPE_CHECKING:
-    from grokdesk.ui.conversationtab import ConversationTab
+    from grokdesk.ui.chat.tab import ConversationTab
 
-log = logging.getLogger("grokdesk.ui.imageattach")
+log = logging.getLogger("grokdesk.ui.chat.imageattach")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.PNG *.JPG *.JPEG);;All files (*)"
 MODEL_NOTICE = "model"
@@ -93,7 +93,7 @@ class ImageAttachments(QObject):
         self.file_picker: Callable[[QWidget], list[str]] = pick_image_files
         self._items: dict[str, _Attachment] = {}
         self._pending: set[str] = set()
-        self.shown = TranscriptImages(tab)
+        self.shown = TranscriptImages(tab, tab.transcript, lambda: tab.controller.conversation.messages)
         self._drop_filter = _DropFilter(self)
         composer.mime_handler = self.paste
         composer.images_changed.connect(self._on_images_changed)

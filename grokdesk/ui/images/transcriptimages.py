@@ -7,33 +7,47 @@ made in the intake pool and the messages showing them are re-rendered when ready
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 
 from grokdesk.core.conversation import ImagePart, Message
 from grokdesk.ui.asynctasks import spawn
-from grokdesk.ui.imageintake import intake_executor, make_thumbnail
-from grokdesk.ui.imageviewer import ImageViewer
+from grokdesk.ui.images.intake import intake_executor, make_thumbnail
+from grokdesk.ui.images.viewer import ImageViewer
 
-if TYPE_CHECKING:
-    from grokdesk.ui.conversationtab import ConversationTab
+
+class ThumbnailView(Protocol):
+    """What this needs of the transcript: somewhere to put thumbnails, and a redraw."""
+
+    def set_thumbnail(self, sha256: str, image: QImage) -> None: ...
+
+    def message_changed(self, message: Message) -> None: ...
 
 
 class TranscriptImages(QObject):
-    """The thumbnails one tab's transcript can show, and the viewers it opened."""
+    """The thumbnails one tab's transcript can show, and the viewers it opened.
 
-    def __init__(self, tab: ConversationTab) -> None:
-        super().__init__(tab)
-        self._tab = tab
+    ``messages`` returns the conversation's messages as shown now (newest last),
+    where an image clicked in the transcript is looked up.
+    """
+
+    def __init__(
+        self, parent: QWidget, transcript: ThumbnailView, messages: Callable[[], Sequence[Message]]
+    ) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._transcript = transcript
+        self._messages = messages
         self._known: set[str] = set()  # sha256 of images the transcript can show (or soon)
         self.viewers: list[ImageViewer] = []
 
     def register(self, sha256: str, thumbnail: QImage) -> None:
         """A thumbnail made already (the composer's, for a message about to be sent)."""
-        self._tab.transcript.set_thumbnail(sha256, thumbnail)
+        self._transcript.set_thumbnail(sha256, thumbnail)
         self._known.add(sha256)
 
     def ensure(self, messages: Iterable[Message]) -> asyncio.Task[None] | None:
@@ -54,7 +68,7 @@ class TranscriptImages(QObject):
         images = await asyncio.gather(
             *(loop.run_in_executor(intake_executor(), make_thumbnail, p.data) for p in missing.values())
         )
-        transcript = self._tab.transcript
+        transcript = self._transcript
         for sha, image in zip(missing, images, strict=True):
             transcript.set_thumbnail(sha, image)
         for message in messages:
@@ -68,7 +82,7 @@ class TranscriptImages(QObject):
     def open_viewer_for(self, part: ImagePart | None) -> ImageViewer | None:
         if part is None:
             return None
-        viewer = ImageViewer(part, self._tab)
+        viewer = ImageViewer(part, self._parent)
         self.viewers.append(viewer)
         # Closed viewers delete themselves; forget them first (their wrappers go stale).
         viewer.finished.connect(lambda _result, v=viewer: self._forget(v))
@@ -86,7 +100,7 @@ class TranscriptImages(QObject):
             viewer.set_image(image)
 
     def _find(self, sha256: str) -> ImagePart | None:
-        for message in reversed(self._tab.controller.conversation.messages):
+        for message in reversed(self._messages()):
             for part in message.images:
                 if part.sha256 == sha256:
                     return part

@@ -33,8 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from grokdesk.storage.keystore import KeySource, KeyStore, KeyStoreError
-from grokdesk.ui.keyentry import CheckKey, KeyEntry, run_key_check, start_task
-from grokdesk.ui.settings import (
+from grokdesk.ui.settings.appsettings import (
     FONT_SIZE_MAX,
     FONT_SIZE_MIN,
     AppSettings,
@@ -43,6 +42,7 @@ from grokdesk.ui.settings import (
     validate_model,
     validate_proxy,
 )
+from grokdesk.ui.settings.keyentry import CheckKey, KeyEntry, run_key_check, start_task
 
 SEND_KEY_CHOICES = (
     ("enter", "Enter sends, Shift+Enter starts a new line"),

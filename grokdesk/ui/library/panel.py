@@ -41,7 +41,7 @@ from grokdesk.storage.records import ConversationSummary
 from grokdesk.storage.store import Store
 from grokdesk.transfer import export_summary, import_summary
 from grokdesk.ui.asynctasks import spawn
-from grokdesk.ui.librarymodel import (
+from grokdesk.ui.library.model import (
     UNTITLED,
     LibraryDelegate,
     LibraryModel,
@@ -51,7 +51,7 @@ from grokdesk.ui.librarymodel import (
     hit_rows,
 )
 
-log = logging.getLogger("grokdesk.ui.library")
+log = logging.getLogger("grokdesk.ui.library.panel")
 
 RunStore = Callable[..., Awaitable[Any]]
 ChooseFolder = Callable[[QWidget, str], Path | None]

@@ -27,11 +27,11 @@ from grokdesk.core.request import (
     system_prompt_text,
 )
 from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.modelcatalog import ModelCatalog
-from grokdesk.ui.tokencount import TokenCounter
 
 if TYPE_CHECKING:
-    from grokdesk.ui.conversationtab import ConversationTab
+    from grokdesk.ui.chat.tab import ConversationTab
 
 # The meter is recomputed this long after the last change (typing stays smooth).
 METER_DELAY_MS = 250

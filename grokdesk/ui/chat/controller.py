@@ -37,7 +37,7 @@ from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import build_chat_request
 from grokdesk.ui.asynctasks import spawn
 
-log = logging.getLogger("grokdesk.ui.controller")
+log = logging.getLogger("grokdesk.ui.chat.controller")
 
 # View updates while streaming: at most about 30 a second (issue: smooth streaming).
 VIEW_INTERVAL_MS = 33
