@@ -1,6 +1,6 @@
 """Composition root: command line, logging, QApplication, the qasync loop, wiring, shutdown.
 
-Automation contract (DESIGN.md): `grokdesk [--data-dir DIR] [--base-url URL] [--smoke]
+Automation contract (README and docs/ARCHITECTURE.md): `grokdesk [--data-dir DIR] [--base-url URL] [--smoke]
 [--version]`, `grokdesk import PATH...`, `grokdesk export --format md|json --out DIR`;
 environment `XAI_API_KEY` (used for that run, never saved), `GROKDESK_BASE_URL`,
 `GROKDESK_DATA_DIR`; `create_main_window(*, data_dir, base_url=None, api_key=None)`.
@@ -295,7 +295,9 @@ def run_gui(
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("grokdesk")
-    app.setQuitOnLastWindowClosed(False)  # shut down ourselves (notes, pitfall 8)
+    app.setQuitOnLastWindowClosed(
+        False
+    )  # shut down ourselves: Qt quitting mid-await gives "Event loop stopped before Future completed"
     app.setWindowIcon(app_icon())
 
     async def run() -> int:

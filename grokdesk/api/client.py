@@ -78,7 +78,7 @@ def _is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
-    """What `GET /v1/api-key` says about the key (reference §4)."""
+    """What `GET /v1/api-key` says about the key (every field is required by the API)."""
 
     redacted_api_key: str
     name: str = ""
@@ -179,7 +179,8 @@ class XaiClient:
         self._backoff_base = backoff_base
         self._sleep = sleep
         self._jitter = jitter
-        # Reasoning models may say nothing for minutes before the first token (§1, §8 quirk 5):
+        # Reasoning models may say nothing for minutes before the first token (xAI's docs
+        # raise the client timeout to an hour for them):
         # the read timeout allows that; stalls after the first token are caught per event.
         self._stream_timeout = httpx.Timeout(connect_timeout, read=first_token_timeout, pool=connect_timeout)
         self._short_timeout = httpx.Timeout(connect_timeout, read=stall_timeout, pool=connect_timeout)
@@ -248,7 +249,8 @@ class XaiClient:
         try:
             return await self._send("POST", "chat/completions", body, stream=True)
         except BadRequest as error:
-            # Refused for a while in April 2025 (§8 quirk 3): send once more without it.
+            # Refused for a while in April 2025 (400 "Argument not supported: stream_options"):
+            # send once more without it.
             if "stream_options" not in body or _STREAM_OPTIONS_REFUSED not in error.detail.lower():
                 raise
             log.info("server refused stream_options; sending again without it")
@@ -299,7 +301,7 @@ class XaiClient:
                 for delta in content.deltas:
                     started = True
                     yield delta
-                # Usage may come on any chunk; the last non-null one counts (§2.3, §8 quirk 2).
+                # Usage may come on any chunk, not always the last; the last non-null one counts.
                 if content.usage is not None and content.usage != last_usage:
                     last_usage = content.usage
                     yield UsageUpdate(content.usage)
@@ -352,7 +354,7 @@ class XaiClient:
     # -- models, tokens, key ----------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo]:
-        """Models from `/v1/language-models`, else `/v1/models` (reference §3). Not filtered."""
+        """Models from `/v1/language-models`, else `/v1/models` (ids only on older servers). Not filtered."""
         try:
             response = await self._send("GET", "language-models")
             models = models_from_list(self._json(response).get("models"))
@@ -380,7 +382,7 @@ class XaiClient:
         return windows
 
     async def tokenize(self, text: str, model: str) -> int:
-        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, §4)."""
+        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, not integers)."""
         response = await self._send("POST", "tokenize-text", {"text": text, "model": model})
         tokens = self._json(response).get("token_ids")
         if not isinstance(tokens, list):
@@ -471,7 +473,7 @@ class XaiClient:
         if stream:
             headers["Accept"] = "text/event-stream"
         if content is not None:
-            headers["Content-Type"] = "application/json"  # §1: POSTs need it, or 415
+            headers["Content-Type"] = "application/json"  # POSTs need it, or 415
         request = self._http.build_request(
             method,
             path,

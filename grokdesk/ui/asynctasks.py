@@ -13,7 +13,8 @@ log = logging.getLogger("grokdesk.ui")
 
 def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
     """qasync never installs asyncio's async-generator hooks; without them httpx
-    streams left early are finalised outside the loop (qt-asyncio-notes, pitfall 3)."""
+    streams left early are finalised by the garbage collector outside the loop ("async
+    generator ignored GeneratorExit", "no running event loop"); `aclosing()` is not enough."""
     sys.set_asyncgen_hooks(
         firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
         finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]

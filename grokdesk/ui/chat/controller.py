@@ -1,6 +1,6 @@
 """The chat controller of one conversation: owns its streaming task.
 
-Data flow of one turn (DESIGN.md): the controller builds the request from the
+Data flow of one turn (docs/ARCHITECTURE.md): the controller builds the request from the
 conversation (core), streams events from the API client, appends them to the
 reply, tells the view at a throttled rate, and saves the partial reply at least
 once a second, also when the stream stalls; at the end the reply is finalised and
@@ -301,7 +301,8 @@ class ChatController(QObject):
     def _handle_api_error(self, error: ApiError) -> None:
         log.info("reply failed: %s", type(error).__name__)
         if isinstance(error, ImageRejected):
-            # Leave the rejected images out of later requests (reference §8, point 10).
+            # Leave the rejected images out of later requests: the whole history is resent each
+            # turn, so an image the server refused would make every later turn fail too.
             self._mark_images_rejected(error.message)
         self.api_error.emit(error)
 
