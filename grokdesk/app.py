@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grokdesk import __version__
+from grokdesk.core.endpoint import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("grokdesk")
 
 APP_NAME = "GrokDesk"
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
 ENV_API_KEY = "XAI_API_KEY"
 ENV_BASE_URL = "GROKDESK_BASE_URL"
 ENV_DATA_DIR = "GROKDESK_DATA_DIR"

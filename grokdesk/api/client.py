@@ -8,7 +8,6 @@ in a message, a log line or a repr.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random
@@ -35,11 +34,11 @@ from grokdesk.api.errors import (
 from grokdesk.api.events import ContentDelta, Finished, StreamEvent, UsageUpdate
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
+from grokdesk.core.endpoint import DEFAULT_BASE_URL, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
 log = logging.getLogger("grokdesk.api")
 
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
 # A Retry-After longer than this is not waited out silently: the user hears about it instead.
 MAX_RETRY_AFTER = 60.0
 _STREAM_OPTIONS_REFUSED = "argument not supported: stream_options"
@@ -50,30 +49,15 @@ Sleep = Callable[[float], Awaitable[object]]
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; plain http only to a loopback host."""
-    try:
-        url = httpx.URL(base_url.strip())
-    except httpx.InvalidURL as exc:
-        raise InsecureBaseUrl(f"“{base_url}” is not a server address. Check it in Settings.") from exc
-    if url.scheme == "https" and url.host:
-        return str(url).rstrip("/")
-    if url.scheme == "http" and url.host and _is_loopback(url.host):
-        return str(url).rstrip("/")
-    if url.scheme == "http":
-        raise InsecureBaseUrl(
-            f"The server address {base_url} uses plain http, which would send your API key unencrypted. "
-            "Use an https:// address (plain http is only allowed to this computer)."
-        )
-    raise InsecureBaseUrl(f"“{base_url}” is not an https:// server address. Check it in Settings.")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """The base URL without a trailing slash; refused by the same rule as the settings
+    dialog (https, or plain http only to this computer)."""
+    problem = validate_base_url(base_url)
+    if problem is None:
+        try:
+            return str(httpx.URL(normalize_base_url(base_url))).rstrip("/")
+        except httpx.InvalidURL:
+            problem = "The address is not a valid URL (check the host name and port)."
+    raise InsecureBaseUrl(f"{problem} Check the server address in Settings.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ def fit_to_window(
     does not fit.
     """
     counts = [message_tokens(m, count_text) for m in request_messages]
-    lead = leading_system_count([dict(m) for m in request_messages])
+    lead = leading_system_count(m["role"] for m in request_messages)
     fixed = sum(counts[:lead])
     rest = counts[lead:]
     roles = [m.get("role") for m in request_messages[lead:]]

@@ -9,11 +9,12 @@ every later turn). Parameters go out only when set and accepted by the model
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from grokdesk.core.catalog import reasoning_efforts, supported_params
-from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, TextPart
+from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, Role, TextPart
 from grokdesk.core.images import data_url
 from grokdesk.core.models import ModelInfo
 
@@ -92,13 +93,18 @@ def request_messages(
     if prompt:
         messages.append({"role": "system", "content": prompt})
     sent = [p for p in map(message_payload, conversation.messages) if p is not None]
-    lead = leading_system_count(sent)
+    lead = leading_system_count(m["role"] for m in sent)
     return messages + sent[:lead] + sent[lead + max(0, drop_oldest) :]
 
 
-def leading_system_count(messages: list[JsonDict]) -> int:
+def leading_system_count(roles: Iterable[str]) -> int:
+    """How many system messages open the request (given the roles of what is sent, in
+    order). These always stay when the oldest turns are left out: the request, the
+    context meter, the fit to a window and the transcript's cut mark count them here."""
     count = 0
-    while count < len(messages) and messages[count]["role"] == "system":
+    for role in roles:
+        if role != Role.SYSTEM:
+            break
         count += 1
     return count
 

@@ -17,7 +17,7 @@ from grokdesk.core.conversation import Conversation, ConversationSettings
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
-from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.asynctasks import Kind, Tasks
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.chat.tokencount import TokenCounter
@@ -76,7 +76,9 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._painted = False
         self._closed_down = False
-        self._closing: set[asyncio.Task[None]] = set()
+        # Reads (opening, usage, the store check) are cancelled at quit; closing a tab
+        # while it streams is a write (the stopped reply is saved) and is awaited.
+        self._tasks = Tasks()
 
         self.tabs = ConversationTabs(self)
         self.key_notice = KeyNotice(self)
@@ -212,7 +214,9 @@ class MainWindow(QMainWindow):
 
     def open_saved(self, conversation_id: str, message_id: str | None = None) -> asyncio.Task[None]:
         """Open a saved conversation (or focus its tab) and scroll to `message_id`."""
-        return spawn(self._open_saved(conversation_id, message_id), name="open-conversation")
+        return self._tasks.spawn(
+            self._open_saved(conversation_id, message_id), kind=Kind.READ, name="open-conversation"
+        )
 
     async def _open_saved(self, conversation_id: str, message_id: str | None) -> None:
         tab = self._tab_of(conversation_id)
@@ -261,9 +265,7 @@ class MainWindow(QMainWindow):
         tab.hide()
         if tab.controller.is_streaming:
             # Deleted only once the stopped reply is saved.
-            task = spawn(self._dispose_after_stop(tab), name="close-tab")
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._tasks.spawn(self._dispose_after_stop(tab), kind=Kind.WRITE, name="close-tab")
         else:
             tab.deleteLater()
         if self.tabs.count() == 0:
@@ -343,7 +345,7 @@ class MainWindow(QMainWindow):
         dialog = UsageDialog(self._sink.run, self.catalog.info, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
-        spawn(dialog.load(), name="load-usage")
+        self._tasks.spawn(dialog.load(), kind=Kind.READ, name="load-usage")
         return dialog
 
     def toggle_library(self) -> None:
@@ -478,7 +480,7 @@ class MainWindow(QMainWindow):
             # Asked after the first paint: the window never waits for the network or disk.
             self.catalog.refresh()
             self.library.refresh()
-            spawn(self._check_store(), name="check-store")
+            self._tasks.spawn(self._check_store(), kind=Kind.READ, name="check-store")
 
     async def _check_store(self) -> None:
         """Tell the user what the store found at start, then check it fully in the background."""
@@ -509,7 +511,7 @@ class MainWindow(QMainWindow):
             return
         self._closed_down = True
         await self.shutdown()
-        await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._tasks.wind_down()
         if self._sink.has_unsaved:
             self._sink.retry_unsaved()  # a last try; the store drains it before closing
         await self.catalog.aclose()

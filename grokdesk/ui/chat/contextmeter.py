@@ -87,7 +87,7 @@ def measure(
         exact = exact and known
         return tokens
 
-    lead = leading_system_count(payloads)
+    lead = leading_system_count(p["role"] for p in payloads)
     kept = payloads[:lead] + payloads[lead + max(0, drop_oldest) :]
     total = sum(payload_tokens(p, count) for p in kept)
     for part in draft:
@@ -263,10 +263,7 @@ class ContextGuard(QObject):
 
     def _first_kept(self, drop: int) -> str | None:
         sent = [m for m in self.tab.controller.conversation.messages if message_payload(_without_pixels(m))]
-        lead = 0
-        while lead < len(sent) and sent[lead].role is Role.SYSTEM:
-            lead += 1
-        index = lead + drop
+        index = leading_system_count(m.role for m in sent) + drop
         return sent[index].id if index < len(sent) else None
 
     # -- a summary to start over with -------------------------------------------------

@@ -40,7 +40,7 @@ from grokdesk.storage.importer import ImportReport, import_paths
 from grokdesk.storage.records import ConversationSummary
 from grokdesk.storage.store import Store
 from grokdesk.transfer import export_summary, import_summary
-from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.asynctasks import Kind, Tasks
 from grokdesk.ui.library.model import (
     UNTITLED,
     LibraryDelegate,
@@ -61,8 +61,6 @@ SEARCH_DEBOUNCE_MS = 120
 SEARCH_LIMIT = 50
 UNDO_SECONDS = 8.0
 REFRESH_DEBOUNCE_MS = 300
-# Tasks that only read: dropped at quit rather than awaited.
-READ_TASKS = frozenset({"library refresh", "library search"})
 FORMAT_NAMES = {ExportFormat.MARKDOWN: "Markdown", ExportFormat.JSON: "JSON"}
 
 
@@ -238,7 +236,7 @@ class LibraryPanel(QWidget):
         self._undo_timer.setSingleShot(True)
         self._undo_timer.setInterval(int(undo_seconds * 1000))
         self._undo_timer.timeout.connect(self._finish_undo)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DEBOUNCE_MS)
@@ -268,7 +266,7 @@ class LibraryPanel(QWidget):
         """Reload the list from the store (and rerun the search shown, if any)."""
         self._refresh_timer.stop()
         self._refresh_generation += 1
-        return self._spawn(self._reload(self._refresh_generation), "library refresh")
+        return self._spawn(self._reload(self._refresh_generation), "library refresh", Kind.READ)
 
     def schedule_refresh(self) -> None:
         """Refresh soon, once, however often this is called (e.g. as conversations change)."""
@@ -298,7 +296,7 @@ class LibraryPanel(QWidget):
             return None
         self._finish_undo()
         self.model.set_title(conversation_id, title)
-        return self._spawn(self._rename(conversation_id, title), "library rename")
+        return self._spawn(self._rename(conversation_id, title), "library rename", Kind.WRITE)
 
     def start_rename(self, conversation_id: str) -> None:
         """Edit the title in place (as F2 does)."""
@@ -312,7 +310,7 @@ class LibraryPanel(QWidget):
         self.model.remove_conversation(conversation_id)
         self._summaries = [s for s in self._summaries if s.id != conversation_id]
         self._list_rows = None
-        return self._spawn(self._delete(conversation_id, title), "library delete")
+        return self._spawn(self._delete(conversation_id, title), "library delete", Kind.WRITE)
 
     def undo_delete(self) -> asyncio.Task[Any] | None:
         conversation_id = self._undo_id
@@ -322,11 +320,11 @@ class LibraryPanel(QWidget):
         self._undo_timer.stop()
         self.undoBar.hide()
         self.undo_action.setEnabled(False)
-        return self._spawn(self._undelete(conversation_id), "library undo delete")
+        return self._spawn(self._undelete(conversation_id), "library undo delete", Kind.WRITE)
 
     def set_pinned(self, conversation_id: str, pinned: bool) -> asyncio.Task[Any]:
         self._finish_undo()
-        return self._spawn(self._pin(conversation_id, pinned), "library pin")
+        return self._spawn(self._pin(conversation_id, pinned), "library pin", Kind.WRITE)
 
     def export_conversation(self, conversation_id: str, fmt: ExportFormat | str) -> asyncio.Task[Any] | None:
         """Ask for a folder, then export that one conversation there."""
@@ -336,7 +334,7 @@ class LibraryPanel(QWidget):
         )
         if folder is None:
             return None
-        return self._spawn(self._export(folder, fmt, [conversation_id]), "library export")
+        return self._spawn(self._export(folder, fmt, [conversation_id]), "library export", Kind.WRITE)
 
     def export_all(self, fmt: ExportFormat | str) -> asyncio.Task[Any] | None:
         """Ask for a folder, then export every conversation there."""
@@ -344,14 +342,14 @@ class LibraryPanel(QWidget):
         folder = self._choose_folder(self, f"Export all conversations as {FORMAT_NAMES[fmt]}")
         if folder is None:
             return None
-        return self._spawn(self._export(folder, fmt, None), "library export")
+        return self._spawn(self._export(folder, fmt, None), "library export", Kind.WRITE)
 
     def import_files(self) -> asyncio.Task[Any] | None:
         """Ask for GrokDesk JSON or ChatGPT export files, then import them."""
         paths = self._choose_files(self, "Import conversations (GrokDesk JSON, ChatGPT export)")
         if not paths:
             return None
-        return self._spawn(self._import(paths), "library import")
+        return self._spawn(self._import(paths), "library import", Kind.WRITE)
 
     def context_menu(self, conversation_id: str, message_id: str | None = None) -> QMenu:
         """The actions for one conversation (shown on right click); Open goes to `message_id` if given."""
@@ -387,7 +385,9 @@ class LibraryPanel(QWidget):
         self._search_generation += 1
         if self._search_task is not None and not self._search_task.done():
             self._search_task.cancel()
-        self._search_task = self._spawn(self._search(self._query, self._search_generation), "library search")
+        self._search_task = self._spawn(
+            self._search(self._query, self._search_generation), "library search", Kind.READ
+        )
 
     async def _search(self, query: str, generation: int) -> None:
         hits = await self._run("search", query, SEARCH_LIMIT)
@@ -470,11 +470,8 @@ class LibraryPanel(QWidget):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[Any]:
-        task = spawn(self._reporting(coro), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str, kind: Kind) -> asyncio.Task[None]:
+        return self._tasks.spawn(self._reporting(coro), kind=kind, name=name)
 
     async def shutdown(self) -> None:
         """At quit, before the store closes: stop the timers, drop searches and reloads, and wait
@@ -482,12 +479,8 @@ class LibraryPanel(QWidget):
         for timer in (self._search_timer, self._refresh_timer):
             timer.stop()
         self._finish_undo()
-        tasks = list(self._tasks)
-        for task in tasks:
-            # Cancelling a write could drop its store call before it ran: only reads are cancelled.
-            if task.get_name() in READ_TASKS:
-                task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Cancelling a write could drop its store call before it ran: only reads are cancelled.
+        await self._tasks.wind_down()
 
     async def _reporting(self, coro: Coroutine[Any, Any, None]) -> None:
         """Store problems become a message for the user and a reloaded list; bugs propagate."""
