@@ -17,6 +17,7 @@ from grokdesk.core.conversation import Conversation, ConversationSettings
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
+from grokdesk.storage.store import Store
 from grokdesk.ui.asynctasks import Kind, Tasks
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.tab import ConversationTab
@@ -222,7 +223,7 @@ class MainWindow(QMainWindow):
         tab = self._tab_of(conversation_id)
         if tab is None:
             try:
-                conversation = await self._sink.run("load_conversation", conversation_id)
+                conversation = await self._sink.run(Store.load_conversation, conversation_id)
             except StorageError as error:
                 self.statusBar().showMessage(str(error), 8000)
                 return
@@ -421,7 +422,7 @@ class MainWindow(QMainWindow):
         Runs before the window is shown, so waiting on the store here blocks nothing."""
         worker = self._sink.worker
         try:
-            session: SessionState = worker.submit("load_session").result()
+            session: SessionState = worker.call(Store.load_session).result()
         except StorageError as error:
             self.statusBar().showMessage(str(error))
             session = SessionState()
@@ -429,7 +430,7 @@ class MainWindow(QMainWindow):
             conversation = None
             if state.conversation_id:
                 try:
-                    conversation = worker.submit("load_conversation", state.conversation_id).result()
+                    conversation = worker.call(Store.load_conversation, state.conversation_id).result()
                 except StorageError:
                     conversation = None
             if conversation is None:
@@ -464,7 +465,7 @@ class MainWindow(QMainWindow):
         return SessionState(tabs=tabs, active_index=max(self.tabs.currentIndex(), 0))
 
     def save_session(self) -> None:
-        self._sink.worker.submit("save_session", self.session_state())
+        self._sink.worker.call(Store.save_session, self.session_state())
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -497,7 +498,7 @@ class MainWindow(QMainWindow):
                 10000,
             )
         try:
-            await self._sink.run("verify")
+            await self._sink.run(Store.verify)
         except StorageError as error:
             self.statusBar().showMessage(str(error))
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,10 +50,10 @@ from grokdesk.ui.library.model import (
     grouped_rows,
     hit_rows,
 )
+from grokdesk.ui.persistence import StoreCall
 
 log = logging.getLogger("grokdesk.ui.library.panel")
 
-RunStore = Callable[..., Awaitable[Any]]
 ChooseFolder = Callable[[QWidget, str], Path | None]
 ChooseFiles = Callable[[QWidget, str], list[Path]]
 
@@ -135,7 +135,7 @@ class LibraryPanel(QWidget):
 
     def __init__(
         self,
-        run: RunStore,
+        run: StoreCall,
         parent: QWidget | None = None,
         *,
         choose_folder: ChooseFolder = ask_folder,
@@ -390,7 +390,7 @@ class LibraryPanel(QWidget):
         )
 
     async def _search(self, query: str, generation: int) -> None:
-        hits = await self._run("search", query, SEARCH_LIMIT)
+        hits = await self._run(Store.search, query, SEARCH_LIMIT)
         if generation != self._search_generation:
             return  # a newer keystroke won
         rows = hit_rows(hits)
@@ -419,7 +419,7 @@ class LibraryPanel(QWidget):
         self.list_refreshed.emit()
 
     async def _rename(self, conversation_id: str, title: str) -> None:
-        await self._run("rename", conversation_id, title)
+        await self._run(Store.rename, conversation_id, title)
         self._summaries = [
             dataclasses.replace(s, title=title) if s.id == conversation_id else s for s in self._summaries
         ]
@@ -427,7 +427,7 @@ class LibraryPanel(QWidget):
         self.conversation_renamed.emit(conversation_id, title)
 
     async def _delete(self, conversation_id: str, title: str) -> None:
-        await self._run("delete_conversation", conversation_id)
+        await self._run(Store.delete_conversation, conversation_id)
         self._undo_id = conversation_id
         self._undo_label.setText(f"Deleted “{title}”")
         self.undoBar.show()
@@ -436,14 +436,14 @@ class LibraryPanel(QWidget):
         self.conversation_deleted.emit(conversation_id)
 
     async def _undelete(self, conversation_id: str) -> None:
-        await self._run("undelete", conversation_id)
+        await self._run(Store.undelete, conversation_id)
         self.conversation_restored.emit(conversation_id)
         self._refresh_generation += 1
         await self._reload(self._refresh_generation)
         self.select_conversation(conversation_id)
 
     async def _pin(self, conversation_id: str, pinned: bool) -> None:
-        await self._run("set_pinned", conversation_id, pinned)
+        await self._run(Store.set_pinned, conversation_id, pinned)
         self._refresh_generation += 1
         await self._reload(self._refresh_generation)
         self.select_conversation(conversation_id)
@@ -451,7 +451,7 @@ class LibraryPanel(QWidget):
     async def _export(self, folder: Path, fmt: ExportFormat, ids: list[str] | None) -> None:
         if ids is None:
             # The same list the export will use, read on the store's thread in order.
-            ids = [s.id for s in await self._run("list_conversations")]
+            ids = [s.id for s in await self._run(Store.list_conversations)]
             written: list[Path] = await self._run(export_conversations, folder, fmt, ids)
             self.status_message.emit(export_summary(written, folder, fmt.value, len(ids)))
             return
