@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import logging.handlers
 import os
@@ -103,7 +104,9 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
         # No console: let a native crash leave its traceback in the log file.
         import faulthandler
 
-        faulthandler.enable(handlers[0].stream)
+        stream = handlers[0].stream
+        if stream is not None:
+            faulthandler.enable(stream)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -264,7 +267,9 @@ def app_icon() -> QIcon:
 
     icon = QIcon()
     try:
-        from grokdesk import resources
+        # resources/ becomes grokdesk.resources only when pip installs it (package-dir in
+        # pyproject), so it is imported by name: the source tree mypy reads has no such folder.
+        resources = importlib.import_module("grokdesk.resources")
     except ImportError:
         # Run from a source checkout that was never installed: the resources folder is
         # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
@@ -332,6 +337,7 @@ def run_gui(
         return status
 
     try:
-        return qasync.run(run())
+        status: int = qasync.run(run())
+        return status
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +102,7 @@ def measure(
     return Measure(total, exact, payloads)
 
 
-def payload_tokens(payload: dict[str, Any], count: Any) -> int:
+def payload_tokens(payload: dict[str, Any], count: Callable[[str], int]) -> int:
     tokens = MESSAGE_OVERHEAD_TOKENS
     content = payload["content"]
     if isinstance(content, str):

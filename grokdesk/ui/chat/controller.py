@@ -15,9 +15,9 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -37,6 +37,9 @@ from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import build_chat_request
 from grokdesk.ui.asynctasks import spawn
 
+if TYPE_CHECKING:
+    from grokdesk.api.chunks import ChatCompletion
+
 log = logging.getLogger("grokdesk.ui.chat.controller")
 
 # View updates while streaming: at most about 30 a second (issue: smooth streaming).
@@ -48,7 +51,11 @@ FLUSH_INTERVAL_S = 0.5
 
 
 class ChatClient(Protocol):
+    """What the chat UI needs of the API client (XaiClient, or a fake in tests)."""
+
     def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
+
+    async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion: ...
 
 
 class ConversationSink(Protocol):
@@ -206,7 +213,7 @@ class ChatController(QObject):
         if message is None or message is self._streaming:
             return
         images = [p for p in message.parts if isinstance(p, ImagePart)]
-        message.parts = [*images, TextPart(text)] if text else images
+        message.parts = [*images, TextPart(text)] if text else list[Part](images)
         if message.state in (MessageState.FAILED, MessageState.INTERRUPTED, MessageState.STOPPED):
             message.state = MessageState.COMPLETE
             message.error = None

@@ -367,7 +367,7 @@ class ImageAttachments(QObject):
         self.clear()
         pieces = text.split(OBJECT_CHAR)
         cursor = QTextCursor(self._composer.document())
-        keys = []
+        keys: list[str] = []
         for index, piece in enumerate(pieces):
             cursor.insertText(piece)
             if index < len(pieces) - 1 and len(keys) < len(attachments):
