@@ -205,8 +205,6 @@ class MainWindow(QMainWindow):
         tab.title_changed.connect(self.library.schedule_refresh)
         tab.streaming_changed.connect(lambda streaming, t=tab: self._update_label(t, streaming))
         tab.streaming_changed.connect(self.library.schedule_refresh)
-        tab.model_changed.connect(lambda _m, t=tab: self._sink.save_conversation(t.controller.conversation))
-        tab.settings_changed.connect(lambda t=tab: self._sink.save_conversation(t.controller.conversation))
         controller.api_error.connect(self._on_api_error)
         if activate:
             self.tabs.setCurrentIndex(index)
@@ -244,7 +242,7 @@ class MainWindow(QMainWindow):
     def _on_renamed_in_library(self, conversation_id: str, title: str) -> None:
         tab = self._tab_of(conversation_id)
         if tab is not None:
-            tab.controller.conversation.title = title
+            tab.controller.rename(title)
             self._update_label(tab)
 
     def _on_deleted_in_library(self, conversation_id: str) -> None:
@@ -254,8 +252,7 @@ class MainWindow(QMainWindow):
 
     def _open_summary(self, conversation: Conversation) -> None:
         tab = self.open_conversation(conversation)
-        for message in conversation.messages:
-            self._sink.save_message(conversation, message)
+        tab.controller.save_all()
         self.statusBar().showMessage("Started a new conversation from a summary of the old one.", 8000)
         tab.composer.setFocus()
 
@@ -278,8 +275,7 @@ class MainWindow(QMainWindow):
 
     def rename_tab(self, index: int, title: str) -> None:
         tab = self.tab(index)
-        tab.controller.conversation.title = title
-        self._sink.save_conversation(tab.controller.conversation)
+        tab.controller.rename(title)
         self._update_label(tab)
 
     def _update_label(self, tab: ConversationTab, streaming: bool | None = None) -> None:

@@ -25,6 +25,7 @@ from grokdesk.api.errors import ApiError, ImageRejected
 from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
 from grokdesk.core.conversation import (
     Conversation,
+    ConversationSettings,
     ImagePart,
     Message,
     MessageState,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("grokdesk.ui.chat.controller")
 
-# View updates while streaming: at most about 30 a second (issue: smooth streaming).
+# View updates while streaming: at most about 30 a second (smooth, and cheap enough).
 VIEW_INTERVAL_MS = 33
 # While streaming, control goes back to the event loop at least this often.
 YIELD_AFTER_S = 0.008
@@ -233,6 +234,29 @@ class ChatController(QObject):
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+    # -- the conversation's own fields: changed and saved here only ----------------
+
+    def set_model(self, model_id: str) -> None:
+        """The model the next replies come from."""
+        self.conversation.model = model_id
+        self._sink.save_conversation(self.conversation)
+
+    def set_settings(self, settings: ConversationSettings) -> None:
+        """System prompt, temperature, reasoning effort... for the next requests."""
+        self.conversation.settings = settings
+        self._sink.save_conversation(self.conversation)
+
+    def rename(self, title: str) -> None:
+        """A title the user gave (the automatic one is `title_changed`'s)."""
+        self.conversation.title = title
+        self._sink.save_conversation(self.conversation)
+
+    def save_all(self) -> None:
+        """Save the conversation and every message (one made elsewhere, e.g. from a summary)."""
+        self._sink.save_conversation(self.conversation)
+        for message in self.conversation.messages:
+            self._sink.save_message(self.conversation, message)
 
     # -- streaming --------------------------------------------------------------
 
