@@ -96,6 +96,7 @@ class ChatController(QObject):
         sink: ConversationSink,
         model_info: Callable[[str], ModelInfo | None],
         clock: Callable[[], datetime] = datetime.now,
+        monotonic: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -104,6 +105,7 @@ class ChatController(QObject):
         self._sink = sink
         self._model_info = model_info
         self._clock = clock
+        self._monotonic = monotonic  # when the streaming reply was last saved (tests inject it)
         self._task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._pending: list[str] = []
@@ -293,7 +295,7 @@ class ChatController(QObject):
             self.message_changed.emit(reply)
         self._streaming = reply
         self._sink.save_message(self.conversation, reply)
-        self._last_flush = time.monotonic()
+        self._last_flush = self._monotonic()
         self._task = spawn(self._stream(client, build, reply), name=f"reply-{reply.id}")
         self.streaming_changed.emit(True)
 
@@ -369,7 +371,7 @@ class ChatController(QObject):
         self._dirty = True
         if not self._view_timer.isActive():
             self._view_timer.start()
-        now = time.monotonic()
+        now = self._monotonic()
         since = now - self._last_flush
         if since >= FLUSH_INTERVAL_S:
             self._last_flush = now
@@ -381,7 +383,7 @@ class ChatController(QObject):
 
     def _flush_streaming(self) -> None:
         if self._streaming is not None:
-            self._last_flush = time.monotonic()
+            self._last_flush = self._monotonic()
             self._apply_pending(self._streaming)
             self._sink.save_message(self.conversation, self._streaming)
 
