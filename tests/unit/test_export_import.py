@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from grokdesk.core.conversation import Conversation, ImagePart, Message, Role, TextPart
+from grokdesk.storage import jsonformat
 from grokdesk.storage.errors import DiskFull, ImportFailed
 from grokdesk.storage.exporter import export_conversations
 from grokdesk.storage.importer import import_file, import_paths
@@ -84,7 +85,7 @@ def test_json_export_import_round_trips_everything(store: Store, other_store: St
 
     [path] = export_conversations(store, tmp_path / "out", "json")
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert (document["format"], document["version"]) == ("grokdesk", 1)
+    assert (document["format"], document["version"]) == ("grokdesk", jsonformat.FORMAT_VERSION)
     assert len(document["conversations"]) == 2  # the deleted one is not exported
     assert len(document["images"]) == 2  # two images, each once though used by both conversations
     sha, image = next(iter(document["images"].items()))

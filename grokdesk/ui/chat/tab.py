@@ -33,6 +33,7 @@ from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.chat.versions import VersionSwitch
 from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
@@ -88,6 +89,7 @@ class ConversationTab(QWidget):
         self.settings_button.clicked.connect(self.edit_settings)
 
         self.transcript = TranscriptView(self, render_budget=render_budget)
+        self.version_switch = VersionSwitch(self.transcript, controller)
         # A child of the tab floating over the transcript: as a child of the scroll
         # area itself, showing or hiding it re-entered the scroll bar mid-update.
         self.jump_button = QPushButton("↓ Jump to latest", self)
@@ -403,10 +405,16 @@ class ConversationTab(QWidget):
         dialog.setLabelText(f"{message.role.value.capitalize()} message:")
         dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
         dialog.setTextValue(message.plain_text)
+        # The edit becomes a new version; an edited question is sent again at once.
+        dialog.setOkButtonText("Send" if message.role is Role.USER else "Save")
         dialog.textValueSelected.connect(lambda text, mid=message.id: self.controller.edit(mid, text))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def switch_version(self, message_id: str, step: int) -> bool:
+        """Show the previous (-1) or next (+1) version of a shown message."""
+        return self.controller.switch_version(message_id, step)
 
     # -- find ----------------------------------------------------------------------
 
