@@ -217,3 +217,19 @@ def _pick(tree: VersionTree, parent: str, below: list[str]) -> str:
     """The version to show under `parent`: the one chosen last, else the newest."""
     chosen = tree.chosen.get(parent)
     return chosen if chosen is not None and chosen in below else below[-1]
+
+
+def reveal(conv: Conversation, message_id: str) -> bool:
+    """Show the branch that holds `message_id` (e.g. a search hit in another version).
+    Returns True when the shown branch changed."""
+    tree = conv.versions
+    if message_id not in tree.hidden:
+        return False
+    path: list[str] = []
+    key: str | None = message_id
+    while key and key not in path:
+        path.append(key)
+        key = tree.parent.get(key)
+    for node in reversed(path):
+        select(conv, node)
+    return True

@@ -79,3 +79,12 @@ def test_assemble_shows_the_chosen_branch_and_survives_damaged_links() -> None:
     versions.assemble(conv, [(q, None), (orphan, "missing")])  # a lost parent: a first message
     assert versions.position(conv, conv.messages[0].id) == (2, 2)
     assert {m.plain_text for m in versions.all_messages(conv)} == {"Q", "orphan"}
+
+
+def test_reveal_shows_the_branch_of_a_message_in_another_version() -> None:
+    conv = chat("Q1", "A1", "Q2", "A2")
+    deep = conv.messages[3]
+    versions.add_version(conv, 0, Message.text(Role.USER, "Q1 edited"))
+    assert versions.reveal(conv, deep.id)
+    assert shown(conv) == ["Q1", "A1", "Q2", "A2"]
+    assert not versions.reveal(conv, deep.id)  # already shown

@@ -231,6 +231,12 @@ class ChatController(QObject):
         self.structure_changed.emit()
         return True
 
+    def reveal(self, message_id: str) -> None:
+        """Show the branch holding a message that is in another version (a search hit)."""
+        if not self.is_streaming and versions.reveal(self.conversation, message_id):
+            self._sink.save_order(self.conversation)
+            self.structure_changed.emit()
+
     def version_of(self, message_id: str) -> tuple[int, int]:
         """(n, count): the shown message is version n of count."""
         return versions.position(self.conversation, message_id)
