@@ -212,9 +212,11 @@ class ChatController(QObject):
         if index is None or self.is_streaming:
             return None
         message = self.conversation.messages[index]
-        images = [p for p in message.parts if isinstance(p, ImagePart)]
+        parts: list[Part] = [p for p in message.parts if isinstance(p, ImagePart)]
+        if text:
+            parts.append(TextPart(text))
         # Usage and reasoning belong to the version the model wrote, not to an edit.
-        edited = Message(message.role, [*images, TextPart(text)] if text else images, model=message.model)
+        edited = Message(message.role, parts, model=message.model)
         versions.add_version(self.conversation, index, edited)
         self._sink.save_message(self.conversation, edited)
         self.structure_changed.emit()
