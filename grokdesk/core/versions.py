@@ -162,9 +162,10 @@ def step(conv: Conversation, message_id: str, delta: int) -> bool:
     return select(conv, versions[target])
 
 
-def remove(conv: Conversation, message_id: str) -> None:
+def remove(conv: Conversation, message_id: str, *, extend: bool = True) -> None:
     """Delete one version: its later turns move up to its place. When the shown branch
-    then ends where versions remain, it goes on into the version chosen last."""
+    then ends where versions remain, it goes on into the version chosen last (unless
+    `extend` is False: something new is about to take that place)."""
     sync(conv)
     tree = conv.versions
     parent = tree.parent.get(message_id, ROOT)
@@ -181,7 +182,7 @@ def remove(conv: Conversation, message_id: str) -> None:
     sync(conv)
     last = conv.messages[-1].id if conv.messages else ROOT
     below = tree.children.get(last)
-    if below and index == len(conv.messages):
+    if extend and below and index == len(conv.messages):
         select(conv, _pick(tree, last, below))
 
 

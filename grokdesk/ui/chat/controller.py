@@ -190,7 +190,11 @@ class ChatController(QObject):
             self._sink.delete_message(self.conversation, message_id)
             return
         if message.role is Role.NOTICE:
-            self.delete(message_id)
+            # The new reply takes the notice's place: the branch must not go on into
+            # another version there first.
+            versions.remove(self.conversation, message_id, extend=False)
+            self._sink.delete_message(self.conversation, message_id)
+            self.structure_changed.emit()
             self._start_reply()
             return
         self.regenerate(message_id)
@@ -198,7 +202,7 @@ class ChatController(QObject):
     def delete(self, message_id: str) -> None:
         """Delete one version of a message; the turns after it move up to its place."""
         index = self._index(message_id)
-        if index is None or self.conversation.messages[index] is self._streaming or self.is_streaming:
+        if index is None or self.conversation.messages[index] is self._streaming:
             return
         versions.remove(self.conversation, message_id)
         self._sink.delete_message(self.conversation, message_id)
