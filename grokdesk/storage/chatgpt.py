@@ -1,6 +1,7 @@
 """Read ChatGPT's data export (`conversations.json`) into GrokDesk conversations.
 
-Each conversation keeps its whole message tree (`mapping`): regenerated replies and
+OpenAI publishes no schema; this follows what public parsers of real exports agree
+on (2024-2026). Each conversation keeps its whole message tree (`mapping`): regenerated replies and
 edited questions become versions, and the branch shown is the one the user last saw,
 from `current_node` up through `parent` links (the newest leaf when that is missing).
 Hidden messages, empty system messages and tool plumbing are left out (what follows
