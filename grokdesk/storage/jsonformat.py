@@ -44,6 +44,8 @@ def encode(conversations: Iterable[Conversation], *, exported_at: float | None =
             messages.append(
                 {
                     "id": message.id,
+                    "parent": versions.parent_of(conv, message.id),
+                    "selected": message.id in shown,
                     "role": message.role.value,
                     "created_at": message.created_at,
                     "model": message.model,
@@ -53,8 +55,6 @@ def encode(conversations: Iterable[Conversation], *, exported_at: float | None =
                     "error": message.error,
                     "reasoning": message.reasoning,
                     "parts": codec.encode_parts(message.parts),
-                    "parent": versions.parent_of(conv, message.id),
-                    "selected": message.id in shown,
                 }
             )
         items.append(

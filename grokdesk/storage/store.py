@@ -90,9 +90,7 @@ WHERE messages_fts MATCH :query AND c.deleted_at IS NULL
 ORDER BY messages_fts.rowid DESC LIMIT :limit
 """
 
-_MESSAGE_COLUMNS = (
-    "id, role, parts, model, created, finish_reason, usage, error, state, reasoning, parent_id, selected"
-)
+_MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning"
 
 
 class _Derived:
@@ -312,12 +310,12 @@ class Store:
         conv = self._conversation_row(conversation_id)
         # Versions in the order they were made.
         rows = self._conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY num",
+            f"SELECT parent_id, selected, {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY num",
             (conversation_id,),
         ).fetchall()
         images = self._images_of(conversation_id)
-        items = [(_message_from_row(row, images), row[10]) for row in rows]
-        versions.assemble(conv, items, [row[0] for row in rows if row[11]])
+        items = [(_message_from_row(row[2:], images), row[0]) for row in rows]
+        versions.assemble(conv, items, [str(row[2]) for row in rows if row[1]])
         return conv
 
     @_mapped
@@ -559,10 +557,8 @@ class Store:
         usage = codec.encode_usage(message.usage)
         cursor = self._conn.execute(
             "INSERT INTO messages (id, conversation_id, position, role, parts, text, model, created, "
-            "finish_reason, usage, error, state, reasoning, parent_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET position = excluded.position, parent_id = excluded.parent_id, "
-            "role = excluded.role, "
+            "finish_reason, usage, error, state, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET position = excluded.position, role = excluded.role, "
             "parts = excluded.parts, text = excluded.text, model = excluded.model, created = excluded.created, "
             "finish_reason = excluded.finish_reason, usage = excluded.usage, error = excluded.error, "
             "state = excluded.state, reasoning = excluded.reasoning "
@@ -581,11 +577,11 @@ class Store:
                 message.error,
                 message.state.value,
                 message.reasoning,
-                parent_id,
             ),
         )
         if cursor.rowcount == 0:
             raise ValueError(f"message {message.id} belongs to another conversation than {conversation_id}")
+        self._conn.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (parent_id, message.id))
         self._conn.execute("DELETE FROM message_images WHERE message_id = ?", (message.id,))
         if images:
             self._conn.executemany(
