@@ -68,6 +68,8 @@ def test_regenerate_twice_keeps_three_answers_across_a_restart(
     assert "‹ 2/3 ›" in tab.transcript.plain_text()
     assert tab.switch_version(answer.id, -1)
     assert "Answer one." in tab.transcript.plain_text()
+    assert tab.controller.conversation.messages[-1].usage is not None
+    assert "Usage" in tab.transcript.plain_text()  # the usage of a version switched to
     tab.switch_version(tab.controller.conversation.messages[-1].id, +1)
     tab.switch_version(tab.controller.conversation.messages[-1].id, +1)
     assert shown(tab) == ["Name a colour", "Answer three."]

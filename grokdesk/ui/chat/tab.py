@@ -68,6 +68,8 @@ class ConversationTab(QWidget):
         controller.setParent(self)
         # Usage lines are known before the transcript renders a finished message.
         controller.message_changed.connect(self._note_usage)
+        # Another version brings replies onto the screen whose usage was not noted yet.
+        controller.structure_changed.connect(self._note_all_usage)
 
         self.model_picker = QComboBox(self)
         self.model_picker.setObjectName("modelPicker")
@@ -342,6 +344,11 @@ class ConversationTab(QWidget):
             index = self.model_picker.count() - 1
         self.model_picker.setCurrentIndex(index)
         self._on_model_picked(index)
+
+    def _note_all_usage(self) -> None:
+        for message in self.controller.conversation.messages:
+            if message.id not in self.transcript.usage_text:
+                self._note_usage(message)
 
     def _note_usage(self, message: Message) -> None:
         if message.usage is not None:
