@@ -27,28 +27,31 @@ ROOT = ""
 
 @dataclass(slots=True)
 class VersionTree:
+    """How the versions hang together. Keys of `children` and `chosen` are parent ids
+    (ROOT for the first messages); version order is the order of `children`."""
+
     parent: dict[str, str] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
     chosen: dict[str, str] = field(default_factory=dict)
     hidden: dict[str, Message] = field(default_factory=dict)
 
-    def _attach(self, message_id: str, parent: str) -> None:
+    def attach(self, message_id: str, parent: str) -> None:
+        """Make `message_id` the newest version under `parent` (moving it if it was elsewhere)."""
         old = self.parent.get(message_id)
         if old == parent:
             return
-        if old is not None:
-            siblings = self.children.get(old, [])
-            if message_id in siblings:
-                siblings.remove(message_id)
+        if old is not None and message_id in self.children.get(old, []):
+            self.children[old].remove(message_id)
         self.parent[message_id] = parent
         self.children.setdefault(parent, []).append(message_id)
 
-    def _forget(self, message_id: str) -> None:
+    def forget(self, message_id: str) -> None:
         old = self.parent.pop(message_id, None)
-        if old is not None and message_id in self.children.get(old, []):
-            self.children[old].remove(message_id)
-        if self.chosen.get(old or ROOT) == message_id:
-            del self.chosen[old or ROOT]
+        if old is not None:
+            if message_id in self.children.get(old, []):
+                self.children[old].remove(message_id)
+            if self.chosen.get(old) == message_id:
+                del self.chosen[old]
         self.chosen.pop(message_id, None)
         self.hidden.pop(message_id, None)
 
@@ -59,7 +62,7 @@ def sync(conv: Conversation) -> None:
     previous = ROOT
     for message in conv.messages:
         tree.hidden.pop(message.id, None)
-        tree._attach(message.id, previous)
+        tree.attach(message.id, previous)
         tree.chosen[previous] = message.id
         previous = message.id
 
@@ -170,11 +173,11 @@ def remove(conv: Conversation, message_id: str, *, extend: bool = True) -> None:
     tree = conv.versions
     parent = tree.parent.get(message_id, ROOT)
     for child in list(tree.children.get(message_id, [])):
-        tree._attach(child, parent)
+        tree.attach(child, parent)
     if tree.chosen.get(message_id) and tree.chosen.get(parent) == message_id:
         tree.chosen[parent] = tree.chosen[message_id]
     tree.children.pop(message_id, None)
-    tree._forget(message_id)
+    tree.forget(message_id)
     index = next((i for i, m in enumerate(conv.messages) if m.id == message_id), None)
     if index is None:
         return
@@ -195,7 +198,7 @@ def assemble(
     tree = conv.versions = type(conv.versions)()
     by_id = {m.id: m for m, _ in items}
     for message, parent in items:
-        tree._attach(message.id, parent if parent in by_id and parent != message.id else ROOT)
+        tree.attach(message.id, parent if parent in by_id and parent != message.id else ROOT)
     for message_id in chosen:
         if message_id in tree.parent:
             tree.chosen[tree.parent[message_id]] = message_id
