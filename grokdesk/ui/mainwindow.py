@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
                 tab = self.open_conversation(conversation)
         self.tabs.setCurrentWidget(tab)
         if message_id:
+            tab.controller.reveal(message_id)  # a hit in another version shows its branch
             tab.transcript.scroll_to_message(message_id)
 
     def _tab_of(self, conversation_id: str) -> ConversationTab | None:

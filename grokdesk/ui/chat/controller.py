@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from grokdesk.api.errors import ApiError, ImageRejected
 from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
+from grokdesk.core import versions
 from grokdesk.core.conversation import (
     Conversation,
     ConversationSettings,
@@ -101,6 +102,7 @@ class ChatController(QObject):
     ) -> None:
         super().__init__(parent)
         self.conversation = conversation
+        versions.sync(conversation)
         self._client_provider = client_provider
         self._sink = sink
         self._model_info = model_info
@@ -141,7 +143,7 @@ class ChatController(QObject):
     def add_message(self, role: Role, parts: list[Part]) -> Message:
         """Append a message of any role without sending (a system note, an example reply)."""
         message = Message(role, list(parts))
-        self.conversation.messages.append(message)
+        self._append(message)
         self._auto_title(message)
         self._sink.save_message(self.conversation, message)
         self.message_added.emit(message)
@@ -164,16 +166,14 @@ class ChatController(QObject):
             self._task.cancel()
 
     def regenerate(self, message_id: str) -> None:
-        """Replace an assistant reply with a new one built from what precedes it."""
+        """Ask for a new version of a reply, built from what precedes it; the old version
+        and the turns after it stay, as another branch."""
         if self.is_streaming:
             return
         index = self._index(message_id)
         if index is None:
             return
-        removed = self.conversation.messages[index:]
-        del self.conversation.messages[index:]
-        for message in removed:
-            self._sink.delete_message(self.conversation, message.id)
+        versions.cut(self.conversation, index)
         self.structure_changed.emit()
         self._start_reply()
 
@@ -194,38 +194,72 @@ class ChatController(QObject):
             return
         message = self.conversation.messages[index]
         if message.role is Role.ASSISTANT and not message.plain_text.strip():
+            # An empty failed reply is not worth keeping as a version.
             self.regenerate(message_id)
+            versions.remove(self.conversation, message_id)
+            self._sink.delete_message(self.conversation, message_id)
             return
         if message.role is Role.NOTICE:
-            self.delete(message_id)
+            # The new reply takes the notice's place: the branch must not go on into
+            # another version there first.
+            versions.remove(self.conversation, message_id, extend=False)
+            self._sink.delete_message(self.conversation, message_id)
+            self.structure_changed.emit()
             self._start_reply()
             return
         self.regenerate(message_id)
 
     def delete(self, message_id: str) -> None:
+        """Delete one version of a message; the turns after it move up to its place."""
         index = self._index(message_id)
         if index is None or self.conversation.messages[index] is self._streaming:
             return
-        del self.conversation.messages[index]
+        versions.remove(self.conversation, message_id)
         self._sink.delete_message(self.conversation, message_id)
         self.structure_changed.emit()
 
-    def edit(self, message_id: str, text: str) -> None:
-        """Replace the text of a message, keeping its images in place."""
-        message = self.conversation.find(message_id)
-        if message is None or message is self._streaming:
-            return
-        images = [p for p in message.parts if isinstance(p, ImagePart)]
-        message.parts = [*images, TextPart(text)] if text else list[Part](images)
-        if message.state in (MessageState.FAILED, MessageState.INTERRUPTED, MessageState.STOPPED):
-            message.state = MessageState.COMPLETE
-            message.error = None
-        self._sink.save_message(self.conversation, message)
-        self.message_changed.emit(message)
+    def edit(self, message_id: str, text: str) -> Message | None:
+        """Make an edited version of a message (images stay in place) and show it; the old
+        version and the turns after it stay, as another branch. An edited question is
+        sent at once, as sending it again is why one edits it."""
+        index = self._index(message_id)
+        if index is None or self.is_streaming:
+            return None
+        message = self.conversation.messages[index]
+        parts: list[Part] = [p for p in message.parts if isinstance(p, ImagePart)]
+        if text:
+            parts.append(TextPart(text))
+        # Usage and reasoning belong to the version the model wrote, not to an edit.
+        edited = Message(message.role, parts, model=message.model)
+        versions.add_version(self.conversation, index, edited)
+        self._sink.save_message(self.conversation, edited)
+        self.structure_changed.emit()
+        if edited.role is Role.USER and _has_content(edited.parts):
+            self._start_reply()
+        return edited
+
+    def switch_version(self, message_id: str, step: int) -> bool:
+        """Show the previous (-1) or next (+1) version of a shown message, with the turns
+        that follow it; remembered as the shown branch. Not while a reply streams."""
+        if self.is_streaming or not versions.step(self.conversation, message_id, step):
+            return False
+        self._sink.save_order(self.conversation)
+        self.structure_changed.emit()
+        return True
+
+    def reveal(self, message_id: str) -> None:
+        """Show the branch holding a message that is in another version (a search hit)."""
+        if not self.is_streaming and versions.reveal(self.conversation, message_id):
+            self._sink.save_order(self.conversation)
+            self.structure_changed.emit()
+
+    def version_of(self, message_id: str) -> tuple[int, int]:
+        """(n, count): the shown message is version n of count."""
+        return versions.position(self.conversation, message_id)
 
     def add_notice(self, text: str) -> Message:
         notice = Message.text(Role.NOTICE, text)
-        self.conversation.messages.append(notice)
+        self._append(notice)
         self._sink.save_message(self.conversation, notice)
         self.message_added.emit(notice)
         return notice
@@ -286,7 +320,7 @@ class ChatController(QObject):
         )
         if continuing is None:
             reply = Message(Role.ASSISTANT, [], model=model, state=MessageState.STREAMING)
-            self.conversation.messages.append(reply)
+            self._append(reply)
             self.message_added.emit(reply)
         else:
             reply = continuing
@@ -394,6 +428,10 @@ class ChatController(QObject):
             self.message_changed.emit(self._streaming)
 
     # -- helpers ------------------------------------------------------------------
+
+    def _append(self, message: Message) -> None:
+        self.conversation.messages.append(message)
+        versions.sync(self.conversation)
 
     def _index(self, message_id: str) -> int | None:
         for index, message in enumerate(self.conversation.messages):
