@@ -106,13 +106,26 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
         faulthandler.enable(handlers[0].stream)
 
 
+def _add_common_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """The options every command takes; `default` is SUPPRESS on a command's own parser so
+    that an option given before the command is not reset by the command's defaults."""
+    parser.add_argument(
+        "--data-dir", default=default, help=f"data folder (default: the platform's; env {ENV_DATA_DIR})"
+    )
+    parser.add_argument(
+        "--base-url", default=default, help=f"API base URL (default {DEFAULT_BASE_URL}; env {ENV_BASE_URL})"
+    )
+    parser.add_argument("--verbose", action="store_true", default=default, help="debug logging")
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """`--data-dir`, `--base-url` and `--verbose` go before or after `import`/`export`
+    (as with pip, git or docker)."""
     parser = argparse.ArgumentParser(prog="grokdesk", description="A desktop chat client for xAI's Grok.")
     parser.add_argument("--version", action="version", version=f"GrokDesk {__version__}")
-    parser.add_argument("--data-dir", help=f"data folder (default: the platform's; env {ENV_DATA_DIR})")
-    parser.add_argument("--base-url", help=f"API base URL (default {DEFAULT_BASE_URL}; env {ENV_BASE_URL})")
+    _add_common_options(parser, default=None)
+    parser.set_defaults(verbose=False)
     parser.add_argument("--smoke", action="store_true", help="start, paint the main window, exit 0")
-    parser.add_argument("--verbose", action="store_true", help="debug logging")
     # Hidden end-to-end check of an installed or frozen app (packaging/smoke_stream.py):
     # send TEXT after the first paint, print one JSON line when the reply ends, exit 0 if
     # it completed with text.
@@ -121,7 +134,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     imp = sub.add_parser("import", help="import GrokDesk JSON or ChatGPT conversations.json files")
     imp.add_argument("paths", nargs="+", type=Path)
+    _add_common_options(imp, default=argparse.SUPPRESS)
     exp = sub.add_parser("export", help="export every conversation")
+    _add_common_options(exp, default=argparse.SUPPRESS)
     exp.add_argument("--format", choices=("md", "json"), required=True)
     exp.add_argument("--out", type=Path, required=True)
     return parser.parse_args(list(argv))
