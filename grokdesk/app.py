@@ -211,7 +211,10 @@ def create_main_window(
         raise
     sink = StoreSink(worker)
     catalog = ModelCatalog(
-        data_dir=data_dir, base_url=lambda: connection.base_url, client=connection.any_client
+        data_dir=data_dir,
+        base_url=lambda: connection.base_url,
+        client=connection.any_client,
+        has_key=lambda: connection.has_key,
     )
     window = MainWindow(
         connection=connection,
