@@ -28,6 +28,7 @@ from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.renderbudget import RenderBudget
+from grokdesk.ui.sessionsaver import SessionSaver
 from grokdesk.ui.settings.appsettings import AppSettings
 from grokdesk.ui.tabs import ConversationTabs
 
@@ -93,6 +94,9 @@ class MainWindow(QMainWindow):
         self.tabs.close_requested.connect(self.close_tab)
         self.tabs.rename_requested.connect(self.rename_tab)
         self.tabs.currentChanged.connect(self._on_current_changed)
+        self.session_saver = SessionSaver(self.session_state, sink.worker, self)
+        self.tabs.currentChanged.connect(self.session_saver.changed)
+        self.tabs.tabBar().tabMoved.connect(self.session_saver.changed)
         catalog.models_changed.connect(self._refresh_model_choices)
         catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
         sink.storage_failed.connect(self._on_storage_failed)
@@ -205,10 +209,23 @@ class MainWindow(QMainWindow):
         tab.model_changed.connect(lambda _m, t=tab: self._sink.save_conversation(t.controller.conversation))
         tab.settings_changed.connect(lambda t=tab: self._sink.save_conversation(t.controller.conversation))
         controller.api_error.connect(self._on_api_error)
+        self._save_session_on_changes(tab)
         if activate:
             self.tabs.setCurrentIndex(index)
             tab.composer.setFocus()
         return tab
+
+    def _save_session_on_changes(self, tab: ConversationTab) -> None:
+        """Whatever the session holds of this tab: its draft (text, images and their
+        detail), model, settings, and whether its conversation is stored yet."""
+        changed = self.session_saver.changed
+        tab.composer.document().contentsChanged.connect(changed)
+        tab.attachments.attached.connect(changed)
+        tab.attachment_strip.detail_changed.connect(changed)
+        tab.model_changed.connect(changed)
+        tab.settings_changed.connect(changed)
+        tab.controller.message_added.connect(changed)
+        self.session_saver.changed()
 
     def open_saved(self, conversation_id: str, message_id: str | None = None) -> asyncio.Task[None]:
         """Open a saved conversation (or focus its tab) and scroll to `message_id`."""
@@ -268,6 +285,7 @@ class MainWindow(QMainWindow):
             tab.deleteLater()
         if self.tabs.count() == 0:
             self.new_conversation()
+        self.session_saver.changed()
 
     async def _dispose_after_stop(self, tab: ConversationTab) -> None:
         await tab.controller.shutdown()
@@ -417,6 +435,13 @@ class MainWindow(QMainWindow):
     def restore_session(self) -> None:
         """Reopen the tabs of the last run, in order, with drafts; a new tab otherwise.
         Runs before the window is shown, so waiting on the store here blocks nothing."""
+        self.session_saver.hold()
+        try:
+            self._restore_session()
+        finally:
+            self.session_saver.release()
+
+    def _restore_session(self) -> None:
         worker = self._sink.worker
         try:
             session: SessionState = worker.submit("load_session").result()
@@ -462,7 +487,7 @@ class MainWindow(QMainWindow):
         return SessionState(tabs=tabs, active_index=max(self.tabs.currentIndex(), 0))
 
     def save_session(self) -> None:
-        self._sink.worker.submit("save_session", self.session_state())
+        self.session_saver.save_now()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -517,6 +542,7 @@ class MainWindow(QMainWindow):
         await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))
         await self.library.shutdown()
         self.save_session()
+        self.session_saver.stop()
         self.settings.sync()
         worker = self._sink.worker
         await asyncio.get_running_loop().run_in_executor(None, worker.close)

@@ -7,10 +7,13 @@ stream exits cleanly and keeps all three partial replies."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QUrl
@@ -19,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.conversation import MessageState, Role
 from grokdesk.storage.store import DB_NAME, Store
 from tests.e2e.conftest import FAST_CLIENT, Windows, current, saved_messages
-from tests.helpers.app_process import AppProcess
+from tests.helpers.app_process import DRAFTED, AppProcess
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.fake_xai_scripts import Reply, StallAfter
 
@@ -37,6 +40,18 @@ def integrity(data_dir: Path) -> list[tuple[str]]:
         result = conn.execute("PRAGMA integrity_check").fetchall()
     conn.close()
     return result
+
+
+def session_on_disk(data_dir: Path) -> dict[str, Any]:
+    """The saved session as the app wrote it, read through a separate read-only connection."""
+    db = data_dir / DB_NAME
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            row = conn.execute("SELECT value FROM session WHERE key = 'session'").fetchone()
+        conn.close()
+    except sqlite3.Error:
+        return {}
+    return json.loads(row[0]) if row else {}
 
 
 def check_everything_sent_is_there(data_dir: Path, sent: dict[str, str]) -> None:
@@ -80,6 +95,38 @@ def test_sigkill_mid_stream_twenty_times(qtbot: QtBot, windows: Windows, fake_xa
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=10_000)
     final = tab.controller.conversation.messages[-1]
     assert final.state is MessageState.COMPLETE and final.plain_text == f"Echo: {sent[cid]}"
+
+
+def test_sigkill_keeps_the_open_tabs_and_a_draft_typed_just_before(
+    qtbot: QtBot, windows: Windows, fake_xai: FakeXai
+) -> None:
+    """Two tabs, the first active with an unsent draft typed a moment before `kill -9`:
+    all of it is there after the restart."""
+    data_dir = windows.data_dir
+    fake_xai.script_next(*[Reply(text=LONG_ANSWER, chunk_delay=0.01)] * 2)
+    draft = "a draft nobody sent"
+    app = AppProcess(data_dir, fake_xai.base_url, fake_xai.api_key, "two", "--tabs", "2", "--draft", draft)
+    ids = app.wait_ready()
+    app.wait_for(DRAFTED)
+    typed = time.monotonic()
+
+    def draft_saved() -> bool:
+        session = session_on_disk(data_dir)
+        return session.get("active_index") == 0 and [t.get("draft_text") for t in session["tabs"]] == [
+            draft,
+            "",
+        ]
+
+    qtbot.waitUntil(draft_saved, timeout=3000)
+    assert time.monotonic() - typed < 2.0  # written within about a second of the typing
+    app.kill()
+    assert app.process.returncode == -signal.SIGKILL
+
+    window = windows.open(data_dir=data_dir)
+    assert [t.controller.conversation.id for t in window.open_tabs()] == ids
+    assert window.tabs.currentIndex() == 0
+    assert [t.draft_text() for t in window.open_tabs()] == [draft, ""]
+    assert [t.composer.toPlainText() for t in window.open_tabs()] == [draft, ""]
 
 
 def unexpected_stderr(stderr: str) -> list[str]:
