@@ -307,6 +307,7 @@ def run_gui(
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from grokdesk.storage.errors import EnvironmentProblem
+    from grokdesk.ui.quitsignals import QuitSignals
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -336,6 +337,19 @@ def run_gui(
         app.lastWindowClosed.connect(closing.set)
         if smoke:
             window.painted.connect(closing.set)
+        window.painted.connect(lambda: log.info("main window shown"))
+
+        def quit_requested(_name: str = "") -> None:
+            # As Ctrl+Q: replies stop (closeEvent) and the shutdown below saves them.
+            window.close()
+            closing.set()
+
+        signals = QuitSignals(app)
+        signals.requested.connect(quit_requested)
+        signals.install()
+        # A session manager (logout) asks first: what is open is written now, before it
+        # goes on to end the app.
+        app.commitDataRequest.connect(lambda _manager: window.save_session())
         window.show()
         status = 0
         if smoke_send is not None:
@@ -345,6 +359,8 @@ def run_gui(
         if smoke or smoke_send is not None:
             window.close()
         await window.shutdown_all()
+        signals.uninstall()
+        log.info("quit: replies and the open tabs saved")
         return status
 
     try:

@@ -8,9 +8,13 @@ stream exits cleanly and keeps all three partial replies."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import selectors
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,9 @@ from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
+from grokdesk.storage.records import SessionState, TabState
 from grokdesk.storage.store import DB_NAME, Store
+from tests.data.builders import rich_conversation
 from tests.e2e.conftest import FAST_CLIENT, Windows, current, saved_messages
 from tests.helpers.app_process import DRAFTED, AppProcess
 from tests.helpers.fake_xai import FakeXai
@@ -179,3 +185,57 @@ def test_what_arrived_is_on_disk_within_a_second_even_when_the_stream_stalls(
         lambda: saved_messages(windows.data_dir, cid)[-1][1:3] == (partial, "streaming"), timeout=1500
     )
     assert tab.controller.is_streaming  # still stalled: saved by the clock, not by the end
+
+
+def start_grokdesk(data_dir: Path, fake_xai: FakeXai) -> subprocess.Popen[str]:
+    """`python -m grokdesk` as a user starts it, once its window is shown."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        XAI_API_KEY=fake_xai.api_key,
+    )
+    command = [sys.executable, "-m", "grokdesk", "--data-dir", str(data_dir), "--base-url", fake_xai.base_url]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    deadline = time.monotonic() + 30
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
+            line = process.stderr.readline()
+            if not line or "main window shown" in line:
+                break
+    if process.poll() is not None or not line:
+        process.kill()
+        raise RuntimeError(f"grokdesk did not start: {process.communicate()[1]}")
+    return process
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_quit_signal_quits_like_ctrl_q(signum: signal.Signals, tmp_path: Path, fake_xai: FakeXai) -> None:
+    """A logout's SIGTERM (or Ctrl+C, or a closed terminal): exit 0 with the open tabs saved."""
+    data_dir = tmp_path / "data"
+    first, second = rich_conversation("First"), rich_conversation("Second")
+    with Store.open(data_dir) as store:
+        store.replace_conversation(first)
+        store.replace_conversation(second)
+        store.save_session(
+            SessionState(
+                tabs=[TabState(first.id, draft_text="half a thought"), TabState(second.id)], active_index=1
+            )
+        )
+    process = start_grokdesk(data_dir, fake_xai)
+    # Taken away behind the app's back: only the quit can write it again.
+    with sqlite3.connect(data_dir / DB_NAME, timeout=5) as conn:
+        conn.execute("DELETE FROM session")
+    conn.close()
+    process.send_signal(signum)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"{signum.name} received" in err
+    session = session_on_disk(data_dir)
+    assert [t["conversation_id"] for t in session["tabs"]] == [first.id, second.id]
+    assert [t["draft_text"] for t in session["tabs"]] == ["half a thought", ""]
+    assert session["active_index"] == 1
+    assert integrity(data_dir) == [("ok",)]
