@@ -99,11 +99,6 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
         handler.setFormatter(formatter)
         handler.addFilter(SECRET_FILTER)
         root.addHandler(handler)
-    if getattr(sys, "frozen", False) and handlers and isinstance(handlers[0], logging.FileHandler):
-        # No console: let a native crash leave its traceback in the log file.
-        import faulthandler
-
-        faulthandler.enable(handlers[0].stream)
 
 
 def _add_common_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
@@ -150,6 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_command(args, data_dir)
     setup_logging(data_dir, verbose=args.verbose)
+    from grokdesk.crashreport import install_exception_logging
+
+    install_exception_logging(early_faults_to_stderr=True)
     return run_gui(
         data_dir=data_dir,
         base_url=args.base_url,
@@ -306,6 +304,7 @@ def run_gui(
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from grokdesk.crashreport import CrashReport, log_loop_exception
     from grokdesk.storage.errors import EnvironmentProblem
     from grokdesk.ui.quitsignals import QuitSignals
 
@@ -321,7 +320,9 @@ def run_gui(
         from grokdesk.ui.asynctasks import install_asyncgen_hooks
         from grokdesk.ui.gcguard import UiThreadCollector
 
-        install_asyncgen_hooks(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        install_asyncgen_hooks(loop)
+        loop.set_exception_handler(log_loop_exception)
         collector = UiThreadCollector(app)
         collector.start()
         try:
@@ -333,6 +334,10 @@ def run_gui(
             else:
                 print(f"GrokDesk: {problem}", file=sys.stderr)
             return 2
+        crash_report = CrashReport(data_dir / "logs")
+        last_run = crash_report.begin()
+        if last_run is not None and not smoke and smoke_send is None:
+            window.tell_last_run_ended_badly(last_run, crash_report.log_dir)
         closing = asyncio.Event()
         app.lastWindowClosed.connect(closing.set)
         if smoke:
@@ -360,6 +365,7 @@ def run_gui(
             window.close()
         await window.shutdown_all()
         signals.uninstall()
+        crash_report.end()
         log.info("quit: replies and the open tabs saved")
         return status
 

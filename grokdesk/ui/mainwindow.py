@@ -430,6 +430,18 @@ class MainWindow(QMainWindow):
     def _on_storage_failed(self, reason: str) -> None:
         self.statusBar().showMessage(f"Not saved: {reason} Nothing is lost while GrokDesk stays open.")
 
+    def tell_last_run_ended_badly(self, text: str, log_dir: Path) -> None:
+        """Said once, on the active tab, after a crash or a kill: where to look."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        tab = self.current_tab()
+        if tab is not None:
+            tab.notice.show_notice(
+                text,
+                ("Open the log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir)))),
+            )
+
     # -- session -------------------------------------------------------------------------
 
     def restore_session(self) -> None:
