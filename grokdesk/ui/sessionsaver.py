@@ -62,7 +62,11 @@ class SessionSaver(QObject):
         self._timer.stop()
         if self._stopped:
             return None
-        future = self._worker.submit("save_session", self._snapshot())
+        try:
+            future = self._worker.submit("save_session", self._snapshot())
+        except RuntimeError:  # the store closed without stop() (a window torn down in a test)
+            self._stopped = True
+            return None
         self.saves += 1
         future.add_done_callback(self._after_save)
         return future
