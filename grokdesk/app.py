@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 from grokdesk import __version__
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QIcon
+    from PySide6.QtGui import QGuiApplication, QIcon
 
     from grokdesk.ui.mainwindow import MainWindow
+    from grokdesk.ui.quitsignals import QuitSignals
 
 log = logging.getLogger("grokdesk")
 
@@ -293,6 +294,26 @@ def app_icon() -> QIcon:
     return icon
 
 
+def quit_on_signals(app: QGuiApplication, window: MainWindow, closing: asyncio.Event) -> QuitSignals:
+    """SIGTERM, SIGINT and SIGHUP close the window as Ctrl+Q does and set `closing`, after
+    which the caller runs `window.shutdown_all()`; a session manager's commit request
+    writes the session at once."""
+    from grokdesk.ui.quitsignals import QuitSignals
+
+    def quit_requested(_name: str = "") -> None:
+        # As Ctrl+Q: replies stop (closeEvent); the caller's shutdown saves them.
+        window.close()
+        closing.set()
+
+    signals = QuitSignals(app)
+    signals.requested.connect(quit_requested)
+    signals.install()
+    # A session manager (logout) asks first: what is open is written now, before it
+    # goes on to end the app.
+    app.commitDataRequest.connect(lambda _manager: window.save_session())
+    return signals
+
+
 def run_gui(
     *,
     data_dir: Path,
@@ -306,7 +327,6 @@ def run_gui(
 
     from grokdesk.crashreport import CrashReport, log_loop_exception
     from grokdesk.storage.errors import EnvironmentProblem
-    from grokdesk.ui.quitsignals import QuitSignals
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -343,18 +363,7 @@ def run_gui(
         if smoke:
             window.painted.connect(closing.set)
         window.painted.connect(lambda: log.info("main window shown"))
-
-        def quit_requested(_name: str = "") -> None:
-            # As Ctrl+Q: replies stop (closeEvent) and the shutdown below saves them.
-            window.close()
-            closing.set()
-
-        signals = QuitSignals(app)
-        signals.requested.connect(quit_requested)
-        signals.install()
-        # A session manager (logout) asks first: what is open is written now, before it
-        # goes on to end the app.
-        app.commitDataRequest.connect(lambda _manager: window.save_session())
+        signals = quit_on_signals(app, window, closing)
         window.show()
         status = 0
         if smoke_send is not None:

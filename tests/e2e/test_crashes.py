@@ -239,3 +239,20 @@ def test_a_quit_signal_quits_like_ctrl_q(signum: signal.Signals, tmp_path: Path,
     assert [t["draft_text"] for t in session["tabs"]] == ["half a thought", ""]
     assert session["active_index"] == 1
     assert integrity(data_dir) == [("ok",)]
+
+
+def test_sigterm_while_two_tabs_stream_stops_and_saves_the_replies(tmp_path: Path, fake_xai: FakeXai) -> None:
+    data_dir = tmp_path / "data"
+    fake_xai.script_next(*[Reply(text=LONG_ANSWER, chunk_delay=0.01)] * 2)
+    app = AppProcess(data_dir, fake_xai.base_url, fake_xai.api_key, "logging out", "--tabs", "2")
+    ids = app.wait_ready()
+    app.process.send_signal(signal.SIGTERM)
+    code, out, err = app.finish()
+    assert code == 0 and "QUIT 0" in out, err
+    assert unexpected_stderr(err) == []
+    with Store.open(data_dir) as store:
+        assert store.interrupted_count == 0  # stopped and saved, not cut off
+        for cid in ids:
+            _user, reply = store.load_conversation(cid).messages
+            assert reply.state is MessageState.STOPPED and LONG_ANSWER.startswith(reply.plain_text)
+        assert [tab.conversation_id for tab in store.load_session().tabs] == ids

@@ -12,7 +12,7 @@ composer with real key events and prints `DRAFTED`.
 
 Then, with `--quit`, it closes the window as a user does and quits the way `run_gui`
 does (stop replies, save, close the store), printing `QUIT <exit code>`; without it,
-it waits to be killed.
+it waits for SIGTERM, SIGINT or SIGHUP (then quits the same way) or to be killed.
 
     python -m tests.helpers.app_process --data-dir D --base-url URL --text "hello" [--tabs 3]
         [--draft TEXT] [--quit]
@@ -55,7 +55,7 @@ def partial_replies_on_disk(db: Path, conversation_ids: Sequence[str]) -> bool:
 async def drive(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from grokdesk.app import create_main_window
+    from grokdesk.app import create_main_window, quit_on_signals
     from grokdesk.storage.store import DB_NAME
     from grokdesk.ui.asynctasks import install_asyncgen_hooks
 
@@ -66,6 +66,7 @@ async def drive(args: argparse.Namespace) -> int:
     window = create_main_window(data_dir=data_dir, base_url=args.base_url)
     closing = asyncio.Event()
     app.lastWindowClosed.connect(closing.set)
+    signals = quit_on_signals(app, window, closing)  # as run_gui: SIGTERM quits like Ctrl+Q
     window.show()
     tabs = [window.current_tab() or window.new_conversation()]
     tabs += [window.new_conversation() for _ in range(args.tabs - 1)]
@@ -83,11 +84,11 @@ async def drive(args: argparse.Namespace) -> int:
         window.tabs.setCurrentIndex(0)
         QTest.keyClicks(tabs[0].composer, args.draft)
         print(DRAFTED, flush=True)
-    if not args.quit:
-        await asyncio.Event().wait()  # until killed
-    window.close()
-    await closing.wait()
+    if args.quit:
+        window.close()
+    await closing.wait()  # without --quit: until a quit signal, or killed
     await window.shutdown_all()
+    signals.uninstall()
     print("QUIT 0", flush=True)
     return 0
 
