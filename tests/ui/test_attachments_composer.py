@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QTextEdit
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import ImagePart
@@ -108,6 +110,21 @@ def attach_two(qtbot: QtBot, tab: ConversationTab, tmp_path: Path) -> None:
     wait_attached(qtbot, tab, 2)
 
 
+def shown_as_images(composer: Composer) -> str:
+    """The characters the composer draws as images (an image object is U+FFFC)."""
+    shown = []
+    block = composer.document().begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            if fragment.charFormat().isImageFormat():
+                shown.append(fragment.text())
+            iterator += 1
+        block = block.next()
+    return "".join(shown)
+
+
 def sent_images(fake_xai: FakeXai) -> list[bytes]:
     content = fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"]
     if isinstance(content, str):
@@ -122,14 +139,19 @@ def sent_text(fake_xai: FakeXai) -> str:
     return " ".join(part["text"] for part in content if part["type"] == "text")
 
 
+@pytest.mark.parametrize("through_qt", [False, True], ids=["composer", "qt-base-method"])
 def test_replacing_the_whole_text_programmatically_sends_what_the_chips_show(
-    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+    through_qt: bool, qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
 ) -> None:
     tab = open_tab(make_window)
     attach_two(qtbot, tab, tmp_path)
-    tab.composer.setPlainText("Only these words now")
+    if through_qt:  # as Qt itself, or a signal connected to the C++ slot, would call it
+        QTextEdit.setPlainText(tab.composer, "Only these words now")
+    else:
+        tab.composer.setPlainText("Only these words now")
     # Before the fix every character became a copy of the last image: 20 copies of 10 MiB.
     assert tab.composer.segments() == ["Only these words now"]
+    assert shown_as_images(tab.composer) == ""
     qtbot.waitUntil(lambda: chips(tab) == [])
     send_and_wait(qtbot, tab)
     assert sent_text(fake_xai) == "Only these words now"
@@ -142,6 +164,7 @@ def chips_match_the_message(tab: ConversationTab) -> list[str]:
     shown = [chip.part.sha256 for chip in chips(tab)]
     composed = [p.sha256 for p in tab.composed_parts() if isinstance(p, ImagePart)]
     assert composed == shown
+    assert shown_as_images(tab.composer) == OBJECT_CHAR * len(shown)
     assert [p.sha256 for p in tab.draft_attachments()] == shown
     assert len(set(shown)) == len(shown)
     assert tab.draft_text().count(OBJECT_CHAR) == len(shown)

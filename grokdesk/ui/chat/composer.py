@@ -75,6 +75,16 @@ class Composer(QTextEdit):
         else:
             self.setPlaceholderText("Write a message… (Enter sends, Shift+Enter for a new line)")
 
+    def setPlainText(self, text: str) -> None:
+        # Qt formats the new text as the character at the cursor, which may be an image:
+        # start from plain text instead of correcting it afterwards.
+        self.setCurrentCharFormat(QTextCharFormat())
+        super().setPlainText(text)
+
+    def setText(self, text: str) -> None:
+        self.setCurrentCharFormat(QTextCharFormat())
+        super().setText(text)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         mods = event.modifiers()
