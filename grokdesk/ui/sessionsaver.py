@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
 from grokdesk.storage.errors import EnvironmentProblem, StorageError
 from grokdesk.storage.records import SessionState
+from grokdesk.storage.store import Store
 from grokdesk.storage.worker import StoreWorker
 
 log = logging.getLogger("grokdesk.ui.sessionsaver")
@@ -58,12 +58,12 @@ class SessionSaver(QObject):
     def release(self) -> None:
         self._held = max(0, self._held - 1)
 
-    def save_now(self) -> Future[Any] | None:
+    def save_now(self) -> Future[None] | None:
         self._timer.stop()
         if self._stopped:
             return None
         try:
-            future = self._worker.submit("save_session", self._snapshot())
+            future = self._worker.call(Store.save_session, self._snapshot())
         except RuntimeError:  # the store closed without stop() (a window torn down in a test)
             self._stopped = True
             return None
@@ -75,7 +75,7 @@ class SessionSaver(QObject):
         self._timer.stop()
         self._stopped = True
 
-    def _after_save(self, future: Future[Any]) -> None:
+    def _after_save(self, future: Future[None]) -> None:
         # On the store's thread: only logging here.
         error = future.exception()
         if error is None:
