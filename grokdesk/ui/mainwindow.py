@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.errors import ApiError, AuthError
@@ -431,9 +431,6 @@ class MainWindow(QMainWindow):
 
     def tell_last_run_ended_badly(self, text: str, log_dir: Path) -> None:
         """Said once, on the active tab, after a crash or a kill: where to look."""
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
         tab = self.current_tab()
         if tab is not None:
             tab.notice.show_notice(
