@@ -44,6 +44,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("grokdesk.ui.chat.controller")
 
+# What a reply that failed for an unexpected reason says; the details are in the log file.
+UNEXPECTED_FAILURE = (
+    "GrokDesk ran into an unexpected problem ({kind}) and this reply stopped. "
+    "The details are in the log file (the logs folder in the data folder). Retry may work."
+)
+
 # View updates while streaming: at most about 30 a second (smooth, and cheap enough).
 VIEW_INTERVAL_MS = 33
 # While streaming, control goes back to the event loop at least this often.
@@ -362,6 +368,12 @@ class ChatController(QObject):
             reply.state = MessageState.FAILED
             reply.error = error.message
             self._handle_api_error(error)
+        except Exception as error:
+            # A bug here or in a library: the reply must still end, with Retry, instead of
+            # showing "streaming" until the next start. The traceback goes to the log.
+            log.error("reply %s failed unexpectedly", reply.id, exc_info=error)
+            reply.state = MessageState.FAILED
+            reply.error = UNEXPECTED_FAILURE.format(kind=type(error).__name__)
         finally:
             self._finish(reply)
 
