@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QDesktopServices,
     QFocusEvent,
+    QFontMetrics,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -31,13 +32,15 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QShowEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFrame,
     QTextFrameFormat,
     QTextLength,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
@@ -69,7 +72,8 @@ MESSAGE_GAP = 18
 # The bar sits below a message's box, over its bottom margin and the empty line Qt
 # keeps between frames; hovering that far below a message still means that message.
 HOVER_REACH = BAR_HEIGHT + 12
-BUBBLE_INDENT = 72
+BUBBLE_MAX_PERCENT = 80
+BUBBLE_MAX_FIXED = 460
 BUBBLE_RADIUS = 14
 BOX_RADIUS = 10
 
@@ -106,6 +110,7 @@ class TranscriptView(QTextBrowser):
         self.render_budget = render_budget or RenderBudget()
         self.setObjectName("transcript")
         self.setAccessibleName("Conversation transcript")
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
@@ -187,8 +192,11 @@ class TranscriptView(QTextBrowser):
         window_first = self._first_shown
         self._first_shown = max(window_first, len(self._messages) - FIRST_SCREEN)
         doc = self.document()
-        doc.clear()
+        # Forgotten before the frames go: clearing moves the scroll bar, which places the bar.
         self._rendered.clear()
+        self._bar_message = None
+        self.action_bar.hide()
+        doc.clear()
         batch = QTextCursor(doc)
         batch.beginEditBlock()  # one layout pass for the whole rebuild
         if self._first_shown > 0:
@@ -362,13 +370,27 @@ class TranscriptView(QTextBrowser):
         fmt.setBottomMargin(MESSAGE_GAP)
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
         if message.role is Role.USER:
-            fmt.setLeftMargin(BUBBLE_INDENT)
+            # A bubble at the right, as wide as its text up to most of the line.
+            fmt.setPosition(QTextFrameFormat.Position.FloatRight)
+            fmt.setWidth(self._bubble_width(message))
             fmt.setPadding(12)
         elif _boxed(message):
             fmt.setPadding(12)
         else:
             fmt.setPadding(4)
         return fmt
+
+    def _bubble_width(self, message: Message) -> QTextLength:
+        text = message.plain_text
+        wide = QTextLength(QTextLength.Type.PercentageLength, BUBBLE_MAX_PERCENT)
+        if "```" in text or "|" in text or len(text) > 400:
+            return wide  # code, tables and long text take the room they can get
+        metrics = QFontMetrics(self.document().defaultFont())
+        natural = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
+        if message.images:
+            natural = max(natural, THUMB_SIZE + 8)
+        natural += 2 * 12 + 10  # frame padding, slack for rounding
+        return wide if natural > BUBBLE_MAX_FIXED else QTextLength(QTextLength.Type.FixedLength, natural)
 
     def _box_colour(self, message: Message) -> QColor | None:
         """The fill of the rounded box behind a message, if it has one."""
@@ -399,6 +421,7 @@ class TranscriptView(QTextBrowser):
         rendered.frame.setFrameFormat(self._frame_format(message))
         cursor = self._frame_cursor(rendered.frame)
         cursor.removeSelectedText()
+        _reset_formats(cursor)
         body, code_blocks = self._body_html(message)
         rendered.code_blocks = code_blocks
         cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
@@ -414,6 +437,7 @@ class TranscriptView(QTextBrowser):
             # text: it is rendered again as the stream's stable part).
             cursor = self._frame_cursor(frame)
             cursor.removeSelectedText()
+            _reset_formats(cursor)
             cursor.insertHtml(self._header_html(message))
             rendered.tail_chars = 0
             rendered.stable_chars = 0
@@ -523,7 +547,7 @@ class TranscriptView(QTextBrowser):
                     f'<p style="margin-top:2px; margin-bottom:4px"><small><a href="reasoning:{message.id}" '
                     f"{quiet}>▾ Hide reasoning</a></small></p>"
                     f'<table cellspacing="0" cellpadding="0" style="margin-bottom:8px"><tr>'
-                    f'<td width="3" bgcolor="{theme.border}"></td><td width="10"></td>'
+                    f'<td width="3" bgcolor="{theme.control_border}">&nbsp;</td><td width="10"></td>'
                     f'<td style="color:{theme.muted}">{_escape_lines(message.reasoning)}</td></tr></table>'
                 )
             else:
@@ -871,6 +895,13 @@ def _fit(width: int, height: int, box: int) -> tuple[int, int]:
         return box, box
     scale = min(1.0, box / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _reset_formats(cursor: QTextCursor) -> None:
+    """The empty block left after clearing a frame keeps the format of the last block that
+    was there (a quote's indent, say); the new HTML must not inherit it."""
+    cursor.setBlockFormat(QTextBlockFormat())
+    cursor.setCharFormat(QTextCharFormat())
 
 
 def _boxed(message: Message) -> bool:
