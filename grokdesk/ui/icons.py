@@ -26,7 +26,7 @@ from PySide6.QtGui import (
     QPalette,
     QPixmap,
 )
-from PySide6.QtWidgets import QAbstractButton
+from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
 
 FONT_PREFIX = "phosphor"
 # Share of the icon's box the glyph fills: Phosphor glyphs have no inner margin.
@@ -127,3 +127,27 @@ def glyph_html(name: str) -> str:
         return ""
     family, charmap = loaded
     return f"<span style=\"font-family: '{family}';\">&#x{charmap[name]:x};</span>"
+
+
+# Buttons Qt creates itself, by object name: what they do, for tooltips and screen readers.
+_BUILTIN_BUTTONS = {
+    "qt_dockwidget_floatbutton": "Undock or dock the panel",
+    "qt_dockwidget_closebutton": "Hide the panel",
+    "ScrollLeftButton": "Scroll the tabs left",
+    "ScrollRightButton": "Scroll the tabs right",
+    "qt_menubar_ext_button": "More menus",
+}
+
+
+def describe_builtin_buttons(root: QWidget) -> None:
+    """Tooltips and accessible names for the icon buttons Qt adds by itself (dock
+    title buttons, tab scroll arrows, a line edit's clear button)."""
+    for button in root.findChildren(QAbstractButton):
+        text = _BUILTIN_BUTTONS.get(button.objectName())
+        if text is None and isinstance(button.parent(), QLineEdit) and not button.objectName():
+            text = "Clear the text"
+        if text is not None:
+            if not button.toolTip():
+                button.setToolTip(text)
+            if not button.accessibleName():
+                button.setAccessibleName(text)

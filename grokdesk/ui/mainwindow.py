@@ -22,6 +22,7 @@ from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.connection import ApiConnection, check_key
+from grokdesk.ui.icons import describe_builtin_buttons
 from grokdesk.ui.keynotice import KeyNotice
 from grokdesk.ui.library.panel import LibraryPanel
 from grokdesk.ui.look import apply_look
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.library_dock.setWidget(self.library)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
         self._install_shortcuts()
+        describe_builtin_buttons(self)
         self.statusBar().showMessage("Ready")
         self.welcome: WelcomeView | None = None
         if not connection.has_key:

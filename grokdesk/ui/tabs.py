@@ -69,7 +69,10 @@ class ConversationTabs(QTabWidget):
         set_icon(close, "x", "Close conversation (Ctrl+W)", size=12)
         close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         close.clicked.connect(lambda _checked=False, b=close: self._close_clicked(b))
+        replaced = bar.tabButton(index, side)
         bar.setTabButton(index, side, close)
+        if replaced is not None:
+            replaced.deleteLater()
 
     def _close_clicked(self, button: QToolButton) -> None:
         bar = self.tabBar()
