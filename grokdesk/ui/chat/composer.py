@@ -292,7 +292,6 @@ class ComposerBox(QFrame):
             button.setAutoRaise(True)
             button.setProperty("flat", True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.setParent(self)
         self._tools.addWidget(button)
 
     def add_trailing(self, widget: QWidget) -> None:

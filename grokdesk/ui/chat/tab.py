@@ -40,6 +40,7 @@ from grokdesk.ui.chat.composer import Composer, ComposerBox
 from grokdesk.ui.chat.contextmeter import ContextGuard
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
+from grokdesk.ui.chat.emptystate import EmptyState
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.transcript import TranscriptView
@@ -251,6 +252,14 @@ class ConversationTab(QWidget):
         if catalog is not None and token_counter is not None:
             self.context = ContextGuard(self, token_counter, catalog)
         self._connect_images()
+        # A new conversation shows what the model can do and the shortcuts until it starts.
+        self.empty_state = EmptyState(self.transcript.viewport())
+        controller.message_added.connect(lambda _m: self._update_empty_state())
+        controller.structure_changed.connect(self._update_empty_state)
+        self.model_changed.connect(lambda _m: self._update_empty_state())
+        if catalog is not None:
+            catalog.models_changed.connect(self._update_empty_state)
+        self._update_empty_state()
 
     # -- composing -----------------------------------------------------------
 
@@ -258,6 +267,14 @@ class ConversationTab(QWidget):
         """Put a per-turn tool (web search, X search, code execution...) in the composer's
         tool row, after attach and the role menu; give it a tooltip and accessible name."""
         self.composer_box.add_tool_button(button)
+
+    def _update_empty_state(self) -> None:
+        if self.controller.conversation.messages:
+            self.empty_state.hide()
+            return
+        model = self.controller.conversation.model
+        info = self.catalog.info(model) if self.catalog is not None and model else None
+        self.empty_state.show_for(model, info)
 
     def _show_role(self) -> None:
         """The role menu shows the role only when it is not the usual User."""
