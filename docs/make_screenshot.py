@@ -21,12 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SIZE = (1320, 860)
+SIZE = (1320, 940)
 QUESTION = "Compare native Qt widgets with an embedded browser for a chat app, and describe this picture:"
 REASONING = (
-    "The user wants a comparison of two ways to build a desktop chat client's transcript: native "
-    "widgets and an embedded browser. Start-up time and memory are the usual deciding factors; a "
-    "short table fits. Then a minimal streaming example, and a note on the image."
+    "Two ways to build a chat transcript: start-up time and memory decide it, so a short table, "
+    "then a minimal streaming example and a note on the image."
 )
 REPLY = """Here is how the two approaches compare on a typical laptop:
 
@@ -47,7 +46,6 @@ async def stream(client, body):
 
 > The picture is a smooth gradient from blue to orange: a test image, no people in it.
 """
-FOLLOW_UP = "Nice. Which one would you pick for a small team?"
 OTHER_TITLES = (
     "Trip to Lisbon: three-day plan",
     "Regex for ISO dates",
@@ -87,11 +85,10 @@ def demo_conversations() -> list[object]:
         created_at=at + 9,
         usage=Usage(prompt_tokens=1210, completion_tokens=236, reasoning_tokens=41, total_tokens=1487),
     )
-    follow_up = Message.text(Role.USER, FOLLOW_UP, created_at=at + 60)
     demo = Conversation(
         title="Native widgets or a browser?",
         model="grok-2-vision-1212",
-        messages=[question, reply, follow_up],
+        messages=[question, reply],
         created_at=at,
         updated_at=at + 60,
     )
@@ -110,6 +107,7 @@ def demo_conversations() -> list[object]:
 
 def main() -> int:
     import qasync
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from grokdesk.app import create_main_window
@@ -127,6 +125,7 @@ def main() -> int:
         apply_look(theme, window.settings.font_size)
         window.resize(*SIZE)
         window.show()
+        window.resizeDocks([window.library_dock], [290], Qt.Orientation.Horizontal)
         await asyncio.sleep(0.6)  # the model list and the library load after the first paint
         # The demo replaces the empty tab a first start opens.
         demo = next(c for c in demo_conversations() if isinstance(c, Conversation))
@@ -140,7 +139,6 @@ def main() -> int:
         tab.transcript.anchorClicked.emit(_url(f"reasoning:{reply.id}"))
         tab.composer.setPlainText("Also compare memory after a long conversation")
         await asyncio.sleep(0.2)
-        tab.transcript.scroll_to_message(reply.id)
         bar = tab.transcript.verticalScrollBar()
         bar.setValue(bar.maximum())
         tab.transcript.show_actions(reply.id)  # as when the pointer rests on the reply

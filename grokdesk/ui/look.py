@@ -215,7 +215,11 @@ QTabBar::tab:selected {{ color: {t.text}; border-bottom: 2px solid {t.accent}; }
 QTabBar::tab:hover:!selected {{ color: {t.text}; background: {t.hover}; }}
 QDockWidget::title {{ padding: 6px; background: {t.window}; }}
 QStatusBar {{ color: {t.muted}; }}
-QLabel#welcomeHint {{ color: {t.muted}; }}
+QLabel[role="error"] {{ color: {t.error_text}; }}
+QFrame#attachmentChip {{ background: {t.alt_base}; border: 1px solid {t.border}; border-radius: 8px; }}
+QFrame#tabNotice, QFrame#keyNotice {{ background: {t.notice_bg}; border: 0; border-radius: 8px; }}
+QFrame#tabNotice > QLabel, QFrame#keyNotice > QLabel {{ color: {t.notice_text}; }}
+QLabel#contextMeter {{ color: {t.muted}; }}
 """
 
 
