@@ -73,7 +73,6 @@ MESSAGE_GAP = 18
 # keeps between frames; hovering that far below a message still means that message.
 HOVER_REACH = BAR_HEIGHT + 12
 BUBBLE_MAX_PERCENT = 80
-BUBBLE_MAX_FIXED = 460
 BUBBLE_RADIUS = 14
 BOX_RADIUS = 10
 
@@ -370,9 +369,10 @@ class TranscriptView(QTextBrowser):
         fmt.setBottomMargin(MESSAGE_GAP)
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
         if message.role is Role.USER:
-            # A bubble at the right, as wide as its text up to most of the line.
-            fmt.setPosition(QTextFrameFormat.Position.FloatRight)
-            fmt.setWidth(self._bubble_width(message))
+            # A bubble at the right, as wide as its text up to most of the line: the
+            # left margin takes the rest (a floating frame let the reply below flow
+            # beside a short bubble).
+            fmt.setLeftMargin(self._bubble_margin(message))
             fmt.setPadding(12)
         elif _boxed(message):
             fmt.setPadding(12)
@@ -380,17 +380,33 @@ class TranscriptView(QTextBrowser):
             fmt.setPadding(4)
         return fmt
 
-    def _bubble_width(self, message: Message) -> QTextLength:
+    def _bubble_margin(self, message: Message) -> float:
+        document = self.document()
+        width = document.textWidth() if document.textWidth() > 0 else self.viewport().width()
+        room = max(0.0, width - 2 * document.documentMargin())
+        widest = room * BUBBLE_MAX_PERCENT / 100
         text = message.plain_text
-        wide = QTextLength(QTextLength.Type.PercentageLength, BUBBLE_MAX_PERCENT)
         if "```" in text or "|" in text or len(text) > 400:
-            return wide  # code, tables and long text take the room they can get
-        metrics = QFontMetrics(self.document().defaultFont())
-        natural = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
-        if message.images:
-            natural = max(natural, THUMB_SIZE + 8)
-        natural += 2 * 12 + 10  # frame padding, slack for rounding
-        return wide if natural > BUBBLE_MAX_FIXED else QTextLength(QTextLength.Type.FixedLength, natural)
+            natural = widest  # code, tables and long text take the room they can get
+        else:
+            metrics = QFontMetrics(document.defaultFont())
+            natural = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
+            if message.images:
+                natural = max(natural, THUMB_SIZE + 8)
+            natural += 2 * 12 + 10  # frame padding, slack for rounding
+        return max(0.0, room - min(natural, widest))
+
+    def _reflow_bubbles(self) -> None:
+        """The width changed: the user's bubbles keep to the right edge."""
+        for message in self._shown():
+            if message.role is Role.USER:
+                frame = self._rendered[message.id].frame
+                fmt = frame.frameFormat().toFrameFormat()
+                margin = self._bubble_margin(message)
+                if abs(fmt.leftMargin() - margin) >= 1:
+                    fmt.setLeftMargin(margin)
+                    frame.setFrameFormat(fmt)
+        self._place_bar()
 
     def _box_colour(self, message: Message) -> QColor | None:
         """The fill of the rounded box behind a message, if it has one."""
@@ -628,7 +644,9 @@ class TranscriptView(QTextBrowser):
         return rect.adjusted(fmt.leftMargin(), fmt.topMargin(), -fmt.rightMargin(), -fmt.bottomMargin())
 
     def message_rect(self, message_id: str) -> QRect | None:
-        """Where a rendered message is, in viewport coordinates."""
+        """Where a rendered message is, in viewport coordinates (the document is laid out
+        first: Qt otherwise lays it out lazily and the rectangles are provisional)."""
+        self.document().pageCount()
         message = self._message(message_id)
         rect = self._frame_rect(message) if message is not None else None
         if rect is None:
@@ -756,7 +774,7 @@ class TranscriptView(QTextBrowser):
             elif kind == QEvent.Type.Leave and not self.action_bar.underMouse():
                 self._hide_bar()
             elif kind == QEvent.Type.Resize:
-                QTimer.singleShot(0, self, self._place_bar)
+                QTimer.singleShot(0, self, self._reflow_bubbles)
         return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -784,7 +802,7 @@ class TranscriptView(QTextBrowser):
         if event.reason() == QContextMenuEvent.Reason.Keyboard and self._keyboard_message:
             message = self._message(self._keyboard_message)
         else:
-            message = self._message_at(self.viewport().mapFrom(self, event.pos()))
+            message = self._message_at(event.pos())  # viewport coordinates, as the menu's
         if message is not None:
             menu.addSeparator()
             entries = [("copy", "Copy message"), ("copy_md", "Copy as Markdown"), ("edit", "Edit…")]
