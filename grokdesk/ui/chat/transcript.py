@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -98,9 +99,11 @@ class TranscriptView(QTextBrowser):
         the action bar under the hovered (or keyboard-chosen) message, its context
         menu, and the Retry / Continue links inside a failure or cut-off note.
     image_requested(str): the sha256 of a thumbnail the user clicked.
+    version_requested(str, int): (message id, -1 or +1) from a message's version switch.
     """
 
     action_requested = Signal(str, str)
+    version_requested = Signal(str, int)
     image_requested = Signal(str)
     code_copied = Signal(str)
 
@@ -123,6 +126,9 @@ class TranscriptView(QTextBrowser):
         self.action_bar.navigate.connect(self._step_message)
         self.action_bar.dismissed.connect(self._dismiss_bar)
         self._bar_message: str | None = None
+        # Where the pointer rests over the messages: after a rebuild (a regenerate, an
+        # edit) the bar comes back under it without waiting for the pointer to move.
+        self._pointer: QPoint | None = None
         self._keyboard_message: str | None = None
         self.viewport().setMouseTracking(True)
         self.viewport().installEventFilter(self)
@@ -152,6 +158,8 @@ class TranscriptView(QTextBrowser):
         self._catch_up_timer.timeout.connect(self._catch_up_now)
         self._deferred = False
         self._fill_pending = False
+        # Extra markup after a message's actions (the version switch sets it).
+        self.header_extra: Callable[[Message], str] = lambda _message: ""
 
     # -- public API ----------------------------------------------------------
 
@@ -218,6 +226,13 @@ class TranscriptView(QTextBrowser):
         if self._first_shown > window_first:
             self._fill_pending = True
             QTimer.singleShot(0, self, self._fill_first_window)
+        if self._pointer is not None:
+            QTimer.singleShot(0, self, self._hover_again)
+
+    def _hover_again(self) -> None:
+        message = self._message_at(self._pointer) if self._pointer is not None else None
+        if message is not None and self._bar_message is None:
+            self.show_actions(message.id)
 
     def show_earlier(self) -> None:
         """Render the next older batch above what is shown (the user asked for it)."""
@@ -353,8 +368,9 @@ class TranscriptView(QTextBrowser):
 
     # -- Qt overrides --------------------------------------------------------
 
-    def loadResource(self, kind: int, url: QUrl) -> object:
+    def loadResource(self, kind: int, name: QUrl | str) -> object:
         """Serve only our own thumbnails: nothing remote, nothing from disk."""
+        url = QUrl(name)
         if url.scheme() == "thumb":
             return self._thumbs.get(url.path())
         return None
@@ -545,6 +561,8 @@ class TranscriptView(QTextBrowser):
                 f'<p align="center" style="color:{theme.notice_text}"><small>✂ Messages above this line '
                 "are left out of requests to fit the model's context window.</small></p>"
             )
+        # The version switch ("‹ 2/3 ›") of a message with versions.
+        extra = self.header_extra(message)
         if message.role is not Role.USER:
             # A quiet header: who, which model, when. The user's bubble needs none.
             pieces = [f"<b>{ROLE_LABELS[message.role]}</b>"]
@@ -553,8 +571,10 @@ class TranscriptView(QTextBrowser):
             pieces.append(_clock(message.created_at))
             head += (
                 f'<p style="margin-top:0; margin-bottom:4px; color:{theme.muted}">'
-                f"<small>{' · '.join(pieces)}</small></p>"
+                f"<small>{' · '.join(pieces)}{extra}</small></p>"
             )
+        elif extra:
+            head += f'<p align="right" style="margin-top:0; color:{theme.muted}"><small>{extra}</small></p>'
         if message.reasoning:
             quiet = f'style="color:{theme.muted}; text-decoration:none"'
             words = len(message.reasoning.split())
@@ -763,7 +783,8 @@ class TranscriptView(QTextBrowser):
         if watched is self.viewport():
             kind = event.type()
             if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
-                message = self._message_at(event.position().toPoint())
+                self._pointer = event.position().toPoint()
+                message = self._message_at(self._pointer)
                 if message is None:
                     self._hide_bar()
                 elif message.id != self._bar_message:
@@ -772,6 +793,7 @@ class TranscriptView(QTextBrowser):
                         self.viewport().update()
                     self.show_actions(message.id)
             elif kind == QEvent.Type.Leave and not self.action_bar.underMouse():
+                self._pointer = None
                 self._hide_bar()
             elif kind == QEvent.Type.Resize:
                 QTimer.singleShot(0, self, self._reflow_bubbles)
@@ -867,6 +889,9 @@ class TranscriptView(QTextBrowser):
                 self.code_copied.emit(code)
         elif scheme == "image":
             self.image_requested.emit(url.path())
+        elif scheme == "version":
+            message_id, _, step = url.path().rpartition(":")
+            self.version_requested.emit(message_id, -1 if step == "prev" else 1)
         elif scheme == "more":
             self.show_earlier()
         elif scheme in {"http", "https", "mailto"}:

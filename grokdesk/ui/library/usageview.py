@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen
@@ -27,7 +26,9 @@ from grokdesk.core.budget import cost_usd, format_cost
 from grokdesk.core.conversation import Usage
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
+from grokdesk.storage.store import Store
 from grokdesk.ui.look import theme_of
+from grokdesk.ui.persistence import StoreCall
 
 CHART_DAYS = 30
 GRID_STEPS = 5
@@ -235,7 +236,7 @@ class UsageDialog(QDialog):
 
     def __init__(
         self,
-        run: Callable[..., Awaitable[Any]],
+        run: StoreCall,
         model_info: Callable[[str], ModelInfo | None],
         parent: QWidget | None = None,
     ) -> None:
@@ -262,11 +263,11 @@ class UsageDialog(QDialog):
 
     async def load(self, now: float | None = None) -> None:
         today, month = period_starts(now)
-        day_totals = await self._run("usage_totals", today)
-        month_totals = await self._run("usage_totals", month)
-        all_totals = await self._run("usage_totals", None)
+        day_totals = await self._run(Store.usage_totals, today)
+        month_totals = await self._run(Store.usage_totals, month)
+        all_totals = await self._run(Store.usage_totals, None)
         first_day = datetime.fromtimestamp(today) - timedelta(days=CHART_DAYS - 1)
-        by_day = await self._run("usage_by_day", first_day.timestamp())
+        by_day = await self._run(Store.usage_by_day, first_day.timestamp())
         self.chart.set_series(daily_series(by_day, self._model_info, datetime.fromtimestamp(today).date()))
         self.summary.setText(
             f"Today: {self._describe(day_totals)}\nThis month: {self._describe(month_totals)}\n"
