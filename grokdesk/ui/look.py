@@ -215,6 +215,14 @@ QTabBar::tab:selected {{ color: {t.text}; border-bottom: 2px solid {t.accent}; }
 QTabBar::tab:hover:!selected {{ color: {t.text}; background: {t.hover}; }}
 QDockWidget::title {{ padding: 6px; background: {t.window}; }}
 QStatusBar {{ color: {t.muted}; }}
+QScrollBar:vertical {{ width: 10px; background: transparent; margin: 0; }}
+QScrollBar:horizontal {{ height: 10px; background: transparent; margin: 0; }}
+QScrollBar::handle:vertical {{ min-height: 32px; border-radius: 4px; margin: 1px 2px;
+    background: {t.control_border}; }}
+QScrollBar::handle:horizontal {{ min-width: 32px; border-radius: 4px; margin: 2px 1px;
+    background: {t.control_border}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 QLabel[role="error"] {{ color: {t.error_text}; }}
 QFrame#attachmentChip {{ background: {t.alt_base}; border: 1px solid {t.border}; border-radius: 8px; }}
 QFrame#tabNotice, QFrame#keyNotice {{ background: {t.notice_bg}; border: 0; border-radius: 8px; }}
