@@ -13,6 +13,7 @@ open in the system browser only when clicked and only for http(s)/mailto.
 
 from __future__ import annotations
 
+import bisect
 import html
 import time
 from collections.abc import Callable
@@ -673,6 +674,10 @@ class TranscriptView(QTextBrowser):
             return None
         return rect.translated(-self._scroll_offset()).toRect()
 
+    def _bottom_of(self, message: Message) -> float:
+        rect = self._frame_rect(message)
+        return rect.bottom() if rect is not None else 0.0
+
     def _scroll_offset(self) -> QPoint:
         return QPoint(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
 
@@ -686,7 +691,11 @@ class TranscriptView(QTextBrowser):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.translate(-offset)
         painter.setPen(Qt.PenStyle.NoPen)
-        for message in self._shown():
+        shown = self._shown()
+        # Messages are laid out top to bottom: skip those above the exposed area by
+        # bisection, so a paint costs the same with 60 or 2,000 messages rendered.
+        first = bisect.bisect_left(shown, visible.top(), key=self._bottom_of)
+        for message in shown[first:]:
             rect = self._frame_rect(message)
             if rect is None or rect.bottom() < visible.top():
                 continue
@@ -713,7 +722,9 @@ class TranscriptView(QTextBrowser):
     def _message_at(self, point: QPoint) -> Message | None:
         """The message whose box or the gap below it holds `point` (viewport coordinates)."""
         y = point.y() + self.verticalScrollBar().value()
-        for message in self._shown():
+        shown = self._shown()
+        first = bisect.bisect_left(shown, float(y - HOVER_REACH), key=self._bottom_of)
+        for message in shown[first:]:
             rect = self._frame_rect(message)
             if rect is not None and rect.top() - 4 <= y <= rect.bottom() + HOVER_REACH:
                 return message
