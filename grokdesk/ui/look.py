@@ -200,6 +200,7 @@ QToolButton[flat="true"]::menu-indicator, QToolButton#messageAction::menu-indica
     image: none; width: 0; }}
 QFrame#messageActions {{ background: {t.base}; border: 1px solid {t.border}; border-radius: 8px; }}
 QFrame#composerBox {{ background: {t.base}; border: 1px solid {t.control_border}; border-radius: 14px; }}
+QFrame#composerBox[focused="true"] {{ border: 1px solid {t.accent}; }}
 QFrame#composerBox QTextEdit#composer {{ background: transparent; border: 0; }}
 QToolButton#sendButton, QToolButton#stopButton {{
     border: 0; border-radius: 15px; background: {t.accent}; padding: 5px; }}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument, QTextImageFormat
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -368,6 +368,15 @@ class ComposerBox(QFrame):
         column.addLayout(self.tool_row)
         composer.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit_height())
         self._fit_height()
+        composer.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The box shows the focus of the text inside it (style sheets cannot ask).
+        if watched is self.composer and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self.setProperty("focused", event.type() == QEvent.Type.FocusIn)
+            self.style().unpolish(self)
+            self.style().polish(self)
+        return super().eventFilter(watched, event)
 
     def add_leading(self, widget: QWidget) -> None:
         """A tool at the left end of the row (attach, the role menu)."""
