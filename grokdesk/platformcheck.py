@@ -194,15 +194,16 @@ def check_platform(
 def _problem(libraries: Sequence[str], who: str) -> PlatformProblem:
     unique = tuple(dict.fromkeys(libraries))
     packages = tuple(dict.fromkeys(PACKAGES.get(name, name) for name in unique))
-    which = "it is" if len(unique) == 1 else "they are"
+    one = len(unique) == 1
+    names = unique[0] if one else f"{', '.join(unique[:-1])} and {unique[-1]}"
     return PlatformProblem(
         missing=unique,
         packages=packages,
         message=(
-            f"GrokDesk cannot open a window: {who} {', '.join(unique)}, but {which} not installed. "
-            f"On Debian or Ubuntu install with: sudo apt install {' '.join(packages)} "
-            "(on other systems, install the package that provides "
-            f"{'it' if len(unique) == 1 else 'each'})."
+            f"GrokDesk cannot open a window: {who} {names}, which {'is' if one else 'are'} not installed. "
+            f"On Debian or Ubuntu install {'it' if one else 'them'} with: "
+            f"sudo apt install {' '.join(packages)} "
+            f"(elsewhere, the package that provides {'it' if one else 'each'})."
         ),
     )
 
