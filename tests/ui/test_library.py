@@ -430,7 +430,7 @@ def test_search_results_follow_a_delete(
 def test_shutdown_waits_for_writes_and_drops_reads(
     qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
 ) -> None:
-    panel.searchBox.setText("tabby")  # a search waiting for its debounce
+    panel.searchBox.setText("tabby")  # a search in flight
     refresh = panel.refresh()
     rename = panel.rename_conversation(convs["old"].id, "Taxes 2026")
     assert rename is not None
@@ -440,7 +440,7 @@ def test_shutdown_waits_for_writes_and_drops_reads(
     assert rename.done() and not rename.cancelled()
     assert refresh.done()
     assert stored_titles(worker)[convs["old"].id] == "Taxes 2026"
-    assert not panel._search_timer.isActive()
+    assert panel._search_task is None or panel._search_task.done()
 
 
 # -- export and import -----------------------------------------------------------------------
