@@ -55,7 +55,7 @@ async def measure(folder: Path, rounds: int) -> None:
     await asyncio.wrap_future(worker.ready)
 
     def run(name: Any, *args: Any) -> Any:
-        return asyncio.wrap_future(worker.submit(name, *args))
+        return asyncio.wrap_future(worker.call(name, *args))
 
     panel = LibraryPanel(run)
     panel.resize(360, 800)

@@ -1,7 +1,7 @@
 """Search: 5,000 conversations with 100,000 messages; a keystroke in `searchBox` to results shown.
 
 The data folder is built once with Store directly and kept in bench/out/search-100k.
-  search.store: Store.search through the store worker (submit to result), per query;
+  search.store: Store.search through the store worker (call to result), per query;
   search.keystroke: the real LibraryPanel (grokdesk/ui/library/panel.py) on a qasync loop with a
       real StoreWorker: the last key of a word typed with QTest.keyClick (12 keys/s) to the
       first paint of the result list after `search_results_shown` for that text. The panel
@@ -69,6 +69,7 @@ def prepare(folder: Path) -> None:
 async def bench(folder: Path, rounds: int) -> None:
     from PySide6.QtTest import QTest
 
+    from grokdesk.storage.store import Store
     from grokdesk.storage.worker import StoreWorker
 
     worker = StoreWorker(folder)
@@ -78,7 +79,7 @@ async def bench(folder: Path, rounds: int) -> None:
     for _ in range(rounds + 1):
         for word in TYPED:
             t0 = time.perf_counter()
-            hits = await asyncio.wrap_future(worker.submit("search", word, 50))
+            hits = await asyncio.wrap_future(worker.call(Store.search, word, 50))
             store_ms.setdefault(word, []).append(C.ms(time.perf_counter() - t0))
             if word == "sourdough" and not hits:
                 raise RuntimeError("the planted word was not found")
@@ -101,7 +102,7 @@ async def bench(folder: Path, rounds: int) -> None:
         return
 
     def run(name: Any, *args: Any) -> Any:
-        return asyncio.wrap_future(worker.submit(name, *args))
+        return asyncio.wrap_future(worker.call(name, *args))
 
     panel = LibraryPanel(run)
     panel.resize(360, 800)

@@ -12,6 +12,7 @@ kinds of install look alike to the desktop and either one's uninstall removes th
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -22,7 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from grokdesk import resources
+# resources/ becomes grokdesk.resources only when pip installs it (package-dir in
+# pyproject), which mypy cannot follow: imported by name. Without it (a source checkout
+# never installed) this module cannot be imported, and nothing offers a menu entry.
+resources = importlib.import_module("grokdesk.resources")
 
 ENTRY_NAME: Final = "grokdesk.desktop"
 ICON_NAME: Final = "grokdesk"
