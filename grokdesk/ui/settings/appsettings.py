@@ -320,3 +320,13 @@ class AppSettings:
     @window_state.setter
     def window_state(self, value: bytes) -> None:
         self._qs.setValue("window/state", QByteArray(value))
+
+    # -- first run
+    @property
+    def menu_entry_offer_answered(self) -> bool:
+        """The welcome view offered the applications-menu entry and it was added or declined."""
+        return self._bool("first_run/menu_entry_offer_answered", False)
+
+    @menu_entry_offer_answered.setter
+    def menu_entry_offer_answered(self, value: bool) -> None:
+        self._qs.setValue("first_run/menu_entry_offer_answered", bool(value))
