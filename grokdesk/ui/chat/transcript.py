@@ -17,7 +17,7 @@ import html
 import time
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QMimeData, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.markdown import next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.renderbudget import RenderBudget
 
 # How many of the newest messages are rendered when a conversation opens; older
@@ -116,6 +117,7 @@ class TranscriptView(QTextBrowser):
         self._catch_up_timer.timeout.connect(self._catch_up_now)
         self._deferred = False
         self._fill_pending = False
+        self.math = MathImages(self)  # typesets the `math:` images of rendered formulas
 
     # -- public API ----------------------------------------------------------
 
@@ -315,10 +317,16 @@ class TranscriptView(QTextBrowser):
     # -- Qt overrides --------------------------------------------------------
 
     def loadResource(self, kind: int, url: QUrl) -> object:
-        """Serve only our own thumbnails: nothing remote, nothing from disk."""
+        """Serve only our own thumbnails and typeset formulas: nothing remote, nothing from disk."""
         if url.scheme() == "thumb":
             return self._thumbs.get(url.path())
+        if url.scheme() == "math":
+            return self.math.resource(url)
         return None
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """A copied selection gives each formula as its LaTeX source."""
+        return self.math.mime_data(self.textCursor()) or super().createMimeDataFromSelection()
 
     # -- rendering -----------------------------------------------------------
 
