@@ -313,6 +313,10 @@ class MathImages(QObject):
         self._typesetter.request(formula, style, self._deliver)
         return self._placeholder
 
+    def result(self, formula: Formula) -> Typeset | None:
+        """The formula as typeset in the view's current style, if it is ready."""
+        return self._typesetter.cached(formula, self.style())
+
     def pending(self) -> bool:
         """True while formulas are being typeset or placed (tests and benchmarks wait on it)."""
         return bool(self._pending) or self._typesetter.busy()
