@@ -54,12 +54,13 @@ from PySide6.QtGui import (
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QTextEdit
 
-from grokdesk.core.math import URL_SCHEME, Formula, formula_from_url
+from grokdesk.core.math import URL_SCHEME, Formula, formula_from_url, math_url
 
 # Math fonts have a smaller x-height than UI sans-serif fonts: a little larger reads alike.
 INLINE_SCALE = 1.2
 DISPLAY_SCALE = 1.25
 CACHE_SIZE = 2000
+BATCH_MS = 16
 OBJECT = "\ufffc"
 Align = QTextCharFormat.VerticalAlignment
 
@@ -283,9 +284,13 @@ class MathImages(QObject):
         self._style: MathStyle | None = None
         self._placeholder = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
         self._placeholder.fill(0)
-        # Occurrences whose format is not final yet: a cursor before each (it follows
-        # edits; one whose character was removed is recognised and dropped).
-        self._pending: list[tuple[QTextCursor, str]] = []
+        # Occurrences whose format is not final yet, as a cursor before each (it follows
+        # edits; one whose character was removed is recognised and dropped): just
+        # inserted, and waiting for their image (by URL). Formulas typeset since the last
+        # pass are in _ready, so a pass costs what it places, not what is still waiting.
+        self._fresh: list[tuple[QTextCursor, str]] = []
+        self._waiting: dict[str, list[QTextCursor]] = {}
+        self._ready: set[str] = set()
         self._applying = False
         self._apply_timer = QTimer(self)
         self._apply_timer.setSingleShot(True)
@@ -319,7 +324,7 @@ class MathImages(QObject):
 
     def pending(self) -> bool:
         """True while formulas are being typeset or placed (tests and benchmarks wait on it)."""
-        return bool(self._pending) or self._typesetter.busy()
+        return bool(self._fresh or self._waiting) or self._typesetter.busy()
 
     def mime_data(self, cursor: QTextCursor) -> QMimeData | None:
         """The selection as plain text with each formula as its LaTeX source, or None
@@ -382,11 +387,8 @@ class MathImages(QObject):
         document = self._view.document()
         cursor = QTextCursor(document)
         cursor.select(QTextCursor.SelectionType.Document)
+        self._waiting.clear()
         self._track(0, cursor.selectedText())
-        for _cursor, name in self._pending:
-            formula = formula_from_url(name)
-            if formula is not None:
-                self._typesetter.request(formula, self.style(), self._deliver)
         self._schedule()
 
     def _deliver(self, key: _Key, result: Typeset) -> None:
@@ -396,8 +398,11 @@ class MathImages(QObject):
 
     def _on_delivered(self, key: object, result: object) -> None:
         assert isinstance(key, tuple) and isinstance(result, Typeset)
-        if key[1] == self.style():
-            self._schedule()
+        formula, style = key
+        if style == self.style():
+            self._ready.add(math_url(formula))
+            # Results arrive one by one: place them a frame's worth at a time.
+            self._schedule(BATCH_MS)
 
     def _on_contents_change(self, position: int, _removed: int, added: int) -> None:
         if self._applying or added <= 0:
@@ -418,7 +423,7 @@ class MathImages(QObject):
             if name is not None:
                 cursor = QTextCursor(document)
                 cursor.setPosition(position + index)
-                self._pending.append((cursor, name))
+                self._fresh.append((cursor, name))
                 found = True
             index = text.find(OBJECT, index + 1)
         return found
@@ -436,30 +441,45 @@ class MathImages(QObject):
         name = self._math_name_at(position)
         return formula_from_url(name) if name is not None else None
 
-    def _schedule(self) -> None:
-        if not self._apply_timer.isActive():
-            self._apply_timer.start()
+    def _schedule(self, delay_ms: int = 0) -> None:
+        timer = self._apply_timer
+        if not timer.isActive():
+            timer.start(delay_ms)
+        elif delay_ms < timer.remainingTime():
+            timer.start(delay_ms)
 
     def _apply(self) -> None:
-        """Give each tracked occurrence whose image is ready its size and alignment."""
+        """Place the occurrences whose image is ready: their size and alignment set in one
+        edit block, so the layout hears of the whole batch once."""
         style = self.style()
+        fresh, self._fresh = self._fresh, []
+        ready, self._ready = self._ready, set()
+        placing: list[tuple[QTextCursor, str, Typeset]] = []
+        for cursor, name in fresh:
+            formula = formula_from_url(name)
+            result = self._typesetter.cached(formula, style) if formula is not None else None
+            if result is not None:
+                placing.append((cursor, name, result))
+            elif formula is not None:
+                self._waiting.setdefault(name, []).append(cursor)
+                self._typesetter.request(formula, style, self._deliver)
+        for name in ready:
+            formula = formula_from_url(name)
+            result = self._typesetter.cached(formula, style) if formula is not None else None
+            if result is not None:
+                placing.extend((cursor, name, result) for cursor in self._waiting.pop(name, []))
+        if not placing:
+            return
         document = self._view.document()
-        waiting: list[tuple[QTextCursor, str]] = []
         served: set[str] = set()
+        batch = QTextCursor(document)
         self._applying = True
+        batch.beginEditBlock()
         try:
-            for cursor, name in self._pending:
+            for cursor, name, result in placing:
                 position = cursor.position()
                 if self._math_name_at(position) != name:
                     continue  # its text was replaced since
-                formula = formula_from_url(name)
-                if formula is None:
-                    continue
-                result = self._typesetter.cached(formula, style)
-                if result is None:
-                    self._typesetter.request(formula, style, self._deliver)
-                    waiting.append((cursor, name))
-                    continue
                 if name not in served:
                     # Also when another view's request typeset it: the document may hold
                     # the placeholder it was given first.
@@ -473,5 +493,5 @@ class MathImages(QObject):
                 cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
                 cursor.mergeCharFormat(fmt)
         finally:
+            batch.endEditBlock()
             self._applying = False
-        self._pending = waiting
