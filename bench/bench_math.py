@@ -5,7 +5,7 @@ Offscreen, in one process, a new view (so a cold typesetting cache) per round:
             sends), each piece given to message_changed as the controller does; then the
             reply is marked complete.
   opened:   the finished reply is shown at once (a conversation opened from the library).
-Figures: time from the reply's end (streamed) or from opening (opened) until every formula
+Figures (and the longest stall of an idle loop, for the machine's noise): time from the reply's end (streamed) or from opening (opened) until every formula
 is typeset and in place ("final render"); the longest event-loop stall (5 ms timer) over
 the whole round; typesetting time per formula on the worker thread. The first round also
 imports ziamath (~0.5 s, on the worker) and is reported apart.
@@ -155,6 +155,18 @@ def _math_images(view: object) -> list[str]:
     return names
 
 
+def idle_stall_ms(seconds: float = 3.0) -> float:
+    """The longest stall of an idle event loop: what other load on the machine adds."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    probe = C.StallProbe().start()
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec()
+    probe.stop()
+    return probe.max_ms
+
+
 def per_formula_ms(text: str) -> float:
     """Worker-side cost: typeset every formula of the reply in this thread, cold cache."""
     from grokdesk.core.markdown import render_markdown
@@ -208,6 +220,9 @@ def main() -> None:
                 op="<",
                 note="while the formulas are typeset and placed",
             )
+    C.report(
+        "math.idle_floor_max_stall", idle_stall_ms(), unit=" ms", note="idle loop, for the machine's noise"
+    )
     C.report("math.typeset_per_formula", per_formula_ms(text), unit=" ms", note="worker thread, cold cache")
 
 

@@ -60,7 +60,7 @@ from grokdesk.core.math import URL_SCHEME, Formula, formula_from_url, math_url
 INLINE_SCALE = 1.2
 DISPLAY_SCALE = 1.25
 CACHE_SIZE = 2000
-BATCH_MS = 16
+BATCH_MS = 100
 OBJECT = "\ufffc"
 Align = QTextCharFormat.VerticalAlignment
 
@@ -416,11 +416,19 @@ class MathImages(QObject):
 
     def _track(self, position: int, text: str) -> bool:
         document = self._view.document()
+        style = self.style()
         found = False
         index = text.find(OBJECT)
         while index >= 0:
             name = self._math_name_at(position + index)
-            if name is not None:
+            formula = formula_from_url(name) if name is not None else None
+            if name is not None and formula is not None:
+                # The image (or the placeholder) given now, while Python runs anyway: the
+                # layout asking loadResource later, once per formula, would wait for the
+                # worker's hold on the interpreter lock at each call.
+                result = self._typesetter.cached(formula, style)
+                image = result.image if result is not None else self._placeholder
+                document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
                 cursor = QTextCursor(document)
                 cursor.setPosition(position + index)
                 self._fresh.append((cursor, name))
@@ -443,9 +451,7 @@ class MathImages(QObject):
 
     def _schedule(self, delay_ms: int = 0) -> None:
         timer = self._apply_timer
-        if not timer.isActive():
-            timer.start(delay_ms)
-        elif delay_ms < timer.remainingTime():
+        if not timer.isActive() or delay_ms < timer.remainingTime():
             timer.start(delay_ms)
 
     def _apply(self) -> None:
