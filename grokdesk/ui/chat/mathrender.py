@@ -89,9 +89,10 @@ class Typeset:
 
 def _import_ziamath() -> Any:
     import ziamath
+    from ziamath.config import config
 
     # SVG 1.1 output: QtSvg implements SVG Tiny, not SVG 2's <symbol> reuse.
-    ziamath.config.svg2 = False
+    config.svg2 = False
     return ziamath
 
 
