@@ -155,6 +155,13 @@ def _math_images(view: object) -> list[str]:
     return names
 
 
+def without_math(text: str) -> str:
+    """The same reply with its delimiters removed: no formula, the same Markdown work."""
+    for delimiter in ("$$", "\\[", "\\]", "\\(", "\\)", "$"):
+        text = text.replace(delimiter, "")
+    return text
+
+
 def idle_stall_ms(seconds: float = 3.0) -> float:
     """The longest stall of an idle event loop: what other load on the machine adds."""
     from PySide6.QtCore import QEventLoop, QTimer

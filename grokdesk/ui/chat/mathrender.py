@@ -192,7 +192,7 @@ _Key = tuple[Formula, MathStyle]
 
 class MathTypesetter:
     """Typesets on one worker thread, started when work arrives and ending when none is
-    left (no idle thread per tab); results are cached (LRU) and handed to callbacks,
+    left (no idle thread per tab), newest request first; results are cached (LRU) and handed to callbacks,
     which run on the worker thread (see MathImages for the hop to the UI thread)."""
 
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
@@ -254,7 +254,9 @@ class MathTypesetter:
                 if not self._queue:
                     self._worker = None
                     return
-                key = self._queue.popleft()
+                # Newest first: the formula just streamed in, or the bottom of a reply just
+                # opened, is the one on screen.
+                key = self._queue.pop()
             result = typeset(*key)
             with self._lock:
                 self._cache[key] = result
