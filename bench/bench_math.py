@@ -227,6 +227,15 @@ def main() -> None:
                 op="<",
                 note="while the formulas are typeset and placed",
             )
+    control = [run_round(without_math(text), "streamed") for _ in range(args.rounds)]
+    assert all(r["shown"] == 0 for r in control)
+    C.report(
+        "math.streamed.without_math.total",
+        [r["total_ms"] for r in control],
+        unit=" ms",
+        note="control: the same reply, delimiters removed",
+    )
+    C.report("math.streamed.without_math.max_stall", [r["stall_ms"] for r in control], unit=" ms")
     C.report(
         "math.idle_floor_max_stall", idle_stall_ms(), unit=" ms", note="idle loop, for the machine's noise"
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +61,10 @@ from grokdesk.core.math import URL_SCHEME, Formula, formula_from_url, math_url
 INLINE_SCALE = 1.2
 DISPLAY_SCALE = 1.25
 CACHE_SIZE = 2000
+# While the view is busy (a reply streaming in), the worker rests this many times as long as
+# each formula took: its Python holds the interpreter lock, which the UI thread needs too.
+BUSY_REST = 3.0
+BUSY_WINDOW_S = 0.1
 BATCH_MS = 100
 OBJECT = "\ufffc"
 Align = QTextCharFormat.VerticalAlignment
@@ -202,6 +207,11 @@ class MathTypesetter:
         self._queue: deque[_Key] = deque()
         self._waiting: dict[_Key, list[Callable[[_Key, Typeset], None]]] = {}
         self._worker: threading.Thread | None = None
+        self._busy_until = 0.0
+
+    def note_activity(self) -> None:
+        """The UI thread is working (e.g. rendering a stream): typeset gently for a moment."""
+        self._busy_until = time.monotonic() + BUSY_WINDOW_S
 
     def cached(self, formula: Formula, style: MathStyle) -> Typeset | None:
         with self._lock:
@@ -257,7 +267,10 @@ class MathTypesetter:
                 # Newest first: the formula just streamed in, or the bottom of a reply just
                 # opened, is the one on screen.
                 key = self._queue.pop()
+            started = time.monotonic()
             result = typeset(*key)
+            if time.monotonic() < self._busy_until:
+                time.sleep((time.monotonic() - started) * BUSY_REST)
             with self._lock:
                 self._cache[key] = result
                 while len(self._cache) > self._cache_size:
@@ -410,6 +423,7 @@ class MathImages(QObject):
     def _on_contents_change(self, position: int, _removed: int, added: int) -> None:
         if self._applying or added <= 0:
             return
+        self._typesetter.note_activity()
         cursor = QTextCursor(self._view.document())
         cursor.setPosition(position)
         cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor, added)
