@@ -37,7 +37,6 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
-from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from grokdesk.core.math import MAX_FORMULA_CHARS, Formula, math_plugin, math_url
@@ -52,14 +51,19 @@ MAX_BLOCK_CHARS = 20_000
 
 @dataclass(frozen=True, slots=True)
 class Theme:
+    """Colours of the rendered HTML; the UI's light and dark themes use these two."""
+
     pygments_style: str
     inline_code_background: str
     border: str
     muted: str
+    code_background: str
+    code_header: str
 
 
-LIGHT = Theme("default", "#eff1f3", "#d0d7de", "#57606a")
-DARK = Theme("monokai", "#3a3d41", "#444c56", "#9da5b4")
+# Code text keeps 4.5:1 contrast on these backgrounds in every Pygments token colour.
+LIGHT = Theme("default", "#eff1f4", "#d8dee4", "#59636e", "#fafbfc", "#eef1f4")
+DARK = Theme("github-dark", "#2d3138", "#30363d", "#9ba3ad", "#14171c", "#20242b")
 
 
 @dataclass(slots=True)
@@ -108,16 +112,19 @@ class _QtRenderer(RendererHTML):
         index = len(blocks)
         blocks.append(code)
         theme = self.theme
-        background = get_style_by_name(theme.pygments_style).background_color
         code = code.removesuffix("\n")
         body = _highlighted(code, language, theme) if env.get("highlight", True) else escape(code)
         label = escape(language) if language else "code"
+        # A header bar (language, copy) over the code, like the code blocks people know.
+        copy = env.get("copy_label", "Copy")
         return (
-            f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{background}"'
-            f' style="border: 1px solid {theme.border}; margin-top: 4px; margin-bottom: 4px;">'
-            f'<tr><td><span style="color: {theme.muted};">{label}</span>&nbsp;&nbsp;'
-            f'<a href="copy:{index}">Copy</a>'
-            f'<pre style="margin: 0;">{body}</pre></td></tr></table>\n'
+            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{theme.code_background}"'
+            ' style="margin-top: 6px; margin-bottom: 8px;">'
+            f'<tr><td width="85%" bgcolor="{theme.code_header}"><span style="color: {theme.muted}; font-size: small;">'
+            f"{label}</span></td>"
+            f'<td bgcolor="{theme.code_header}" align="right"><a href="copy:{index}" '
+            f'style="color: {theme.muted}; text-decoration: none; font-size: small;">{copy}</a></td></tr>'
+            f'<tr><td colspan="2"><pre style="margin: 0;">{body}</pre></td></tr></table>\n'
         )
 
     def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -144,7 +151,7 @@ class _QtRenderer(RendererHTML):
 
     def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return (
-            f'<table border="1" cellspacing="0" cellpadding="4" style="border-color: {self.theme.border};">\n'
+            f'<table border="1" cellspacing="0" cellpadding="6" style="border-color: {self.theme.border};">\n'
         )
 
     def bullet_list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -215,11 +222,17 @@ _PARSERS = {id(theme): _parser(theme) for theme in (LIGHT, DARK)}
 
 
 def render_markdown(
-    text: str, *, dark: bool = False, highlight: bool = True, math_images: bool = True
+    text: str,
+    *,
+    dark: bool = False,
+    highlight: bool = True,
+    copy_label: str = "Copy",
+    math_images: bool = True,
 ) -> Rendered:
     """Safe HTML for a QTextBrowser, the code blocks its `copy:N` links refer to, and
     the formulas its `math:` images stand for (their source instead with `math_images=False`).
 
+    `copy_label` is the (trusted) HTML inside each code block's copy link.
     `highlight=False` skips Pygments: meant for the still-streaming tail, where a
     long open code fence would otherwise be re-highlighted on every update.
 
@@ -233,6 +246,7 @@ def render_markdown(
         "code_blocks": [],
         "formulas": [],
         "highlight": highlight,
+        "copy_label": copy_label,
         "math_images": math_images,
     }
     if len(text) <= MAX_BLOCK_CHARS:

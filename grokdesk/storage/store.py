@@ -512,6 +512,18 @@ class Store:
         ).fetchall()
         return {r[0]: UsageTotals(r[0], r[1], *(int(v) for v in r[2:])) for r in rows}
 
+    def usage_by_day(self, since: float) -> list[tuple[str, UsageTotals]]:
+        """Tokens per local calendar day ("YYYY-MM-DD") and model, for replies created at
+        or after `since`, oldest day first (for a chart of the last weeks)."""
+        fields = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "image_tokens")
+        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, "total_tokens"))
+        rows = self._conn.execute(
+            f"SELECT date(created, 'unixepoch', 'localtime'), coalesce(model, ''), count(*), {sums} "
+            "FROM messages WHERE usage IS NOT NULL AND created >= ? GROUP BY 1, 2 ORDER BY 1, 2",
+            (since,),
+        ).fetchall()
+        return [(r[0], UsageTotals(r[1], r[2], *(int(v) for v in r[3:]))) for r in rows]
+
     # ---------------------------------------------------------------- helpers
 
     def _upsert_conversation(self, conv: Conversation) -> None:
