@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QGuiApplication, QImage, QTextCursor, QTextDocument
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import Message, MessageState, Role
 from grokdesk.core.math import Formula, formula_from_url
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.look import DARK, LIGHT, make_palette
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.fake_xai_scripts import Reply
 from tests.ui.conftest import MakeWindow
@@ -137,3 +138,25 @@ def test_copy_gives_the_latex_source(qtbot: QtBot, make_window: MakeWindow, fake
     copied = QGuiApplication.clipboard().text()
     for source in (PYTHAGORAS, INTEGRAL, "$$E=mc^2$$"):
         assert source in copied
+
+
+def test_a_theme_change_typesets_the_formulas_in_the_new_text_colour(
+    qtbot: QtBot, view: TranscriptView
+) -> None:
+    view.setPalette(make_palette(LIGHT))
+    view.set_messages([Message.text(Role.ASSISTANT, f"Light then dark: {PYTHAGORAS}")])
+    [(_formula, light)] = typeset(qtbot, view)
+    view.setPalette(make_palette(DARK))
+    dark_text = QColor(DARK.text).rgb()
+
+    def redrawn() -> bool:
+        shown = shown_formulas(view)
+        image = shown[0][1] if shown else None
+        return isinstance(image, QImage) and image.width() > 4 and dark_text in colours(image)
+
+    qtbot.waitUntil(redrawn, timeout=15_000)
+    assert dark_text not in colours(light)
+
+
+def colours(image: QImage) -> set[int]:
+    return {image.pixelColor(x, y).rgb() for x in range(image.width()) for y in range(image.height())}
