@@ -605,5 +605,6 @@ class ConversationTab(QWidget):
 def _visible_text(message: Message) -> str:
     """The text of a message without Markdown syntax, as a person reads it."""
     document = QTextDocument()
-    document.setHtml(render_markdown(message.plain_text).html)
+    # Formulas as their LaTeX source: a copied formula must stay a formula.
+    document.setHtml(render_markdown(message.plain_text, math_images=False).html)
     return document.toPlainText()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -46,6 +46,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
 from grokdesk.ui.icons import glyph_html
 from grokdesk.ui.look import Theme, theme_of
@@ -161,6 +162,7 @@ class TranscriptView(QTextBrowser):
         self._fill_pending = False
         # Extra markup after a message's actions (the version switch sets it).
         self.header_extra: Callable[[Message], str] = lambda _message: ""
+        self.math = MathImages(self)  # typesets the `math:` images of rendered formulas
 
     # -- public API ----------------------------------------------------------
 
@@ -370,11 +372,17 @@ class TranscriptView(QTextBrowser):
     # -- Qt overrides --------------------------------------------------------
 
     def loadResource(self, kind: int, name: QUrl | str) -> object:
-        """Serve only our own thumbnails: nothing remote, nothing from disk."""
+        """Serve only our own thumbnails and typeset formulas: nothing remote, nothing from disk."""
         url = QUrl(name)
         if url.scheme() == "thumb":
             return self._thumbs.get(url.path())
+        if url.scheme() == "math":
+            return self.math.resource(url)
         return None
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """A copied selection gives each formula as its LaTeX source."""
+        return self.math.mime_data(self.textCursor()) or super().createMimeDataFromSelection()
 
     # -- rendering -----------------------------------------------------------
 
