@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
         controller = ChatController(
             conversation,
             client_provider=self.connection.client,
+            route=self.connection,
             sink=self._sink,
             model_info=self.catalog.info,
         )
