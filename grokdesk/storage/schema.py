@@ -139,7 +139,17 @@ INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE)
+# Version 3: what a reply did on the Responses API. `tools` are its server-side tool
+# calls (kind, query, code, output), `sources` the URLs it cites, `provider_items` the
+# encrypted reasoning sent back on later turns; all JSON lists, NULL when empty. The
+# queries and URLs also go into `text`, so the library's search finds them.
+V3_RESPONSES_UPGRADE = """
+ALTER TABLE messages ADD COLUMN tools TEXT;
+ALTER TABLE messages ADD COLUMN sources TEXT;
+ALTER TABLE messages ADD COLUMN provider_items TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE, V3_RESPONSES_UPGRADE)
 CURRENT_VERSION = len(MIGRATIONS)
 
 

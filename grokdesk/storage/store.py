@@ -89,7 +89,7 @@ WHERE messages_fts MATCH :query AND c.deleted_at IS NULL
 ORDER BY messages_fts.rowid DESC LIMIT :limit
 """
 
-_MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning"
+_MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning, tools, sources, provider_items"
 
 
 class _NoLock:
@@ -499,11 +499,13 @@ class Store:
         usage = codec.encode_usage(message.usage)
         cursor = self._conn.execute(
             "INSERT INTO messages (id, conversation_id, position, role, parts, text, model, created, "
-            "finish_reason, usage, error, state, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "finish_reason, usage, error, state, reasoning, tools, sources, provider_items) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET position = excluded.position, role = excluded.role, "
             "parts = excluded.parts, text = excluded.text, model = excluded.model, created = excluded.created, "
             "finish_reason = excluded.finish_reason, usage = excluded.usage, error = excluded.error, "
-            "state = excluded.state, reasoning = excluded.reasoning "
+            "state = excluded.state, reasoning = excluded.reasoning, tools = excluded.tools, "
+            "sources = excluded.sources, provider_items = excluded.provider_items "
             "WHERE messages.conversation_id = excluded.conversation_id",
             (
                 message.id,
@@ -511,7 +513,7 @@ class Store:
                 position,
                 message.role.value,
                 codec.dumps(codec.encode_parts(message.parts)),
-                codec.plain_text(message.parts),
+                _indexed_text(message),
                 message.model,
                 message.created_at,
                 message.finish_reason,
@@ -519,6 +521,9 @@ class Store:
                 message.error,
                 message.state.value,
                 message.reasoning,
+                codec.dumps(codec.encode_tools(message.tools)) if message.tools else None,
+                codec.dumps(codec.encode_sources(message.sources)) if message.sources else None,
+                codec.dumps(message.provider_items) if message.provider_items else None,
             ),
         )
         if cursor.rowcount == 0:
@@ -635,4 +640,23 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, code
         error=row[7],
         state=MessageState(row[8]),
         reasoning=row[9],
+        tools=codec.decode_tools(_json_or_none(row[10])),
+        sources=codec.decode_sources(_json_or_none(row[11])),
+        provider_items=codec.decode_provider_items(_json_or_none(row[12])),
     )
+
+
+def _json_or_none(value: object) -> object:
+    if not isinstance(value, str):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None  # a damaged extra is dropped, the message itself still loads
+
+
+def _indexed_text(message: Message) -> str:
+    """The text the search index sees: the message, plus its searches and cited URLs."""
+    text = codec.plain_text(message.parts)
+    extra = codec.search_text(message.tools, message.sources)
+    return f"{text}\n{extra}" if extra else text

@@ -170,7 +170,13 @@ class MainWindow(QMainWindow):
         )
         conversation = Conversation(
             model=self.default_model(),
-            settings=ConversationSettings(system_prompt=prompt, add_datetime=self.settings.add_datetime),
+            settings=ConversationSettings(
+                system_prompt=prompt,
+                add_datetime=self.settings.add_datetime,
+                web_search=self.settings.default_web_search,
+                x_search=self.settings.default_x_search,
+                code_execution=self.settings.default_code_execution,
+            ),
         )
         return self.open_conversation(conversation)
 

@@ -32,6 +32,7 @@ from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.tokencount import TokenCounter
+from grokdesk.ui.chat.tooltoggles import ToolToggles
 from grokdesk.ui.chat.transcript import TranscriptView
 from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.modelcatalog import ModelCatalog
@@ -157,6 +158,11 @@ class ConversationTab(QWidget):
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.attach_button)
+        self.tool_toggles = ToolToggles(self, lambda: self.controller.conversation.settings)
+        toggles = QHBoxLayout()
+        for button in self.tool_toggles.buttons.values():
+            toggles.addWidget(button)
+        buttons.addLayout(toggles)
         buttons.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.role_picker, 0, Qt.AlignmentFlag.AlignTop)
@@ -174,6 +180,7 @@ class ConversationTab(QWidget):
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(controller.stop)
         self.add_button.clicked.connect(self.add_without_sending)
+        self.tool_toggles.changed.connect(self.settings_changed)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(controller.stop)
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self.add_without_sending)
@@ -309,9 +316,8 @@ class ConversationTab(QWidget):
             return ""
         total = 0.0
         for message in self.controller.conversation.messages:
-            info = self.catalog.info(message.model or "")
-            if message.usage is not None and info is not None:
-                total += cost_usd(message.usage, info) or 0.0
+            if message.usage is not None:
+                total += cost_usd(message.usage, self.catalog.info(message.model or "")) or 0.0
         return format_cost(total) if total else ""
 
     def _model_usable(self) -> bool:
@@ -393,6 +399,7 @@ class ConversationTab(QWidget):
         dialog = ConversationSettingsDialog(conversation.settings, model=conversation.model, parent=self)
         if dialog.exec():
             conversation.settings = dialog.result_settings()
+            self.tool_toggles.load()
             self.settings_changed.emit()
 
     def edit_message(self, message: Message) -> QInputDialog:

@@ -33,7 +33,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
-from grokdesk.core.markdown import next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.core.markdown import next_stable_prefix, split_stable_prefix
+from grokdesk.ui.chat import toolrecords
+from grokdesk.ui.chat.toolrecords import render_reply_markdown
 from grokdesk.ui.renderbudget import RenderBudget
 
 # How many of the newest messages are rendered when a conversation opens; older
@@ -67,6 +69,8 @@ class _Rendered:
     tail_chars: int = 0
     # True while the frame holds a streamed rendering (header, stable blocks, tail).
     streamed: bool = False
+    # The tool records the header showed when it was rendered.
+    tools: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class TranscriptView(QTextBrowser):
@@ -95,6 +99,7 @@ class TranscriptView(QTextBrowser):
         self._rendered: dict[str, _Rendered] = {}
         self._first_shown = 0
         self._expanded_reasoning: set[str] = set()
+        self._expanded_tools: set[str] = set()
         self._usage_shown: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
@@ -242,7 +247,12 @@ class TranscriptView(QTextBrowser):
         if rendered is None:
             return
         incremental = message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning
-        finishing = not incremental and rendered.streamed and not message.reasoning
+        finishing = (
+            not incremental
+            and rendered.streamed
+            and not message.reasoning
+            and rendered.tools == toolrecords.tools_signature(message)
+        )
         if (incremental or finishing) and not self.render_budget.allows():
             self._schedule_catch_up(message)  # another tab used this frame's time
             return
@@ -359,6 +369,7 @@ class TranscriptView(QTextBrowser):
         body, code_blocks = self._body_html(message)
         rendered.code_blocks = code_blocks
         cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
+        rendered.tools = toolrecords.tools_signature(message)
         rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
         rendered.tail_chars = 0
         rendered.streamed = False
@@ -366,12 +377,15 @@ class TranscriptView(QTextBrowser):
     def _update_streaming(self, message: Message, rendered: _Rendered) -> None:
         text = message.plain_text
         frame = rendered.frame
+        if rendered.tools != toolrecords.tools_signature(message):
+            rendered.streamed = False  # a tool call started or ended: the header changes
         if not rendered.streamed:
             # First update: start from the header alone (a continued reply keeps its
             # text: it is rendered again as the stream's stable part).
             cursor = self._frame_cursor(frame)
             cursor.removeSelectedText()
             cursor.insertHtml(self._header_html(message))
+            rendered.tools = toolrecords.tools_signature(message)
             rendered.tail_chars = 0
             rendered.stable_chars = 0
             rendered.code_blocks = []
@@ -386,7 +400,7 @@ class TranscriptView(QTextBrowser):
         # over the next updates and meanwhile shows as plain text.
         stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
         if stable > rendered.stable_chars:
-            finished = render_markdown(text[rendered.stable_chars : stable])
+            finished = render_reply_markdown(text[rendered.stable_chars : stable])
             cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
             rendered.code_blocks.extend(finished.code_blocks)
             rendered.stable_chars = stable
@@ -399,7 +413,7 @@ class TranscriptView(QTextBrowser):
             else:
                 # The open tail is re-rendered on every update: no highlighting there,
                 # so a long unfinished code block does not cost more with each token.
-                cursor.insertHtml(render_markdown(tail, highlight=False).html)
+                cursor.insertHtml(render_reply_markdown(tail, highlight=False).html)
         rendered.tail_chars = frame.lastPosition() - tail_start
         if stable < split_stable_prefix(text, start=stable):
             self._schedule_catch_up(message)
@@ -444,7 +458,7 @@ class TranscriptView(QTextBrowser):
         tail = text[rendered.stable_chars :]
         html_text = ""
         if tail.strip():
-            finished = render_markdown(tail)
+            finished = render_reply_markdown(tail)
             html_text = _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
             rendered.code_blocks.extend(finished.code_blocks)
         html_text += self._footer_html(message)
@@ -480,7 +494,7 @@ class TranscriptView(QTextBrowser):
                     f'<p style="margin:2px 0"><small><a href="reasoning:{message.id}">'
                     f"▸ Show reasoning ({words} words)</a></small></p>"
                 )
-        return head
+        return head + toolrecords.tools_html(message, expanded=message.id in self._expanded_tools)
 
     def _actions(self, message: Message) -> list[tuple[str, str]]:
         if message.role is Role.NOTICE:
@@ -502,7 +516,7 @@ class TranscriptView(QTextBrowser):
             if message.role is Role.NOTICE:
                 parts_html.append(f"<p>{_escape_lines(part.text)}</p>")
                 continue
-            rendered = render_markdown(part.text)
+            rendered = render_reply_markdown(part.text)
             parts_html.append(_renumber_copy_links(rendered.html, message.id, len(code_blocks)))
             code_blocks.extend(rendered.code_blocks)
         return "".join(parts_html), code_blocks
@@ -541,9 +555,12 @@ class TranscriptView(QTextBrowser):
             if mid in self._usage_shown:
                 usage += ": " + html.escape(self.usage_text[mid])
             notes.append(usage)
+        sources = toolrecords.sources_html(message)
         if not notes:
-            return ""
-        return "".join(f'<p style="color:gray;margin-top:4px"><small>{n}</small></p>' for n in notes)
+            return sources
+        return sources + "".join(
+            f'<p style="color:gray;margin-top:4px"><small>{n}</small></p>' for n in notes
+        )
 
     # -- interaction -----------------------------------------------------------
 
@@ -568,6 +585,12 @@ class TranscriptView(QTextBrowser):
                 self._expanded_reasoning.discard(message_id)
             else:
                 self._expanded_reasoning.add(message_id)
+            message = next((m for m in self._messages if m.id == message_id), None)
+            if message is not None and message.id in self._rendered:
+                self._render_into(self._rendered[message.id], message)
+        elif scheme == "tools":
+            message_id = url.path()
+            self._expanded_tools.symmetric_difference_update({message_id})
             message = next((m for m in self._messages if m.id == message_id), None)
             if message is not None and message.id in self._rendered:
                 self._render_into(self._rendered[message.id], message)
