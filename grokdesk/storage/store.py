@@ -24,6 +24,7 @@ from grokdesk.core.conversation import (
     Message,
     MessageState,
     Role,
+    Usage,
 )
 from grokdesk.storage import codec
 from grokdesk.storage.dbfile import connect_checked, damage_marker, full_check, move_aside
@@ -464,14 +465,37 @@ class Store:
 
         Soft-deleted conversations count: the tokens were spent.
         """
-        fields = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "image_tokens")
-        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, "total_tokens"))
+        fields = (
+            "prompt_tokens",
+            "completion_tokens",
+            "reasoning_tokens",
+            "cached_tokens",
+            "image_tokens",
+            "total_tokens",
+        )
+        extras = ("cost_in_usd_ticks", "web_search_calls", "x_search_calls", "code_calls")
+        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, *extras))
+        unpriced = ", ".join(
+            f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
+            f"THEN json_extract(usage, '$.{f}') END), 0)"
+            for f in fields
+        )
         rows = self._conn.execute(
-            f"SELECT coalesce(model, ''), count(*), {sums} FROM messages "
+            f"SELECT coalesce(model, ''), count(*), {sums}, {unpriced} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
         ).fetchall()
-        return {r[0]: UsageTotals(r[0], r[1], *(int(v) for v in r[2:])) for r in rows}
+        width = len(fields) + len(extras)
+        names = (*fields, *extras)
+        return {
+            r[0]: UsageTotals(
+                r[0],
+                r[1],
+                **{name: int(v) for name, v in zip(names, r[2 : 2 + width], strict=True)},
+                unpriced=Usage(**{name: int(v) for name, v in zip(fields, r[2 + width :], strict=True)}),
+            )
+            for r in rows
+        }
 
     # ---------------------------------------------------------------- helpers
 

@@ -125,3 +125,15 @@ def test_json_export_round_trips_through_the_import(store: Store, tmp_path: Path
     assert reply.sources == conversation.messages[-1].sources
     assert reply.tools == conversation.messages[-1].tools
     assert reply.provider_items == [REASONING]
+
+
+def test_usage_totals_count_the_api_cost_and_tool_calls(store: Store) -> None:
+    conversation = searched_conversation()
+    plain = Message.text(Role.ASSISTANT, "no cost reported", model="grok-4.3")
+    plain.usage = Usage(prompt_tokens=100, completion_tokens=50)
+    conversation.messages.append(plain)
+    store.replace_conversation(conversation)
+    totals = store.usage_totals()["grok-4.3"]
+    assert totals.replies == 2 and totals.cost_in_usd_ticks == 123_456_789
+    assert totals.web_search_calls == 1 and totals.prompt_tokens == 110
+    assert (totals.unpriced.prompt_tokens, totals.unpriced.completion_tokens) == (100, 50)
