@@ -22,7 +22,7 @@ from grokdesk.core.conversation import Usage
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
 
-COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Tool calls", "Cost")
+COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Tool calls")
 
 
 def totals_cost(totals: UsageTotals, info: ModelInfo | None) -> float | None:
@@ -98,8 +98,8 @@ class UsageDialog(QDialog):
                 f"{totals.completion_tokens:,}",
                 f"{totals.reasoning_tokens:,}",
                 f"{totals.cached_tokens:,}",
-                tool_calls_text(totals),
                 format_cost(cost) if cost is not None else "price unknown",
+                tool_calls_text(totals),
             )
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
