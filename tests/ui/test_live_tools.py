@@ -92,3 +92,23 @@ def test_sources_list_and_inline_citations() -> None:
     )
     html = render_reply_markdown("Founded 2023 [[1]](https://x.ai/company).").html
     assert '<sup><a href="https://x.ai/company" title="https://x.ai/company">[1]</a></sup>' in html
+
+
+def test_the_meter_counts_the_encrypted_reasoning_that_goes_back() -> None:
+    from grokdesk.core.conversation import Conversation, Usage
+    from grokdesk.ui.chat.contextmeter import light_payloads, payload_tokens
+
+    reply = Message.text(Role.ASSISTANT, "answer", model="grok-4.3")
+    reply.provider_items = [{"type": "reasoning", "id": "rs_1", "encrypted_content": "A" * 4000}]
+    conversation = Conversation(model="grok-4.3", settings=ConversationSettings(add_datetime=False))
+    conversation.messages = [Message.text(Role.USER, "question"), reply]
+
+    def total() -> int:
+        return sum(payload_tokens(p, lambda text: len(text.split())) for p in light_payloads(conversation))
+
+    with_blob = total()
+    reply.usage = Usage(reasoning_tokens=900)
+    assert total() - with_blob == 900 - 4000 * 3 // 16
+    conversation.model = "grok-3"  # another model never gets it
+    reply.usage = None
+    assert with_blob - total() == 4000 * 3 // 16
