@@ -8,7 +8,6 @@ in a message, a log line or a repr.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random
@@ -36,11 +35,11 @@ from grokdesk.api.events import ContentDelta, Finished, StreamEvent, UsageUpdate
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
 from grokdesk.api.responses import ResponsesReader
+from grokdesk.core.endpoint import DEFAULT_BASE_URL, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
 log = logging.getLogger("grokdesk.api")
 
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
 # A Retry-After longer than this is not waited out silently: the user hears about it instead.
 MAX_RETRY_AFTER = 60.0
 _STREAM_OPTIONS_REFUSED = "argument not supported: stream_options"
@@ -64,35 +63,20 @@ class _StreamReader(Protocol):
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; plain http only to a loopback host."""
-    try:
-        url = httpx.URL(base_url.strip())
-    except httpx.InvalidURL as exc:
-        raise InsecureBaseUrl(f"“{base_url}” is not a server address. Check it in Settings.") from exc
-    if url.scheme == "https" and url.host:
-        return str(url).rstrip("/")
-    if url.scheme == "http" and url.host and _is_loopback(url.host):
-        return str(url).rstrip("/")
-    if url.scheme == "http":
-        raise InsecureBaseUrl(
-            f"The server address {base_url} uses plain http, which would send your API key unencrypted. "
-            "Use an https:// address (plain http is only allowed to this computer)."
-        )
-    raise InsecureBaseUrl(f"“{base_url}” is not an https:// server address. Check it in Settings.")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """The base URL without a trailing slash; refused by the same rule as the settings
+    dialog (https, or plain http only to this computer)."""
+    problem = validate_base_url(base_url)
+    if problem is None:
+        try:
+            return str(httpx.URL(normalize_base_url(base_url))).rstrip("/")
+        except httpx.InvalidURL:
+            problem = "The address is not a valid URL (check the host name and port)."
+    raise InsecureBaseUrl(f"{problem} Check the server address in Settings.")
 
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
-    """What `GET /v1/api-key` says about the key (reference §4)."""
+    """What `GET /v1/api-key` says about the key (every field is required by the API)."""
 
     redacted_api_key: str
     name: str = ""
@@ -193,7 +177,8 @@ class XaiClient:
         self._backoff_base = backoff_base
         self._sleep = sleep
         self._jitter = jitter
-        # Reasoning models may say nothing for minutes before the first token (§1, §8 quirk 5):
+        # Reasoning models may say nothing for minutes before the first token (xAI's docs
+        # raise the client timeout to an hour for them):
         # the read timeout allows that; stalls after the first token are caught per event.
         self._stream_timeout = httpx.Timeout(connect_timeout, read=first_token_timeout, pool=connect_timeout)
         self._short_timeout = httpx.Timeout(connect_timeout, read=stall_timeout, pool=connect_timeout)
@@ -282,7 +267,8 @@ class XaiClient:
         try:
             return await self._send("POST", CHAT_PATH, body, stream=True)
         except BadRequest as error:
-            # Refused for a while in April 2025 (§8 quirk 3): send once more without it.
+            # Refused for a while in April 2025 (400 "Argument not supported: stream_options"):
+            # send once more without it.
             if "stream_options" not in body or _STREAM_OPTIONS_REFUSED not in error.detail.lower():
                 raise
             log.info("server refused stream_options; sending again without it")
@@ -379,7 +365,7 @@ class XaiClient:
     # -- models, tokens, key ----------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo]:
-        """Models from `/v1/language-models`, else `/v1/models` (reference §3). Not filtered."""
+        """Models from `/v1/language-models`, else `/v1/models` (ids only on older servers). Not filtered."""
         try:
             response = await self._send("GET", "language-models")
             models = models_from_list(self._json(response).get("models"))
@@ -407,7 +393,7 @@ class XaiClient:
         return windows
 
     async def tokenize(self, text: str, model: str) -> int:
-        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, §4)."""
+        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, not integers)."""
         response = await self._send("POST", "tokenize-text", {"text": text, "model": model})
         tokens = self._json(response).get("token_ids")
         if not isinstance(tokens, list):
@@ -498,7 +484,7 @@ class XaiClient:
         if stream:
             headers["Accept"] = "text/event-stream"
         if content is not None:
-            headers["Content-Type"] = "application/json"  # §1: POSTs need it, or 415
+            headers["Content-Type"] = "application/json"  # POSTs need it, or 415
         request = self._http.build_request(
             method,
             path,

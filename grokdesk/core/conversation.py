@@ -1,7 +1,7 @@
 """Conversations, messages and their parts: the domain every layer shares.
 
 A message is an ordered list of parts (text and images in any order), because the
-xAI API accepts text and images interleaved in one message (reference §2.1, §6).
+xAI API accepts text and images interleaved in one message, in any order.
 Notices (errors, hints) live in the same list so that they appear where they
 happened, but they carry `Role.NOTICE` and are never sent to the API.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from grokdesk.core.sources import Source
 from grokdesk.core.tools import SearchFilters, ToolCall
+from grokdesk.core.versions import VersionTree
 
 
 def new_id() -> str:
@@ -66,7 +67,8 @@ class ImagePart:
     data: bytes = field(repr=False, compare=False)
     detail: ImageDetail = ImageDetail.AUTO
     # The server's reason when it refused this image; a rejected image is left out
-    # of later requests so it cannot poison the conversation (reference §8, point 10).
+    # of later requests so it cannot poison the conversation (the history is resent every
+    # turn, so a refused image would fail every later turn).
     rejected: str | None = None
 
     @property
@@ -82,7 +84,7 @@ class Usage:
     """Token usage of one reply, as the API reports it.
 
     On reasoning models `completion_tokens` excludes `reasoning_tokens` and
-    `total_tokens = prompt + completion + reasoning` (reference §2.2).
+    `total_tokens = prompt + completion + reasoning`.
     """
 
     prompt_tokens: int = 0
@@ -164,12 +166,16 @@ class ConversationSettings:
 class Conversation:
     title: str = ""
     model: str = ""
+    # The shown branch: what the transcript shows and what is sent (see core.versions).
     messages: list[Message] = field(default_factory=list)
     settings: ConversationSettings = field(default_factory=ConversationSettings)
     id: str = field(default_factory=new_id)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     pinned: bool = False
+    # Every other version and how they hang together. Left out of `==`: two conversations
+    # are compared by what they show and hold, not by how far the tree was filled in.
+    versions: VersionTree = field(default_factory=VersionTree, compare=False)
 
     def find(self, message_id: str) -> Message | None:
         for message in self.messages:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.errors import ApiError, AuthError
@@ -17,7 +17,8 @@ from grokdesk.core.conversation import Conversation, ConversationSettings
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
-from grokdesk.ui.asynctasks import spawn
+from grokdesk.storage.store import Store
+from grokdesk.ui.asynctasks import Kind, Tasks
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.chat.tokencount import TokenCounter
@@ -28,6 +29,7 @@ from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.renderbudget import RenderBudget
+from grokdesk.ui.sessionsaver import SessionSaver
 from grokdesk.ui.settings.appsettings import AppSettings
 from grokdesk.ui.tabs import ConversationTabs
 
@@ -76,7 +78,9 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._painted = False
         self._closed_down = False
-        self._closing: set[asyncio.Task[None]] = set()
+        # Reads (opening, usage, the store check) are cancelled at quit; closing a tab
+        # while it streams is a write (the stopped reply is saved) and is awaited.
+        self._tasks = Tasks()
 
         self.tabs = ConversationTabs(self)
         self.key_notice = KeyNotice(self)
@@ -93,6 +97,9 @@ class MainWindow(QMainWindow):
         self.tabs.close_requested.connect(self.close_tab)
         self.tabs.rename_requested.connect(self.rename_tab)
         self.tabs.currentChanged.connect(self._on_current_changed)
+        self.session_saver = SessionSaver(self.session_state, sink.worker, self)
+        self.tabs.currentChanged.connect(self.session_saver.changed)
+        self.tabs.tabBar().tabMoved.connect(self.session_saver.changed)
         catalog.models_changed.connect(self._refresh_model_choices)
         catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
         sink.storage_failed.connect(self._on_storage_failed)
@@ -209,23 +216,36 @@ class MainWindow(QMainWindow):
         tab.title_changed.connect(self.library.schedule_refresh)
         tab.streaming_changed.connect(lambda streaming, t=tab: self._update_label(t, streaming))
         tab.streaming_changed.connect(self.library.schedule_refresh)
-        tab.model_changed.connect(lambda _m, t=tab: self._sink.save_conversation(t.controller.conversation))
-        tab.settings_changed.connect(lambda t=tab: self._sink.save_conversation(t.controller.conversation))
         controller.api_error.connect(self._on_api_error)
+        self._save_session_on_changes(tab)
         if activate:
             self.tabs.setCurrentIndex(index)
             tab.composer.setFocus()
         return tab
 
+    def _save_session_on_changes(self, tab: ConversationTab) -> None:
+        """Whatever the session holds of this tab: its draft (text, images and their
+        detail), model, settings, and whether its conversation is stored yet."""
+        changed = self.session_saver.changed
+        tab.composer.document().contentsChanged.connect(changed)
+        tab.attachments.attached.connect(changed)
+        tab.attachment_strip.detail_changed.connect(changed)
+        tab.model_changed.connect(changed)
+        tab.settings_changed.connect(changed)
+        tab.controller.message_added.connect(changed)
+        self.session_saver.changed()
+
     def open_saved(self, conversation_id: str, message_id: str | None = None) -> asyncio.Task[None]:
         """Open a saved conversation (or focus its tab) and scroll to `message_id`."""
-        return spawn(self._open_saved(conversation_id, message_id), name="open-conversation")
+        return self._tasks.spawn(
+            self._open_saved(conversation_id, message_id), kind=Kind.READ, name="open-conversation"
+        )
 
     async def _open_saved(self, conversation_id: str, message_id: str | None) -> None:
         tab = self._tab_of(conversation_id)
         if tab is None:
             try:
-                conversation = await self._sink.run("load_conversation", conversation_id)
+                conversation = await self._sink.run(Store.load_conversation, conversation_id)
             except StorageError as error:
                 self.statusBar().showMessage(str(error), 8000)
                 return
@@ -235,6 +255,7 @@ class MainWindow(QMainWindow):
                 tab = self.open_conversation(conversation)
         self.tabs.setCurrentWidget(tab)
         if message_id:
+            tab.controller.reveal(message_id)  # a hit in another version shows its branch
             tab.transcript.scroll_to_message(message_id)
 
     def _tab_of(self, conversation_id: str) -> ConversationTab | None:
@@ -246,7 +267,7 @@ class MainWindow(QMainWindow):
     def _on_renamed_in_library(self, conversation_id: str, title: str) -> None:
         tab = self._tab_of(conversation_id)
         if tab is not None:
-            tab.controller.conversation.title = title
+            tab.controller.rename(title)
             self._update_label(tab)
 
     def _on_deleted_in_library(self, conversation_id: str) -> None:
@@ -256,8 +277,7 @@ class MainWindow(QMainWindow):
 
     def _open_summary(self, conversation: Conversation) -> None:
         tab = self.open_conversation(conversation)
-        for message in conversation.messages:
-            self._sink.save_message(conversation, message)
+        tab.controller.save_all()
         self.statusBar().showMessage("Started a new conversation from a summary of the old one.", 8000)
         tab.composer.setFocus()
 
@@ -268,13 +288,12 @@ class MainWindow(QMainWindow):
         tab.hide()
         if tab.controller.is_streaming:
             # Deleted only once the stopped reply is saved.
-            task = spawn(self._dispose_after_stop(tab), name="close-tab")
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._tasks.spawn(self._dispose_after_stop(tab), kind=Kind.WRITE, name="close-tab")
         else:
             tab.deleteLater()
         if self.tabs.count() == 0:
             self.new_conversation()
+        self.session_saver.changed()
 
     async def _dispose_after_stop(self, tab: ConversationTab) -> None:
         await tab.controller.shutdown()
@@ -282,8 +301,7 @@ class MainWindow(QMainWindow):
 
     def rename_tab(self, index: int, title: str) -> None:
         tab = self.tab(index)
-        tab.controller.conversation.title = title
-        self._sink.save_conversation(tab.controller.conversation)
+        tab.controller.rename(title)
         self._update_label(tab)
 
     def _update_label(self, tab: ConversationTab, streaming: bool | None = None) -> None:
@@ -350,7 +368,7 @@ class MainWindow(QMainWindow):
         dialog = UsageDialog(self._sink.run, self.catalog.info, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
-        spawn(dialog.load(), name="load-usage")
+        self._tasks.spawn(dialog.load(), kind=Kind.READ, name="load-usage")
         return dialog
 
     def toggle_library(self) -> None:
@@ -419,14 +437,30 @@ class MainWindow(QMainWindow):
     def _on_storage_failed(self, reason: str) -> None:
         self.statusBar().showMessage(f"Not saved: {reason} Nothing is lost while GrokDesk stays open.")
 
+    def tell_last_run_ended_badly(self, text: str, log_dir: Path) -> None:
+        """Said once, on the active tab, after a crash or a kill: where to look."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.notice.show_notice(
+                text,
+                ("Open the log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir)))),
+            )
+
     # -- session -------------------------------------------------------------------------
 
     def restore_session(self) -> None:
         """Reopen the tabs of the last run, in order, with drafts; a new tab otherwise.
         Runs before the window is shown, so waiting on the store here blocks nothing."""
+        self.session_saver.hold()
+        try:
+            self._restore_session()
+        finally:
+            self.session_saver.release()
+
+    def _restore_session(self) -> None:
         worker = self._sink.worker
         try:
-            session: SessionState = worker.submit("load_session").result()
+            session: SessionState = worker.call(Store.load_session).result()
         except StorageError as error:
             self.statusBar().showMessage(str(error))
             session = SessionState()
@@ -434,7 +468,7 @@ class MainWindow(QMainWindow):
             conversation = None
             if state.conversation_id:
                 try:
-                    conversation = worker.submit("load_conversation", state.conversation_id).result()
+                    conversation = worker.call(Store.load_conversation, state.conversation_id).result()
                 except StorageError:
                     conversation = None
             if conversation is None:
@@ -469,7 +503,7 @@ class MainWindow(QMainWindow):
         return SessionState(tabs=tabs, active_index=max(self.tabs.currentIndex(), 0))
 
     def save_session(self) -> None:
-        self._sink.worker.submit("save_session", self.session_state())
+        self.session_saver.save_now()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -485,7 +519,7 @@ class MainWindow(QMainWindow):
             # Asked after the first paint: the window never waits for the network or disk.
             self.catalog.refresh()
             self.library.refresh()
-            spawn(self._check_store(), name="check-store")
+            self._tasks.spawn(self._check_store(), kind=Kind.READ, name="check-store")
 
     async def _check_store(self) -> None:
         """Tell the user what the store found at start, then check it fully in the background."""
@@ -502,7 +536,7 @@ class MainWindow(QMainWindow):
                 10000,
             )
         try:
-            await self._sink.run("verify")
+            await self._sink.run(Store.verify)
         except StorageError as error:
             self.statusBar().showMessage(str(error))
 
@@ -516,7 +550,7 @@ class MainWindow(QMainWindow):
             return
         self._closed_down = True
         await self.shutdown()
-        await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._tasks.wind_down()
         if self._sink.has_unsaved:
             self._sink.retry_unsaved()  # a last try; the store drains it before closing
         await self.catalog.aclose()
@@ -524,6 +558,7 @@ class MainWindow(QMainWindow):
         await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))
         await self.library.shutdown()
         self.save_session()
+        self.session_saver.stop()
         self.settings.sync()
         worker = self._sink.worker
         await asyncio.get_running_loop().run_in_executor(None, worker.close)

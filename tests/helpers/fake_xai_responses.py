@@ -1,6 +1,7 @@
-"""What the fake xAI server says on `/v1/responses` (reference/xai-responses.md §1-§5):
-the parameter rules, the stream events in the real order, whole responses, and the
-recorded streams in tests/data/responses/.
+"""What the fake xAI server says on `/v1/responses`: the parameter rules of the real API
+(400 for penalties, `stop`, unknown `include` values, refused web search fields, too
+many domains or handles), the stream events in the order the recorded streams show,
+whole responses, and the recorded streams in tests/data/responses/.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def reply_events(  # noqa: PLR0917
     reasoning: str,
     prompt_tokens: int,
 ) -> list[dict[str, Any]]:
-    """A plain reply (reasoning summary, then the answer) in the recorded order of §3.4."""
+    """A plain reply (reasoning summary, then the answer) in the order of the recorded reasoning stream."""
     response = response_object(model, body)
     out = _Events()
     out.add("response.created", response=response)

@@ -27,13 +27,14 @@ from grokdesk.core.budget import cost_usd, format_cost, format_usage
 from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
 from grokdesk.ui.chat.composer import Composer
-from grokdesk.ui.chat.contextmeter import ContextGuard
+from grokdesk.ui.chat.contextmeter import ContextGuard, first_kept
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.tooltoggles import ToolToggles
 from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.chat.versions import VersionSwitch
 from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
@@ -68,6 +69,8 @@ class ConversationTab(QWidget):
         controller.setParent(self)
         # Usage lines are known before the transcript renders a finished message.
         controller.message_changed.connect(self._note_usage)
+        # Another version brings replies onto the screen whose usage was not noted yet.
+        controller.structure_changed.connect(self._note_all_usage)
 
         self.model_picker = QComboBox(self)
         self.model_picker.setObjectName("modelPicker")
@@ -89,6 +92,7 @@ class ConversationTab(QWidget):
         self.settings_button.clicked.connect(self.edit_settings)
 
         self.transcript = TranscriptView(self, render_budget=render_budget)
+        self.version_switch = VersionSwitch(self.transcript, controller)
         # A child of the tab floating over the transcript: as a child of the scroll
         # area itself, showing or hiding it re-entered the scroll bar mid-update.
         self.jump_button = QPushButton("↓ Jump to latest", self)
@@ -140,8 +144,13 @@ class ConversationTab(QWidget):
             composer=self.composer,
             strip=self.attachment_strip,
             notices=self.attachment_notices,
+            transcript=self.transcript,
+            messages=lambda: controller.conversation.messages,
+            current_model=lambda: controller.conversation.model,
+            model_choices=self.model_ids,
             model_info=catalog.info if catalog is not None else controller._model_info,
         )
+        self.attachments.model_switch_requested.connect(self.select_model)
         self.attachments.accept_drops_on(
             self, self.transcript.viewport(), self.composer.viewport(), self.attachment_strip
         )
@@ -200,7 +209,15 @@ class ConversationTab(QWidget):
         self.transcript.set_messages(controller.conversation.messages)
         self.context: ContextGuard | None = None
         if catalog is not None and token_counter is not None:
-            self.context = ContextGuard(self, token_counter, catalog)
+            self.context = ContextGuard(
+                controller,
+                token_counter,
+                catalog,
+                draft=self.composed_parts,
+                cost=self.conversation_cost,
+                parent=self,
+            )
+            self._connect_context(self.context)
         self._connect_images()
 
     # -- composing -----------------------------------------------------------
@@ -233,6 +250,31 @@ class ConversationTab(QWidget):
     def set_default_detail(self, level: str) -> None:
         """The detail level ("auto", "low", "high") new attachments start with."""
         self.attachments.set_default_detail(level)
+
+    def _connect_context(self, context: ContextGuard) -> None:
+        self.composer.textChanged.connect(context.schedule)
+        self.model_changed.connect(context.schedule)
+        context.meter_changed.connect(self._show_meter)
+        context.notice.connect(lambda text: self.notice.show_notice(text) if text else self.notice.hide())
+        context.drop_oldest_chosen.connect(self._send_leaving_out)
+        context.switch_model_requested.connect(self._switch_and_send)
+
+    def _show_meter(self, text: str, tip: str) -> None:
+        self.meter.setText(text)
+        self.meter.setToolTip(tip)
+
+    def _send_leaving_out(self, drop: int) -> None:
+        """Send with the `drop` oldest turns left out (the user's choice when the
+        conversation outgrew the model's window)."""
+        self.controller.drop_oldest = drop
+        self.send()
+        # After sending: when every older turn is left out, the first kept message is
+        # the one just sent.
+        self.transcript.set_cut_before(first_kept(self.controller.conversation, drop))
+
+    def _switch_and_send(self, model_id: str) -> None:
+        self.select_model(model_id)
+        self.send()
 
     def _connect_images(self) -> None:
         images = self.attachments
@@ -296,6 +338,11 @@ class ConversationTab(QWidget):
         if not current and self.model_picker.count():
             self._on_model_picked(self.model_picker.currentIndex())
 
+    def model_ids(self) -> list[str]:
+        """The picker's model ids, in its order."""
+        ids = (self.model_picker.itemData(i) for i in range(self.model_picker.count()))
+        return [str(model_id) for model_id in ids if model_id]
+
     def select_model(self, model_id: str) -> None:
         """Pick `model_id` in the picker (adding it if the list does not have it)."""
         index = self.model_picker.findData(model_id)
@@ -304,6 +351,11 @@ class ConversationTab(QWidget):
             index = self.model_picker.count() - 1
         self.model_picker.setCurrentIndex(index)
         self._on_model_picked(index)
+
+    def _note_all_usage(self) -> None:
+        for message in self.controller.conversation.messages:
+            if message.id not in self.transcript.usage_text:
+                self._note_usage(message)
 
     def _note_usage(self, message: Message) -> None:
         if message.usage is not None:
@@ -368,7 +420,7 @@ class ConversationTab(QWidget):
     def _on_model_picked(self, index: int) -> None:
         model_id = self.model_picker.itemData(index)
         if model_id and model_id != self.controller.conversation.model:
-            self.controller.conversation.model = model_id
+            self.controller.set_model(model_id)
             self.model_changed.emit(model_id)
 
     # -- transcript actions ---------------------------------------------------
@@ -398,7 +450,7 @@ class ConversationTab(QWidget):
         conversation = self.controller.conversation
         dialog = ConversationSettingsDialog(conversation.settings, model=conversation.model, parent=self)
         if dialog.exec():
-            conversation.settings = dialog.result_settings()
+            self.controller.set_settings(dialog.result_settings())
             self.tool_toggles.load()
             self.settings_changed.emit()
 
@@ -410,10 +462,16 @@ class ConversationTab(QWidget):
         dialog.setLabelText(f"{message.role.value.capitalize()} message:")
         dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
         dialog.setTextValue(message.plain_text)
+        # The edit becomes a new version; an edited question is sent again at once.
+        dialog.setOkButtonText("Send" if message.role is Role.USER else "Save")
         dialog.textValueSelected.connect(lambda text, mid=message.id: self.controller.edit(mid, text))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def switch_version(self, message_id: str, step: int) -> bool:
+        """Show the previous (-1) or next (+1) version of a shown message."""
+        return self.controller.switch_version(message_id, step)
 
     # -- find ----------------------------------------------------------------------
 
