@@ -31,7 +31,7 @@ from grokdesk.api.errors import (
     error_from_transport,
     stream_error_from_event,
 )
-from grokdesk.api.events import ContentDelta, Finished, StreamEvent, UsageUpdate
+from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
 from grokdesk.api.responses import ResponsesReader
@@ -313,7 +313,9 @@ class XaiClient:
                 if not data or saw_done:
                     continue
                 for event in reader.read(self._parse_chunk(data)):
-                    if not isinstance(event, UsageUpdate):
+                    # Only words count as started: after a search the model may think
+                    # silently for minutes before it writes, which is no stall.
+                    if isinstance(event, ContentDelta | ReasoningDelta):
                         started = True
                     yield event
         finally:

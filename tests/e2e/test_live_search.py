@@ -62,6 +62,7 @@ def test_web_search_turn_shows_the_query_and_every_source_and_keeps_them(
     assert request.json["prompt_cache_key"] == tab.controller.conversation.id
     reply = tab.controller.conversation.messages[-1]
     assert reply.state is MessageState.COMPLETE
+    qtbot.waitUntil(lambda: "Sources" in tab.transcript.plain_text(), timeout=5000)
     shown = tab.transcript.plain_text()
     assert "Searched the web: what is xAI" in shown
     assert "xAI is an American artificial intelligence company" in shown
@@ -93,6 +94,22 @@ def test_web_search_turn_shows_the_query_and_every_source_and_keeps_them(
     assert [s["url"] for s in exported["sources"]] == WEB_URLS
 
 
+def test_a_search_shows_while_it_runs(qtbot: QtBot, windows: Windows, fake_xai: FakeXai) -> None:
+    tab = current(windows.open())
+    tab.tool_toggles.web.click()
+    recorded = recorded_events("responses-web-search.chunks.jsonl")
+    # Held just after the search call was announced, before its answer.
+    fake_xai.script_next(RawStream(list(recorded), stall_after=3))
+    tab.composer.setPlainText("what is xAI")
+    tab.send()
+    qtbot.waitUntil(lambda: "Searching the web: what is xAI…" in tab.transcript.plain_text(), timeout=5000)
+    assert tab.controller.is_streaming
+    fake_xai.release()
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=10_000)
+    shown = tab.transcript.plain_text()
+    assert "Searching the web" not in shown and "✓ Searched the web: what is xAI" in shown
+
+
 def test_x_search_with_parallel_searches_and_custom_tool_calls(
     qtbot: QtBot, windows: Windows, fake_xai: FakeXai
 ) -> None:
@@ -106,6 +123,8 @@ def test_x_search_with_parallel_searches_and_custom_tool_calls(
     reply = tab.controller.conversation.messages[-1]
     kinds = [c.kind for c in reply.tools]
     assert kinds.count(ToolKind.X) == 2 and kinds.count(ToolKind.WEB) == 2
+    # A long reply's last blocks render a slice per tick after the stream; the Sources come last.
+    qtbot.waitUntil(lambda: "Sources" in tab.transcript.plain_text(), timeout=5000)
     shown = tab.transcript.plain_text()
     assert "Searched X: from:xai filter:media" in shown
     assert "Searched X: AI artificial intelligence" in shown

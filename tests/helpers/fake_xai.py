@@ -152,6 +152,8 @@ def _cut_point(script: Script | None) -> int | None:
     match script:
         case StreamError(after_chunks=n) | DropAfter(chunks=n) | StallAfter(chunks=n) | Malformed(after=n):
             return n
+        case RawStream(stall_after=int(n)):
+            return n
     return None
 
 
@@ -715,7 +717,7 @@ class FakeXai:
                 await self._write(
                     conn, ['data: {"id": "broken", "choices": [{"delta": \n\n'], 0, record, False
                 )
-            if isinstance(script, StallAfter):
+            if isinstance(script, StallAfter | RawStream):
                 await self._wait_for_release()
             events = events[cut:]
         if not isinstance(script, RawStream) and reply.send_done:

@@ -21,9 +21,7 @@ from tests.ui.test_conversation import click_action, current, send
 def sent_messages(fake_xai: FakeXai) -> list[tuple[str, str]]:
     """(role, content) of the last chat request, the system message left out."""
     return [
-        (m["role"], m["content"])
-        for m in fake_xai.requests_to(TURNS)[-1].messages
-        if m["role"] != "system"
+        (m["role"], m["content"]) for m in fake_xai.requests_to(TURNS)[-1].messages if m["role"] != "system"
     ]
 
 
