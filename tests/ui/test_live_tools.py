@@ -112,3 +112,36 @@ def test_the_meter_counts_the_encrypted_reasoning_that_goes_back() -> None:
     conversation.model = "grok-3"  # another model never gets it
     reply.usage = None
     assert with_blob - total() == 4000 * 3 // 16
+
+
+def test_hostile_queries_and_citations_stay_text_and_only_web_links_are_kept() -> None:
+    from grokdesk.api.events import SourceCited, ToolCallFinished
+    from grokdesk.api.responses import ResponsesReader
+
+    reader = ResponsesReader()
+    events = reader.read(
+        {
+            "type": "response.output_item.done",
+            "item": {
+                "type": "web_search_call",
+                "id": "w",
+                "arguments": '{"query":"<img src=x onerror=alert(1)>"}',
+            },
+        }
+    )
+    for url in ("javascript:alert(1)", "file:///etc/passwd", 'https://ok.example/"><script>'):
+        events += reader.read(
+            {
+                "type": "response.output_text.annotation.added",
+                "annotation": {"type": "url_citation", "url": url},
+            }
+        )
+    cited = [e.source for e in events if isinstance(e, SourceCited)]
+    assert [s.url for s in cited] == ['https://ok.example/"><script>']
+    reply = Message.text(Role.ASSISTANT, "x")
+    reply.tools = [e.call for e in events if isinstance(e, ToolCallFinished)]
+    reply.sources = cited
+    page = tools_html(reply, expanded=True) + sources_html(reply)
+    assert "<img" not in page and "<script>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'href="https://ok.example/&quot;&gt;&lt;script&gt;"' in page
