@@ -6,6 +6,11 @@ empty messages, images, prompt length). Tests queue what the next request gets
 (`script_next`, scripts in fake_xai_scripts.py) and read what it received
 (`requests`, `count`, `any_request_to`, `streams`, `wait_for_client_close`).
 
+`/v1/responses` is served too (fake_xai_responses.py): its parameter rules, its event
+order, and the recorded streams in tests/data/responses/ (RawStream). A script queued
+without a path goes to the next turn on either chat API (TURNS); `RecordedRequest.messages`
+reads the conversation sent in either form.
+
     with FakeXai() as fake:                       # or the `fake_xai` fixture
         client = XaiClient(fake.base_url, fake.api_key)
         fake.script_next(Error(503), Reply(text="Hello"))
