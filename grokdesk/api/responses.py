@@ -181,7 +181,8 @@ class ResponsesReader:
 
     def read(self, event: Mapping[str, Any]) -> list[StreamEvent]:
         kind = _str(event.get("type"))
-        if kind == "error":
+        # An `error` event, or a bare error object as Chat Completions streams send them.
+        if kind == "error" or (not kind and "error" in event):
             raise stream_error_from_event(event, api_key=self._api_key)
         if kind == "response.failed":
             error = _mapping(_mapping(event.get("response")).get("error"))

@@ -183,11 +183,12 @@ def test_a_reply_reports_cost_ticks_and_incomplete_maps_to_length(fake_xai: Fake
             ),
             "boom",
         ),
+        (StreamError(after_chunks=2, body={"error": "a bare error object"}), "a bare error object"),
         (DropAfter(2), "connection dropped"),
         (Malformed(after=2), "could not be read"),
         (Reply(finish_reason=None, send_done=False), "ended before it was complete"),
     ],
-    ids=["error-event", "response.failed", "dropped", "malformed", "no-terminal-event"],
+    ids=["error-event", "response.failed", "bare-error-object", "dropped", "malformed", "no-terminal-event"],
 )
 def test_broken_streams_keep_what_arrived(fake_xai: FakeXai, script: Any, says: str) -> None:
     fake_xai.script_next(script)
