@@ -504,37 +504,23 @@ class Store:
 
         Soft-deleted conversations count: the tokens were spent.
         """
-        fields = (
-            "prompt_tokens",
-            "completion_tokens",
-            "reasoning_tokens",
-            "cached_tokens",
-            "image_tokens",
-            "total_tokens",
-        )
-        extras = ("cost_in_usd_ticks", "web_search_calls", "x_search_calls", "code_calls")
-        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, *extras))
-        unpriced = ", ".join(
-            f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
-            f"THEN json_extract(usage, '$.{f}') END), 0)"
-            for f in fields
-        )
         rows = self._conn.execute(
-            f"SELECT coalesce(model, ''), count(*), {sums}, {unpriced} FROM messages "
+            f"SELECT coalesce(model, ''), count(*), {_USAGE_SUMS} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
         ).fetchall()
-        width = len(fields) + len(extras)
-        names = (*fields, *extras)
-        return {
-            r[0]: UsageTotals(
-                r[0],
-                r[1],
-                **{name: int(v) for name, v in zip(names, r[2 : 2 + width], strict=True)},
-                unpriced=Usage(**{name: int(v) for name, v in zip(fields, r[2 + width :], strict=True)}),
-            )
-            for r in rows
-        }
+        return {r[0]: _usage_totals(r[0], r[1], r[2:]) for r in rows}
+
+    @_mapped
+    def usage_by_day(self, since: float) -> list[tuple[str, UsageTotals]]:
+        """Tokens per local calendar day ("YYYY-MM-DD") and model, for replies created at
+        or after `since`, oldest day first (for a chart of the last weeks)."""
+        rows = self._conn.execute(
+            f"SELECT date(created, 'unixepoch', 'localtime'), coalesce(model, ''), count(*), {_USAGE_SUMS} "
+            "FROM messages WHERE usage IS NOT NULL AND created >= ? GROUP BY 1, 2 ORDER BY 1, 2",
+            (since,),
+        ).fetchall()
+        return [(r[0], _usage_totals(r[1], r[2], r[3:])) for r in rows]
 
     # ---------------------------------------------------------------- helpers
 
@@ -726,6 +712,47 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, code
         tools=codec.decode_tools(_json_or_none(row[10])),
         sources=codec.decode_sources(_json_or_none(row[11])),
         provider_items=codec.decode_provider_items(_json_or_none(row[12])),
+    )
+
+
+_TOKEN_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "image_tokens",
+    "total_tokens",
+)
+_COST_FIELDS = ("cost_in_usd_ticks", "web_search_calls", "x_search_calls", "code_calls")
+# The sums of every usage field, then the token sums of the replies without the API's own
+# cost (those are priced from the model's prices instead).
+_USAGE_SUMS = ", ".join(
+    [f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*_TOKEN_FIELDS, *_COST_FIELDS)]
+    + [
+        f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
+        f"THEN json_extract(usage, '$.{f}') END), 0)"
+        for f in _TOKEN_FIELDS
+    ]
+)
+
+
+def _usage_totals(model: str, replies: int, sums: Sequence[Any]) -> UsageTotals:
+    names = (*_TOKEN_FIELDS, *_COST_FIELDS)
+    values = [int(v) for v in sums]
+    return UsageTotals(
+        model,
+        replies,
+        prompt_tokens=values[0],
+        completion_tokens=values[1],
+        reasoning_tokens=values[2],
+        cached_tokens=values[3],
+        image_tokens=values[4],
+        total_tokens=values[5],
+        cost_in_usd_ticks=values[6],
+        web_search_calls=values[7],
+        x_search_calls=values[8],
+        code_calls=values[9],
+        unpriced=Usage(*values[len(names) :]),
     )
 
 

@@ -68,14 +68,7 @@ async def drive(args: argparse.Namespace) -> int:
     app.lastWindowClosed.connect(closing.set)
     signals = quit_on_signals(app, window, closing)  # as run_gui: SIGTERM quits like Ctrl+Q
     window.show()
-    # A new conversation for each run: the session saved before an earlier kill may have
-    # restored that run's conversation, depending on how far its save delay had run.
-    current = window.current_tab()
-    tabs = [
-        current
-        if current is not None and not current.controller.conversation.messages
-        else window.new_conversation()
-    ]
+    tabs = [window.current_tab() or window.new_conversation()]
     tabs += [window.new_conversation() for _ in range(args.tabs - 1)]
     for number, tab in enumerate(tabs, 1):
         tab.select_model(args.model)

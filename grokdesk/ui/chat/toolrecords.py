@@ -21,18 +21,19 @@ _CITATION_LINK = re.compile(r'<a href="(https?://[^"]+)">\[(\d{1,3})\]</a>')
 _ICONS = {ToolKind.WEB: "🔎", ToolKind.X: "𝕏", ToolKind.CODE: "⌨", ToolKind.OTHER: "⚙"}
 
 
+def with_citation_links(rendered: Rendered, text: str) -> Rendered:
+    """The rendered Markdown of `text` with its `[[N]](url)` citations as small superscript links."""
+    if "[[" not in text:
+        return rendered
+    rendered.html = _CITATION_LINK.sub(
+        lambda m: f'<sup><a href="{m.group(1)}" title="{m.group(1)}">[{m.group(2)}]</a></sup>', rendered.html
+    )
+    return rendered
+
+
 def render_reply_markdown(text: str, *, highlight: bool = True) -> Rendered:
     """Markdown as the transcript renders it, with citations as small superscript links."""
-    rendered = render_markdown(text, highlight=highlight)
-    if "[" not in text or "](" not in text:
-        return rendered
-    return Rendered(
-        _CITATION_LINK.sub(
-            lambda m: f'<sup><a href="{m.group(1)}" title="{m.group(1)}">[{m.group(2)}]</a></sup>',
-            rendered.html,
-        ),
-        rendered.code_blocks,
-    )
+    return with_citation_links(render_markdown(text, highlight=highlight), text)
 
 
 def tools_signature(message: Message) -> tuple[tuple[str, str, str, str], ...]:
