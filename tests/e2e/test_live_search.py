@@ -194,3 +194,10 @@ def test_a_server_without_responses_gets_chat_completions_and_it_is_remembered(
     tab = current(windows.open())
     ask(qtbot, tab, "after a restart")
     assert fake_xai.count(RESPONSES) == 1  # remembered in the settings
+    # The live tools cannot work there: said once, not silently ignored.
+    tab.tool_toggles.web.click()
+    ask(qtbot, tab, "search something")
+    ask(qtbot, tab, "and more")
+    notices = [m.plain_text for m in tab.controller.conversation.messages if m.role.value == "notice"]
+    assert len(notices) == 1 and "need the Responses API" in notices[0]
+    assert "tools" not in fake_xai.requests_to(CHAT)[-1].json

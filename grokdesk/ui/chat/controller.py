@@ -134,6 +134,7 @@ class ChatController(QObject):
         super().__init__(parent)
         # Without a route (tests of the controller alone) turns use Chat Completions.
         self._route = route
+        self._told_no_tools = False
         self.conversation = conversation
         versions.sync(conversation)
         self._client_provider = client_provider
@@ -339,6 +340,7 @@ class ChatController(QObject):
         if client is None:
             self.add_notice("No API key is set. Open Settings (Ctrl+,) to add your xAI API key.")
             return
+        self._tell_if_tools_unavailable()
         model = self.conversation.model
         # What is sent is what the conversation holds now; the body itself (base64 of
         # every image) is built off the UI thread.
@@ -406,6 +408,19 @@ class ChatController(QObject):
             reply.error = UNEXPECTED_FAILURE.format(kind=type(error).__name__)
         finally:
             self._finish(reply)
+
+    def _tell_if_tools_unavailable(self) -> None:
+        """Live tools exist only on the Responses API: say so once when this server gets
+        Chat Completions, instead of leaving the toggles silently without effect."""
+        settings = self.conversation.settings
+        wanted = settings.web_search or settings.x_search or settings.code_execution
+        if not wanted or self._told_no_tools or self._route is None or self._route.uses_responses():
+            return
+        self._told_no_tools = True
+        self.add_notice(
+            "Web search, X search and code execution need the Responses API, which this server "
+            "is not using (Settings → API). Replies here come without them."
+        )
 
     async def _consume(self, events: AsyncIterator[StreamEvent], reply: Message) -> None:
         slice_started = time.monotonic()
