@@ -307,6 +307,7 @@ def create_main_window(
         keystore.key,
         proxy=settings.proxy,
         client_options=client_options,
+        api_modes=settings,
     )
     worker = StoreWorker(data_dir)
     try:

@@ -138,9 +138,15 @@ def billed_completion_tokens(usage: Usage) -> int:
     return usage.completion_tokens + usage.reasoning_tokens
 
 
-def cost_usd(usage: Usage, model: ModelInfo) -> float | None:
-    """What a reply cost in US dollars, or None when the model's prices are unknown."""
-    if model.prompt_price is None or model.completion_price is None:
+TICKS_PER_USD = 10_000_000_000
+
+
+def cost_usd(usage: Usage, model: ModelInfo | None) -> float | None:
+    """What a reply cost in US dollars: the API's own figure when it gave one (tools
+    included), else from the model's prices; None when neither is known."""
+    if usage.cost_in_usd_ticks:
+        return usage.cost_in_usd_ticks / TICKS_PER_USD
+    if model is None or model.prompt_price is None or model.completion_price is None:
         return None
     cached = min(usage.cached_tokens, usage.prompt_tokens)
     images = min(usage.image_tokens, usage.prompt_tokens - cached)
@@ -174,10 +180,21 @@ def format_usage(usage: Usage, model: ModelInfo | None) -> str:
         pieces.append(f"{usage.reasoning_tokens:,} reasoning")
     total = usage.total_tokens or usage.prompt_tokens + billed_completion_tokens(usage)
     pieces.append(f"{total:,} total")
-    cost = cost_usd(usage, model) if model is not None else None
+    pieces += tool_call_counts(usage)
+    cost = cost_usd(usage, model)
     if cost is not None:
         pieces.append(format_cost(cost))
     return " · ".join(pieces)
+
+
+def tool_call_counts(usage: Usage) -> list[str]:
+    """ "2 web searches", "1 X search", "1 code run": the server-side tool calls of a turn."""
+    counts = (
+        (usage.web_search_calls, "web search", "web searches"),
+        (usage.x_search_calls, "X search", "X searches"),
+        (usage.code_calls, "code run", "code runs"),
+    )
+    return [f"{n:,} {one if n == 1 else many}" for n, one, many in counts if n]
 
 
 def format_window(used: int, window: int | None, *, estimated: bool) -> str:

@@ -12,7 +12,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from grokdesk.core.sources import Source
+from grokdesk.core.tools import SearchFilters, ToolCall
 from grokdesk.core.versions import VersionTree
 
 
@@ -90,6 +93,16 @@ class Usage:
     cached_tokens: int = 0
     image_tokens: int = 0
     total_tokens: int = 0
+    # The API's own price of the turn, tools included (1 USD = 10^10 ticks); 0 when not reported.
+    cost_in_usd_ticks: int = 0
+    # Server-side tool calls of the turn, by kind.
+    web_search_calls: int = 0
+    x_search_calls: int = 0
+    code_calls: int = 0
+
+    @property
+    def tool_calls(self) -> int:
+        return self.web_search_calls + self.x_search_calls + self.code_calls
 
 
 @dataclass(slots=True)
@@ -104,6 +117,12 @@ class Message:
     usage: Usage | None = None
     error: str | None = None
     reasoning: str = ""
+    # Server-side tool calls (searches, code runs) made for this reply, in order.
+    tools: list[ToolCall] = field(default_factory=list)
+    # The URLs the reply cites, once each.
+    sources: list[Source] = field(default_factory=list)
+    # Opaque output items (encrypted reasoning) sent back with later turns.
+    provider_items: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def text(cls, role: Role, text: str, **kwargs: object) -> Message:
@@ -136,6 +155,11 @@ class ConversationSettings:
     temperature: float | None = None
     max_completion_tokens: int | None = None
     reasoning_effort: str | None = None
+    # Server-side tools for this conversation's turns.
+    web_search: bool = False
+    x_search: bool = False
+    code_execution: bool = False
+    filters: SearchFilters = field(default_factory=SearchFilters)
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grokdesk.core.conversation import ConversationSettings, ImagePart
+from grokdesk.core.conversation import ConversationSettings, ImagePart, Usage
 
 # FTS5 snippet() wraps each match in these; the UI turns them into highlighting.
 MATCH_START = "\x02"
@@ -72,3 +72,10 @@ class UsageTotals:
     cached_tokens: int = 0
     image_tokens: int = 0
     total_tokens: int = 0
+    # The API's own cost of the replies that reported one, and their tool calls.
+    cost_in_usd_ticks: int = 0
+    web_search_calls: int = 0
+    x_search_calls: int = 0
+    code_calls: int = 0
+    # Tokens of the replies without the API's cost, to be priced from the model's prices.
+    unpriced: Usage = field(default_factory=Usage)

@@ -227,7 +227,13 @@ class MainWindow(QMainWindow):
         )
         conversation = Conversation(
             model=self.default_model(),
-            settings=ConversationSettings(system_prompt=prompt, add_datetime=self.settings.add_datetime),
+            settings=ConversationSettings(
+                system_prompt=prompt,
+                add_datetime=self.settings.add_datetime,
+                web_search=self.settings.default_web_search,
+                x_search=self.settings.default_x_search,
+                code_execution=self.settings.default_code_execution,
+            ),
         )
         return self.open_conversation(conversation)
 
@@ -239,6 +245,7 @@ class MainWindow(QMainWindow):
         controller = ChatController(
             conversation,
             client_provider=self.connection.client,
+            route=self.connection,
             sink=self._sink,
             model_info=self.catalog.info,
         )
