@@ -1,11 +1,20 @@
 """Very large inputs in the real window: a 5 MB paste, a 1 MB single-line reply, a
-10,000-line code block. Each completes, ends in the right state, and the UI keeps
-ticking; the longest stall of a 5 ms timer is measured (printed with -s, recorded as
-a test property) and held to a generous bound."""
+10,000-line code block. Each completes, ends in the right state with nothing lost
+(the whole text in the message, Copy as Markdown, the code block's Copy link, the
+export, and on screen after "Show all"), and the UI keeps ticking: the longest stall
+of a 5 ms timer is recorded as a test property and printed (with -s).
+
+A paste that long becomes a "Pasted text" chip instead of composer text, and a reply
+that long shows its start with a "Show all" link instead of being laid out whole.
+Wall time is not asserted (the machine is shared); the stall bounds below only catch
+a return of the multi-second freezes (a 5 MB paste froze for 4-8 s, these replies for
+0.4-1.0 s; now they stay near the 100 ms and 200 ms aims).
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
@@ -14,17 +23,12 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState
+from grokdesk.storage.exporter import conversation_markdown
 from tests.e2e.conftest import StallProbe, Windows, anchors, current
 from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply
 
-# Measured on a busy 2-core machine (longest stall, whole run): 1 MB line 0.8 s / 8 s;
-# 10,000-line code block 1.0 s / 7 s; the 5 MB paste 3.6-6 s / 7-10 s, spent inside
-# Qt's QTextEdit.insertPlainText, not GrokDesk code; pressing Send on it 2-4.5 s
-# (measuring the 5 MB draft before refusing it). The replies are held to 5 s, a few
-# times what was measured; the paste only to "it does not hang". The figures are
-# recorded as test properties (and printed with -s).
-MAX_STALL_S = {"paste": 30.0, "send": 30.0, "line": 5.0, "code": 5.0}
+MAX_STALL_S = {"paste": 2.0, "send": 5.0, "line": 2.0, "code": 2.0}
 # The real client's timeouts: a UI thread busy rendering for a second must not pass for
 # a stalled stream (the stall clock runs on the same loop).
 REAL_TIMEOUTS = {"stall_timeout": 60.0, "first_token_timeout": 120.0}
@@ -37,25 +41,28 @@ def report(record_property: pytest.RecordProperty, name: str, seconds: float, st
 
 
 @pytest.mark.slow
-def test_5_mb_paste_then_send_is_stopped_as_too_long(
+def test_5_mb_paste_becomes_a_chip_then_send_is_stopped_as_too_long(
     qtbot: QtBot, windows: Windows, fake_xai: FakeXai, record_property: pytest.RecordProperty
 ) -> None:
     tab = current(windows.open(client_options=REAL_TIMEOUTS))
     line = "a line of a very large paste, with some words in it to count\n"
     big = line * (5_000_000 // len(line))
     QGuiApplication.clipboard().setText(big)
+    tab.composer.setFocus()
     probe = StallProbe().start()
     started = time.perf_counter()
-    tab.composer.setFocus()
     qtbot.keyClick(tab.composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: len(tab.composer.toPlainText()) >= len(big) - 1, timeout=30_000)
+    qtbot.waitUntil(lambda: len(tab.pasted.chips()) == 1, timeout=30_000)
     qtbot.wait(50)
     paste_stall = probe.stop()
     report(record_property, "paste_5mb", time.perf_counter() - started, paste_stall)
+    [chip] = tab.pasted.chips()
+    assert "Pasted text" in chip.text() and "5.0 MB" in chip.text() and "81,967 lines" in chip.text()
+    assert tab.composer.toPlainText() == ""
     probe = StallProbe().start()
     started = time.perf_counter()
     qtbot.mouseClick(tab.send_button, Qt.MouseButton.LeftButton)
-    # About 800,000 words: more than the model takes. The app says so before sending.
+    # About 1.2 million tokens: more than the model takes. The app says so before sending.
     qtbot.waitUntil(lambda: tab.findChild(QMessageBox, "contextDialog") is not None, timeout=60_000)
     send_stall = probe.stop()
     report(record_property, "send_5mb", time.perf_counter() - started, send_stall)
@@ -64,7 +71,7 @@ def test_5_mb_paste_then_send_is_stopped_as_too_long(
     box.reject()
     box.deleteLater()
     assert not tab.controller.conversation.messages and fake_xai.count(TURNS) == 0
-    assert tab.composer.toPlainText().strip() == big.strip()  # nothing typed is lost
+    assert tab.pasted.texts() == [big]  # nothing pasted is lost
     assert tab.send_button.isEnabled()
     assert paste_stall < MAX_STALL_S["paste"] and send_stall < MAX_STALL_S["send"]
 
@@ -98,9 +105,31 @@ def test_huge_reply_streams_and_renders(  # noqa: PLR0917 (fixtures)
     report(record_property, f"reply_{name}", time.perf_counter() - started, stall)
     reply = tab.controller.conversation.messages[-1]
     assert reply.state is MessageState.COMPLETE and reply.plain_text == text
+    # Its start is on screen with a link to the rest.
+    shown = tab.transcript.plain_text()
+    assert "Show all" in shown
+    if name == "code":
+        assert "value_00000=compute(0)" in shown and "value_09999=compute(9999)" not in shown
+    else:
+        assert 0 < shown.count("w" * 49) < 20_000
+    # Nothing is lost: Copy as Markdown, the code's Copy link and the export have all of it.
+    tab.transcript.action_requested.emit("copy_md", reply.id)
+    assert QGuiApplication.clipboard().text() == text
+    if name == "code":
+        with qtbot.waitSignal(tab.transcript.code_copied, timeout=5000) as copied:
+            tab.transcript.anchorClicked.emit(QUrl(f"copy:{reply.id}:0"))
+        assert copied.args[0].rstrip("\n") == text.removeprefix("```python\n").removesuffix("\n```")
+    assert text in conversation_markdown(tab.controller.conversation, str(Path("images")))
+    # "Show all" lays out the whole reply when asked.
+    probe = StallProbe().start()
+    started = time.perf_counter()
+    expand = next(href for href in anchors(tab) if href.startswith("expand:"))
+    tab.transcript.anchorClicked.emit(QUrl(expand))
+    qtbot.wait(50)
+    report(record_property, f"show_all_{name}", time.perf_counter() - started, probe.stop())
     shown = tab.transcript.plain_text()
     if name == "code":
-        assert "value_00000=compute(0)" in shown and "value_09999=compute(9999)" in shown
+        assert "value_09999=compute(9999)" in shown
     else:
         assert shown.count("w" * 49) == 20_000
     assert stall < MAX_STALL_S[name]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
-from PySide6.QtWidgets import QTextEdit
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import ImagePart
@@ -242,3 +242,69 @@ def test_chips_follow_every_way_the_text_changes(
     assert chips_match_the_message(tab) == []
     send_and_wait(qtbot, tab)
     assert sent_images(fake_xai) == [] and sent_text(fake_xai) == "with red "
+
+
+# -- a very long paste becomes a "Pasted text" chip ------------------------------------------
+
+
+def long_paste() -> str:
+    return "".join(f"row {i:05d}: some pasted words with `ticks` in them\n" for i in range(2_500))
+
+
+def paste_with_keys(qtbot: QtBot, tab: ConversationTab, text: str) -> None:
+    QGuiApplication.clipboard().setText(text)
+    tab.composer.setFocus()
+    qtbot.keyClick(tab.composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_a_very_long_paste_becomes_a_chip_sent_once_after_the_typed_text(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    tab = open_tab(make_window)
+    pasted = long_paste()
+    qtbot.keyClicks(tab.composer, "Please summarise this: ")
+    paste_with_keys(qtbot, tab, pasted)
+    # The composer keeps only what was typed; the paste is a chip with its size.
+    assert tab.composer.toPlainText() == "Please summarise this: "
+    [chip] = tab.pasted.chips()
+    assert chip.isVisible()
+    assert chip.text().startswith("Pasted text") and "KB" in chip.text() and "2,500 lines" in chip.text()
+    send_and_wait(qtbot, tab)
+    raw = fake_xai.requests_to(TURNS)[-1].raw_body.decode()
+    for marker in ("row 00000:", "row 01250:", "row 02499:"):
+        assert raw.count(marker) == 1
+    text = sent_text(fake_xai)
+    assert text.count(pasted) == 1  # the whole paste, exactly once
+    assert text.index("Please summarise this:") < text.index(pasted)
+    assert "```\n" + pasted + "```" in text  # fenced, so the model sees where it ends
+    saved = tab.controller.conversation.messages[0]
+    assert saved.plain_text.count(pasted) == 1
+    # The transcript shows the paste's start and offers the rest.
+    shown = tab.transcript.plain_text()
+    assert "row 00000:" in shown and "row 02499:" not in shown.split("Grok")[0]
+    assert "Show all (2,502 lines" in shown
+    assert tab.pasted.chips() == [] and tab.composer.toPlainText() == ""
+
+
+def test_a_pasted_text_chip_can_be_viewed_put_back_or_removed(qtbot: QtBot, make_window: MakeWindow) -> None:
+    tab = open_tab(make_window)
+    pasted = long_paste()
+    paste_with_keys(qtbot, tab, pasted)
+    dialog = tab.pasted.view(tab.pasted.chips()[0].property("key"))
+    assert dialog is not None
+    viewer = dialog.findChild(QPlainTextEdit)
+    assert viewer is not None and viewer.toPlainText() == pasted
+    dialog.close()
+    [chip] = tab.pasted.chips()
+    [view, put_back, remove] = chip.menu().actions()
+    assert (view.text(), put_back.text(), remove.text()) == ("View", "Put back in the message", "Remove")
+    put_back.trigger()
+    assert tab.composer.toPlainText() == pasted
+    assert tab.pasted.texts() == [] and not tab.pasted.strip.isVisible()
+    tab.composer.clear()
+    paste_with_keys(qtbot, tab, pasted)
+    tab.pasted.chips()[0].menu().actions()[2].trigger()
+    assert tab.pasted.texts() == [] and tab.composed_parts() == []
+    # A short paste stays ordinary text.
+    paste_with_keys(qtbot, tab, "short words")
+    assert tab.composer.toPlainText() == "short words" and tab.pasted.texts() == []

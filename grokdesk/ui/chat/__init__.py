@@ -8,7 +8,8 @@ task of one turn), ``transcript`` (the read-only view of the messages),
 ``conversationsettings`` (the per-conversation dialog), ``versions`` (the switch
 between versions of a message), ``mathrender`` (typesets the LaTeX formulas of the
 transcript off the UI thread), ``tooltoggles`` (the live search and code buttons),
-``toolrecords`` (tool calls and sources in a reply).
+``toolrecords`` (tool calls and sources in a reply), ``pastedtext`` (very long pastes
+as "Pasted text" chips).
 
 Depends on ``grokdesk.ui.images`` (its public modules) and the shared plumbing
 at the top of ``grokdesk.ui``; nothing outside ``mainwindow`` imports from here.

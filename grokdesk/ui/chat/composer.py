@@ -70,6 +70,9 @@ class Composer(QTextEdit):
         self.send_key = send_key
         self.last_sent = ""
         self.mime_handler: Callable[[QMimeData], bool] | None = None
+        # Takes a paste too long to lay out here (it becomes a text attachment).
+        self.large_text_handler: Callable[[str], None] | None = None
+        self.is_large_text: Callable[[str], bool] = lambda _text: False
         self._image_keys: list[str] = []
         # The span changed since the document was last put right: [start, end).
         self._changed: tuple[int, int] | None = None
@@ -123,8 +126,12 @@ class Composer(QTextEdit):
         if self.mime_handler is not None and self.mime_handler(source):
             return
         if source.hasText():
+            text = source.text()
+            if self.large_text_handler is not None and self.is_large_text(text):
+                self.large_text_handler(text)
+                return
             # Rich text from a web page or an editor is pasted as the text a person sees.
-            self.insertPlainText(source.text())
+            self.insertPlainText(text)
         elif source.hasHtml():
             super().insertFromMimeData(source)  # acceptRichText is off: pasted as plain text
 
@@ -352,6 +359,7 @@ class ComposerBox(QFrame):
         column.setSpacing(4)
         column.addWidget(attachments)
         column.addWidget(composer)
+        self._column = column
         self.tool_row = QHBoxLayout()
         self.tool_row.setSpacing(2)
         self.tool_row.setContentsMargins(0, 0, 0, 0)
@@ -377,6 +385,10 @@ class ComposerBox(QFrame):
             self.style().unpolish(self)
             self.style().polish(self)
         return super().eventFilter(watched, event)
+
+    def add_attachment_row(self, widget: QWidget) -> None:
+        """Another row of attachments, above the text."""
+        self._column.insertWidget(self._column.indexOf(self.composer), widget)
 
     def add_leading(self, widget: QWidget) -> None:
         """A tool at the left end of the row (attach, the role menu)."""

@@ -42,6 +42,7 @@ from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.emptystate import EmptyState
 from grokdesk.ui.chat.imageattach import ImageAttachments
+from grokdesk.ui.chat.pastedtext import PastedTexts
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.tooltoggles import ToolToggles
 from grokdesk.ui.chat.transcript import TranscriptView
@@ -145,6 +146,8 @@ class ConversationTab(QWidget):
         self.composer = Composer(self)
         self.composer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.composer_box = ComposerBox(self.composer, self.attachment_strip, self)
+        self.pasted = PastedTexts(self.composer, self)
+        self.composer_box.add_attachment_row(self.pasted.strip)
         self.send_button = QToolButton(self)
         self.send_button.setObjectName("sendButton")
         set_icon(
@@ -308,12 +311,13 @@ class ConversationTab(QWidget):
         self.role_button.setToolTip(f"Send the next message as: {label} (or add it without sending)")
 
     def composed_parts(self) -> list[Part]:
-        """Text and images in the order the composer shows them."""
-        return self.attachments.composed_parts()
+        """Text and images in the order the composer shows them, then the long pastes."""
+        return [*self.attachments.composed_parts(), *self.pasted.parts()]
 
     def clear_composer(self) -> None:
         self.composer.clear()
         self.attachments.clear()
+        self.pasted.clear()
 
     def draft_attachments(self) -> list[ImagePart]:
         return self.attachments.parts()
@@ -338,6 +342,7 @@ class ConversationTab(QWidget):
 
     def _connect_context(self, context: ContextGuard) -> None:
         self.composer.textChanged.connect(context.schedule)
+        self.pasted.changed.connect(context.schedule)
         self.model_changed.connect(context.schedule)
         context.meter_changed.connect(self._show_meter)
         context.notice.connect(lambda text: self.notice.show_notice(text) if text else self.notice.hide())

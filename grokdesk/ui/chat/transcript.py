@@ -45,6 +45,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
+from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, collapse_at, open_code_block, size_text
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
 from grokdesk.ui.chat import toolrecords
 from grokdesk.ui.chat.mathrender import MathImages
@@ -95,6 +96,14 @@ class _Rendered:
     streamed: bool = False
     # The tool records the header showed when it was rendered.
     tools: tuple[tuple[str, str, str, str], ...] = ()
+    # A streamed reply too long to lay out: only its first `limit` characters are shown.
+    limit: int | None = None
+    # How much of the (shown) text the last streaming update rendered.
+    shown_chars: int = 0
+    # Finished blocks are waiting to be rendered (shown as plain text meanwhile).
+    backlog: bool = False
+    # Characters of the text at the frame's end inserted as plain text (a backlog).
+    plain_tail: int = 0
 
 
 class TranscriptView(QTextBrowser):
@@ -142,6 +151,8 @@ class TranscriptView(QTextBrowser):
         self._first_shown = 0
         self._expanded_reasoning: set[str] = set()
         self._expanded_tools: set[str] = set()
+        # Long messages the user asked to see whole ("Show all").
+        self._expanded_long: set[str] = set()
         self._usage_shown: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
@@ -478,10 +489,20 @@ class TranscriptView(QTextBrowser):
         rendered.tools = toolrecords.tools_signature(message)
         rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
         rendered.tail_chars = 0
+        rendered.plain_tail = 0
         rendered.streamed = False
+        rendered.limit = None
 
     def _update_streaming(self, message: Message, rendered: _Rendered) -> None:
-        text = message.plain_text
+        text = self._streamed_text(message, rendered)
+        if (
+            rendered.streamed
+            and rendered.limit is not None
+            and rendered.shown_chars == len(text)
+            and not rendered.backlog
+            and rendered.tools == toolrecords.tools_signature(message)
+        ):
+            return  # collapsed and all of its start shown: what arrives now is not laid out
         frame = rendered.frame
         if rendered.tools != toolrecords.tools_signature(message):
             rendered.streamed = False  # a tool call started or ended: the header changes
@@ -494,18 +515,32 @@ class TranscriptView(QTextBrowser):
             cursor.insertHtml(self._header_html(message))
             rendered.tools = toolrecords.tools_signature(message)
             rendered.tail_chars = 0
+            rendered.plain_tail = 0
             rendered.stable_chars = 0
             rendered.code_blocks = []
             rendered.streamed = True
+        # At most STABLE_BUDGET characters of finished blocks are rendered per update, so
+        # one update stays short however fast the text arrives; a backlog catches up
+        # over the next updates and meanwhile shows as plain text.
+        stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
+        tail = text[stable:]
+        if stable == rendered.stable_chars and rendered.plain_tail and len(tail) > TAIL_BUDGET:
+            # The backlog shown as plain text only grows: add what is new to it instead
+            # of inserting all of it again (a long open code block made that quadratic).
+            before = frame.lastPosition()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(before)
+            cursor.insertText(tail[rendered.plain_tail :])
+            rendered.tail_chars += frame.lastPosition() - before
+            rendered.plain_tail = len(tail)
+            self._after_update(message, rendered, text, stable)
+            return
         cursor = QTextCursor(self.document())
         end = frame.lastPosition()
         cursor.setPosition(end - rendered.tail_chars)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        # At most STABLE_BUDGET characters of finished blocks are rendered per update, so
-        # one update stays short however fast the text arrives; a backlog catches up
-        # over the next updates and meanwhile shows as plain text.
-        stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
+        rendered.plain_tail = 0
         if stable > rendered.stable_chars:
             finished = self._markdown(text[rendered.stable_chars : stable])
             cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
@@ -517,15 +552,33 @@ class TranscriptView(QTextBrowser):
             cursor.setPosition(tail_start)
             if len(tail) > TAIL_BUDGET:
                 cursor.insertText(tail)  # a backlog: formatted once it is rendered for good
+                rendered.plain_tail = len(tail)
             else:
                 # The open tail is re-rendered on every update: no highlighting there,
                 # so a long unfinished code block does not cost more with each token.
                 cursor.insertHtml(self._markdown(tail, highlight=False).html)
         rendered.tail_chars = frame.lastPosition() - tail_start
-        if stable < split_stable_prefix(text, start=stable):
+        self._after_update(message, rendered, text, stable)
+
+    def _after_update(self, message: Message, rendered: _Rendered, text: str, stable: int) -> None:
+        rendered.shown_chars = len(text)
+        rendered.backlog = stable < split_stable_prefix(text, start=stable)
+        if rendered.backlog:
             self._schedule_catch_up(message)
         else:
             self._catch_up.pop(message.id, None)
+
+    def _streamed_text(self, message: Message, rendered: _Rendered) -> str:
+        """The part of a streaming reply to show: its start once it is too long to lay
+        out (what was rendered beyond the cut is rendered again without it)."""
+        text = message.plain_text
+        if message.id in self._expanded_long:
+            return text
+        if rendered.limit is None:
+            rendered.limit = collapse_at(text)
+            if rendered.limit is not None and rendered.stable_chars > rendered.limit:
+                rendered.streamed = False  # start again from the header
+        return text if rendered.limit is None else text[: rendered.limit]
 
     def _schedule_catch_up(self, message: Message) -> None:
         self._catch_up[message.id] = message
@@ -544,7 +597,10 @@ class TranscriptView(QTextBrowser):
         """The reply ended: render only the open tail for good (highlighted) and the
         footer; the finished blocks above stay as they are. Re-rendering the whole
         reply here took most of a second for a long one."""
-        text = message.plain_text
+        text = self._streamed_text(message, rendered)
+        if not rendered.streamed:
+            self._render_into(rendered, message)  # cut only now: render its start afresh
+            return
         if (
             len(text) - rendered.stable_chars > STABLE_BUDGET
             and next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET) > rendered.stable_chars
@@ -567,12 +623,17 @@ class TranscriptView(QTextBrowser):
         if tail.strip():
             finished = self._markdown(tail)
             html_text = _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
-            rendered.code_blocks.extend(finished.code_blocks)
+            rendered.code_blocks.extend(
+                _whole_blocks(finished.code_blocks, message.plain_text, rendered.limit)
+            )
+        if rendered.limit is not None:
+            html_text += self._show_all_html(message, message.plain_text)
         html_text += self._footer_html(message)
         if html_text:
             cursor.insertHtml(html_text)
         rendered.stable_chars = len(text)
         rendered.tail_chars = 0
+        rendered.plain_tail = 0
         rendered.streamed = False
 
     def _header_html(self, message: Message) -> str:
@@ -631,10 +692,30 @@ class TranscriptView(QTextBrowser):
             if message.role is Role.NOTICE:
                 parts_html.append(f"<p>{_escape_lines(part.text)}</p>")
                 continue
-            rendered = self._markdown(part.text)
+            cut = self._cut(message, part.text)
+            rendered = self._markdown(part.text if cut is None else part.text[:cut])
             parts_html.append(_renumber_copy_links(rendered.html, message.id, len(code_blocks)))
-            code_blocks.extend(rendered.code_blocks)
+            code_blocks.extend(_whole_blocks(rendered.code_blocks, part.text, cut))
+            if cut is not None:
+                parts_html.append(self._show_all_html(message, part.text))
         return "".join(parts_html), code_blocks
+
+    def _cut(self, message: Message, text: str) -> int | None:
+        """Where a finished text part is cut for showing (None: shown whole). The user's
+        own long pastes are cut from the size at which the composer kept them aside."""
+        if message.id in self._expanded_long:
+            return None
+        if message.role is Role.USER:
+            return collapse_at(text, chars=PASTE_CHARS, lines=PASTE_LINES)
+        return collapse_at(text)
+
+    def _show_all_html(self, message: Message, text: str) -> str:
+        """The link under the start of a collapsed text."""
+        return (
+            f'<p style="margin-top:4px"><a href="expand:{message.id}"><b>Show all</b></a>'
+            f'<small style="color:{self._theme.muted}"> ({size_text(text)}; Copy and export take '
+            "all of it)</small></p>"
+        )
 
     def _image_html(self, part: ImagePart) -> str:
         width, height = _fit(part.width, part.height, THUMB_SIZE)
@@ -917,6 +998,12 @@ class TranscriptView(QTextBrowser):
             message = next((m for m in self._messages if m.id == message_id), None)
             if message is not None and message.id in self._rendered:
                 self._render_into(self._rendered[message.id], message)
+        elif scheme == "expand":
+            message_id = url.path()
+            self._expanded_long.add(message_id)
+            message = next((m for m in self._messages if m.id == message_id), None)
+            if message is not None and message.id in self._rendered:
+                self._render_into(self._rendered[message.id], message)
         elif scheme == "tools":
             message_id = url.path()
             self._expanded_tools.symmetric_difference_update({message_id})
@@ -968,6 +1055,15 @@ def _renumber_copy_links(html_text: str, message_id: str, offset: int) -> str:
         out.append(rest[:start] + f'href="copy:{message_id}:{number + offset}')
         rest = rest[end:]
     return "".join(out)
+
+
+def _whole_blocks(blocks: list[str], text: str, cut: int | None) -> list[str]:
+    """The code blocks of a shown start of `text`: the last one whole when the cut
+    falls inside it, so its Copy link copies all of it."""
+    if cut is None or not blocks:
+        return blocks
+    whole = open_code_block(text, cut)
+    return blocks if whole is None else [*blocks[:-1], whole]
 
 
 def _escape_lines(text: str) -> str:
