@@ -7,9 +7,10 @@ Pss, which shares the cost of libraries with the other processes using them):
       paint, against floor_window.py (a bare QMainWindow) 2 s after its first paint;
   memory.growth_50_replies: one tab streams 50 replies of REPLY_TOKENS tokens from the fake
       server (in its own process); Rss after the 50th minus Rss before the first (and minus Rss
-      after the first, which leaves out one-off costs such as importing the Markdown renderer).
+      after the first, which leaves out one-off costs such as importing the Markdown renderer);
+  memory.growth_500_replies (with --replies 500): the same stream continued to 500 replies.
 
-    python bench/bench_memory.py [--rounds 3]
+    python bench/bench_memory.py [--rounds 3] [--replies 50|500]
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ TABS = 10
 MESSAGES = 200
 REPLIES = 50
 REPLY_TOKENS = 1_200
-TARGET_GROWTH_MIB = 20.0
+TARGET_GROWTH_MIB = 15.0
+TARGET_GROWTH_500_MIB = 60.0
 HOLD_S = 2.0
 
 
@@ -66,13 +68,13 @@ async def child_idle(data_dir: Path) -> None:
     await window.shutdown_all()
 
 
-async def _stream_replies(window: object) -> str:
+async def _stream_replies(window: object, count: int = REPLIES) -> str:
     """Stream REPLIES replies into the current tab, printing memory; returns the conversation id."""
     tab = window.current_tab()  # type: ignore[attr-defined]
     assert tab is not None
     tab.select_model("grok-3")
     _print_memory("before")
-    for i in range(REPLIES):
+    for i in range(count):
         tab.composer.setPlainText(f"Question {i}: write a long answer with code.")
         tab.send()
         await C.until(lambda: tab.controller.is_streaming, 10)
@@ -80,8 +82,11 @@ async def _stream_replies(window: object) -> str:
         await asyncio.sleep(0.05)
         if i == 0:
             _print_memory("after1")
+        if i == REPLIES - 1 and count > REPLIES:
+            await asyncio.sleep(1.0)
+            _print_memory("after")
     await asyncio.sleep(1.0)
-    _print_memory("after")
+    _print_memory("after" if count <= REPLIES else "afterall")
     replies = sum(1 for m in tab.controller.conversation.messages if m.role.value == "assistant")
     print(f"BENCH replies={replies}", flush=True)
     # Is the memory held by the tab (released when it closes), kept by the allocator, or lost?
@@ -90,7 +95,7 @@ async def _stream_replies(window: object) -> str:
     return conversation_id
 
 
-async def child_stream(data_dir: Path, base_url: str, api_key: str) -> None:
+async def child_stream(data_dir: Path, base_url: str, api_key: str, count: int = REPLIES) -> None:
     from grokdesk.app import create_main_window
     from grokdesk.ui.chat.transcript import TranscriptView
 
@@ -98,7 +103,7 @@ async def child_stream(data_dir: Path, base_url: str, api_key: str) -> None:
     window.show()
     await C.until(lambda: window._painted, 60)
     await asyncio.sleep(1.0)
-    conversation_id = await _stream_replies(window)
+    conversation_id = await _stream_replies(window, count)
     await asyncio.sleep(1.0)
     _print_memory("closed")
     alive = sum(1 for o in gc.get_objects() if isinstance(o, TranscriptView))
@@ -122,13 +127,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--base-url", default="")
     parser.add_argument("--api-key", default="")
+    parser.add_argument("--replies", type=int, default=REPLIES, help="replies streamed into one tab")
+    parser.add_argument("--skip-idle", action="store_true", help="only the streaming growth")
     args = parser.parse_args()
     C.setup_env()
     if args.child == "idle":
         C.run_in_qasync(lambda: child_idle(args.data_dir))
         return
     if args.child == "stream":
-        C.run_in_qasync(lambda: child_stream(args.data_dir, args.base_url, args.api_key))
+        C.run_in_qasync(lambda: child_stream(args.data_dir, args.base_url, args.api_key, args.replies))
         return
 
     C.banner("bench_memory")
@@ -140,7 +147,7 @@ def main() -> None:
     app_rss: list[float] = []
     app_pss: list[float] = []
     me = str(Path(__file__).resolve())
-    for _ in range(args.rounds):
+    for _ in range(0 if args.skip_idle else args.rounds):
         run = C.run_child([C.PYTHON, str(C.BENCH_DIR / "floor_window.py"), "--hold", str(HOLD_S)])
         floor_rss.append((C.marker_value(run.stdout, "rss_kib") or 0) / 1024)
         floor_pss.append((C.marker_value(run.stdout, "pss_kib") or 0) / 1024)
@@ -151,29 +158,30 @@ def main() -> None:
             raise RuntimeError(run.stderr[-3000:])
         app_rss.append((C.marker_value(run.stdout, "idle_rss_kib") or 0) / 1024)
         app_pss.append((C.marker_value(run.stdout, "idle_pss_kib") or 0) / 1024)
-    C.report(
-        "memory.floor_rss",
-        floor_rss,
-        unit=" MiB",
-        note=f"bare QMainWindow; Pss {C.Spread.of(floor_pss).median:.0f} MiB",
-    )
-    C.report(
-        "memory.idle_10_tabs_rss",
-        app_rss,
-        unit=" MiB",
-        note=f"{TABS} tabs x {MESSAGES} messages; Pss {C.Spread.of(app_pss).median:.0f} MiB",
-    )
-    C.report(
-        "memory.idle_10_tabs_ratio",
-        [a / f for a, f in zip(app_rss, floor_rss, strict=True)],
-        note=f"Rss app/floor; over the floor by {C.Spread.of(app_rss).median - C.Spread.of(floor_rss).median:.0f} MiB",
-    )
+    if not args.skip_idle:
+        C.report(
+            "memory.floor_rss",
+            floor_rss,
+            unit=" MiB",
+            note=f"bare QMainWindow; Pss {C.Spread.of(floor_pss).median:.0f} MiB",
+        )
+        C.report(
+            "memory.idle_10_tabs_rss",
+            app_rss,
+            unit=" MiB",
+            note=f"{TABS} tabs x {MESSAGES} messages; Pss {C.Spread.of(app_pss).median:.0f} MiB",
+        )
+        C.report(
+            "memory.idle_10_tabs_ratio",
+            [a / f for a, f in zip(app_rss, floor_rss, strict=True)],
+            note=f"Rss app/floor; over the floor by {C.Spread.of(app_rss).median - C.Spread.of(floor_rss).median:.0f} MiB",
+        )
 
     text = C.markdown_text(REPLY_TOKENS, seed=7)
     data_dir = C.OUT / "memory_stream"
     shutil.rmtree(data_dir, ignore_errors=True)
     t = time.perf_counter()
-    with C.FakeServerProcess(text, replies=REPLIES + 5) as server:
+    with C.FakeServerProcess(text, replies=args.replies + 5) as server:
         run = C.run_child(
             [
                 C.PYTHON,
@@ -186,14 +194,17 @@ def main() -> None:
                 server.base_url,
                 "--api-key",
                 server.api_key,
+                "--replies",
+                str(args.replies),
             ],
-            timeout=600,
+            timeout=3600,
         )
     if run.returncode != 0:
         raise RuntimeError(run.stderr[-3000:])
     before = (C.marker_value(run.stdout, "before_rss_kib") or 0) / 1024
     after1 = (C.marker_value(run.stdout, "after1_rss_kib") or 0) / 1024
     after = (C.marker_value(run.stdout, "after_rss_kib") or 0) / 1024
+    after_all = (C.marker_value(run.stdout, "afterall_rss_kib") or 0) / 1024
     closed = (C.marker_value(run.stdout, "closed_rss_kib") or 0) / 1024
     trimmed = (C.marker_value(run.stdout, "trimmed_rss_kib") or 0) / 1024
     alive = C.marker_value(run.stdout, "transcripts_alive")
@@ -218,6 +229,16 @@ def main() -> None:
         op="<",
         note="leaves out one-off costs of the first reply (lazy imports, caches)",
     )
+    if args.replies > REPLIES:
+        C.report(
+            f"memory.growth_{args.replies}_replies",
+            after_all - before,
+            unit=" MiB",
+            target=TARGET_GROWTH_500_MIB,
+            op="<",
+            note=f"Rss {before:.0f} -> {after:.0f} (50th) -> {after_all:.0f} MiB; the Rss figures after "
+            "closing the tab above are for all of them",
+        )
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 In one process (QApplication offscreen + qasync loop, the real main window from
 create_main_window); the fake server runs in its own process so it does not compete for
 our GIL. Rounds alternate:
-  floor: a plain httpx + httpx-sse client on the same loop reading the same stream
-         (request to [DONE], JSON-decoding every event and joining the text);
+  floor: a plain httpx + httpx-sse client on the same loop reading the same stream from
+         the same endpoint as the app (/v1/responses, the app's default; --api chat for
+         /chat/completions): request to the end event, JSON-decoding every event and
+         joining the text deltas;
   app:   a new tab, send, until the finished reply is painted in the transcript.
 Figures: total time app/floor; the longest event-loop stall (5 ms timer) during the app
 stream; the cost per token of TranscriptView.message_changed for the last 1,000 tokens
-against the first 1,000; the final (whole-reply) render; three tabs streaming at once.
+against the first 1,000; the final (whole-reply) render; three tabs streaming at once;
+CPU seconds of this process for 5,000 chunks sent at 200 chunks/s (a realistic pace),
+app against the plain client on the same paced stream.
 
-    python bench/bench_streaming.py [--rounds 5] [--tokens 20000]
+    python bench/bench_streaming.py [--rounds 5] [--tokens 20000] [--cpu-rounds 3] [--api responses]
 """
 
 from __future__ import annotations
@@ -32,27 +36,36 @@ import common as C
 TARGET_TOTAL_RATIO = 1.25
 TARGET_STALL_MS = 50.0
 TARGET_TAIL_RATIO = 1.5
+TARGET_CPU_RATIO = 1.5
 BUCKET = 1000
+# The paced stream of the CPU figure: chunks (tokens) and chunks per second.
+CPU_CHUNKS = 5_000
+CPU_PACE = 200.0
 
 
-async def floor_stream(base_url: str, api_key: str) -> tuple[float, int]:
-    """A plain client: seconds from request to [DONE], and the characters received."""
+async def floor_stream(base_url: str, api_key: str, api: str = "responses") -> tuple[float, int]:
+    """A plain client: seconds from request to the stream's end, and the characters received."""
     import httpx
     from httpx_sse import aconnect_sse
 
-    body = {
-        "model": "grok-3",
-        "messages": [{"role": "user", "content": "go"}],
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
+    if api == "chat":
+        path = "/chat/completions"
+        body: dict[str, Any] = {
+            "model": "grok-3",
+            "messages": [{"role": "user", "content": "go"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    else:
+        path = "/responses"
+        body = {"model": "grok-3", "input": [{"role": "user", "content": "go"}], "stream": True}
     parts: list[str] = []
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
         t0 = time.perf_counter()
         async with aconnect_sse(
             client,
             "POST",
-            base_url + "/chat/completions",
+            base_url + path,
             json=body,
             headers={"Authorization": f"Bearer {api_key}"},
         ) as source:
@@ -60,8 +73,15 @@ async def floor_stream(base_url: str, api_key: str) -> tuple[float, int]:
                 if event.data == "[DONE]":
                     break
                 chunk = json.loads(event.data)
-                for choice in chunk.get("choices", []):
-                    parts.append(choice.get("delta", {}).get("content") or "")
+                if api == "chat":
+                    for choice in chunk.get("choices", []):
+                        parts.append(choice.get("delta", {}).get("content") or "")
+                    continue
+                kind = chunk.get("type")
+                if kind == "response.output_text.delta":
+                    parts.append(chunk.get("delta") or "")
+                elif kind in {"response.completed", "response.failed", "response.incomplete"}:
+                    break
         elapsed = time.perf_counter() - t0
     return elapsed, len("".join(parts))
 
@@ -198,7 +218,7 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
         await asyncio.sleep(0.2)
 
     async def one_floor_run(warm: bool = False) -> None:
-        elapsed, chars = await floor_stream(server.base_url, server.api_key)
+        elapsed, chars = await floor_stream(server.base_url, server.api_key, args.api)
         if chars != len(text):
             raise RuntimeError(f"floor client got {chars} of {len(text)} characters")
         if not warm:
@@ -219,7 +239,7 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
         "streaming.floor_total",
         [C.ms(x) for x in floors],
         unit=" ms",
-        note=f"plain httpx+httpx-sse, {len(ends)} tokens, {len(text)} chars",
+        note=f"plain httpx+httpx-sse on /v1/{args.api}, {len(ends)} tokens, {len(text)} chars",
     )
     C.report(
         "streaming.app_total", [C.ms(x) for x in totals], unit=" ms", note="send to finished reply painted"
@@ -311,9 +331,61 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
         )
         C.report("streaming.three_tabs_max_stall", multi_stalls, unit=" ms", target=TARGET_STALL_MS, op="<")
 
+    if args.cpu_rounds:
+        await cpu_figure(args)
     restore()
     window.close()
     await window.shutdown_all()
+
+
+async def cpu_figure(args: argparse.Namespace) -> None:
+    """CPU seconds of this process (all its threads) while 5,000 chunks arrive at 200 per
+    second: the app (a new tab, send, reply finished and painted) against the plain client
+    on the same paced stream from its own server process. Wall time is set by the pace;
+    the CPU time is what the app adds per chunk."""
+    text = C.markdown_text(CPU_CHUNKS, seed=7)
+    chunks = len(C.token_ends(text))
+    app_cpu: list[float] = []
+    floor_cpu: list[float] = []
+    from grokdesk.app import create_main_window
+
+    with C.FakeServerProcess(text, replies=2 * args.cpu_rounds + 2, chunk_delay=1 / CPU_PACE) as paced:
+        data_dir = C.OUT / "streaming_cpu_data"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        paced_window = create_main_window(data_dir=data_dir, base_url=paced.base_url, api_key=paced.api_key)
+        paced_window.resize(1000, 720)
+        paced_window.show()
+        await C.until(lambda: paced_window._painted, 30)
+        await asyncio.sleep(0.5)  # the model list request after the first paint
+        for i in range(args.cpu_rounds):
+            for which in ("floor", "app") if i % 2 == 0 else ("app", "floor"):
+                started = time.process_time()
+                if which == "floor":
+                    _elapsed, chars = await floor_stream(paced.base_url, paced.api_key, args.api)
+                    if chars != len(text):
+                        raise RuntimeError(f"floor client got {chars} of {len(text)} characters")
+                    floor_cpu.append(time.process_time() - started)
+                else:
+                    tab = paced_window.new_conversation()
+                    tab.select_model("grok-3")
+                    run = AppRun(paced_window, tab)
+                    run.send()
+                    await run.finished(120)
+                    app_cpu.append(time.process_time() - started)
+                    paced_window.close_tab(paced_window.tabs.indexOf(tab))
+                    await asyncio.sleep(0.2)
+        paced_window.close()
+        await paced_window.shutdown_all()
+    C.report(
+        "streaming.cpu_floor", floor_cpu, unit=" s", note=f"plain client, {chunks} chunks at {CPU_PACE:.0f}/s"
+    )
+    C.report("streaming.cpu_app", app_cpu, unit=" s", note="app: send to finished reply painted")
+    C.report(
+        "streaming.cpu_ratio",
+        [a / f for a, f in zip(app_cpu, floor_cpu, strict=True)],
+        target=TARGET_CPU_RATIO,
+        note="CPU seconds of the process, app / plain client",
+    )
 
 
 def main() -> None:
@@ -321,6 +393,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--multi-rounds", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--cpu-rounds", type=int, default=3)
+    parser.add_argument("--api", choices=("responses", "chat"), default="responses")
     args = parser.parse_args()
     C.setup_env()
     C.banner("bench_streaming")

@@ -426,7 +426,11 @@ class MathImages(QObject):
         self._typesetter.note_activity()
         cursor = QTextCursor(self._view.document())
         cursor.setPosition(position)
-        cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor, added)
+        # Not movePosition(NextCharacter, n): that steps character by character through
+        # the layout (laying out the text on the way), 0.1 s per streaming update of a long reply.
+        cursor.setPosition(
+            min(position + added, self._view.document().characterCount() - 1), QTextCursor.MoveMode.KeepAnchor
+        )
         text = cursor.selectedText()
         if OBJECT in text and self._track(position, text):
             self._schedule()

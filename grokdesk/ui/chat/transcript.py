@@ -156,6 +156,7 @@ class TranscriptView(QTextBrowser):
         self._usage_shown: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
+        self._updating = False
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().valueChanged.connect(lambda _v: self._place_bar())
         # The document lays out lazily: the range grows after an insert returns, so
@@ -324,12 +325,16 @@ class TranscriptView(QTextBrowser):
             self._schedule_catch_up(message)  # another tab used this frame's time
             return
         started = time.monotonic()
-        if incremental:
-            self._update_streaming(message, rendered)
-        elif finishing:
-            self._finish_streamed(message, rendered)
-        else:
-            self._render_into(rendered, message)
+        self._updating = incremental
+        try:
+            if incremental:
+                self._update_streaming(message, rendered)
+            elif finishing:
+                self._finish_streamed(message, rendered)
+            else:
+                self._render_into(rendered, message)
+        finally:
+            self._updating = False
         self.render_budget.spend(time.monotonic() - started)
         if self._follow:
             self.scroll_to_end()
@@ -1026,7 +1031,10 @@ class TranscriptView(QTextBrowser):
             QDesktopServices.openUrl(url)
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow:
+        # During a streaming update the range changes several times while the edit is laid
+        # out, and each move of the bar scrolls and lays out again: the update follows the
+        # end once, when it is done.
+        if self._follow and not self._updating:
             self.verticalScrollBar().setValue(maximum)
 
     def _on_scrolled(self, value: int) -> None:
