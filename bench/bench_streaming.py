@@ -288,6 +288,7 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
     # Three tabs at once.
     multi_totals: list[float] = []
     multi_stalls: list[float] = []
+    multi_stacks: collections.Counter[str] = collections.Counter()
     for _ in range(args.multi_rounds):
         tabs = [window.new_conversation() for _ in range(3)]
         runs = []
@@ -296,6 +297,7 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
             runs.append(AppRun(window, tab))
         window.tabs.setCurrentWidget(tabs[0])
         probe = C.StallProbe().start()
+        sampler = C.StallSampler(probe).start()
         t0 = time.perf_counter()
         for run in runs:
             run.send()
@@ -315,6 +317,8 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
             break
         t_all = max(r.done_at or 0 for r in runs) - t0
         probe.stop()
+        sampler.stop()
+        multi_stacks.update(sampler.samples)
         multi_totals.append(t_all)
         multi_stalls.append(probe.max_ms)
         for tab in tabs:
@@ -330,6 +334,12 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
             f"{C.Spread.of(multi_totals).median / (3 * C.Spread.of(floors).median):.2f}",
         )
         C.report("streaming.three_tabs_max_stall", multi_stalls, unit=" ms", target=TARGET_STALL_MS, op="<")
+        total_multi = sum(multi_stacks.values()) or 1
+        print(
+            "# three tabs: where the GUI thread was during stalls over 30 ms: "
+            + "; ".join(f"{k} {100 * v / total_multi:.0f}%" for k, v in multi_stacks.most_common(6)),
+            flush=True,
+        )
 
     if args.cpu_rounds:
         await cpu_figure(args)

@@ -15,8 +15,8 @@ COLLAPSE_CHARS = 200_000
 COLLAPSE_LINES = 3_000
 COLLAPSE_LINE_CHARS = 20_000
 # ...and then shows at most this much of its start.
-SHOWN_LINES = 300
-SHOWN_CHARS = 20_000
+SHOWN_LINES = 120
+SHOWN_CHARS = 10_000
 
 
 # A paste this long is kept aside as an attachment in the composer, and collapsed when

@@ -61,6 +61,9 @@ INITIAL_WINDOW = 60
 # as Markdown (a longer one is a backlog, shown as plain text until its turn).
 STABLE_BUDGET = 2500
 TAIL_BUDGET = 3000
+# Characters of a plain-text backlog added per update: a burst of a long open code block
+# appears over a few updates instead of in one long insert.
+PLAIN_STEP = 16_000
 CATCH_UP_MS = 30
 # Rendered before the first paint of a conversation; the rest of the window right after.
 FIRST_SCREEN = 16
@@ -535,9 +538,10 @@ class TranscriptView(QTextBrowser):
             before = frame.lastPosition()
             cursor = QTextCursor(self.document())
             cursor.setPosition(before)
-            cursor.insertText(tail[rendered.plain_tail :])
+            shown = min(len(tail), rendered.plain_tail + PLAIN_STEP)
+            cursor.insertText(tail[rendered.plain_tail : shown])
             rendered.tail_chars += frame.lastPosition() - before
-            rendered.plain_tail = len(tail)
+            rendered.plain_tail = shown
             self._after_update(message, rendered, text, stable)
             return
         cursor = QTextCursor(self.document())
@@ -556,8 +560,9 @@ class TranscriptView(QTextBrowser):
         if tail.strip():
             cursor.setPosition(tail_start)
             if len(tail) > TAIL_BUDGET:
-                cursor.insertText(tail)  # a backlog: formatted once it is rendered for good
-                rendered.plain_tail = len(tail)
+                # A backlog: formatted once it is rendered for good.
+                rendered.plain_tail = min(len(tail), PLAIN_STEP)
+                cursor.insertText(tail[: rendered.plain_tail])
             else:
                 # The open tail is re-rendered on every update: no highlighting there,
                 # so a long unfinished code block does not cost more with each token.
@@ -567,7 +572,8 @@ class TranscriptView(QTextBrowser):
 
     def _after_update(self, message: Message, rendered: _Rendered, text: str, stable: int) -> None:
         rendered.shown_chars = len(text)
-        rendered.backlog = stable < split_stable_prefix(text, start=stable)
+        shown_all = not rendered.plain_tail or stable + rendered.plain_tail >= len(text)
+        rendered.backlog = stable < split_stable_prefix(text, start=stable) or not shown_all
         if rendered.backlog:
             self._schedule_catch_up(message)
         else:
