@@ -72,7 +72,8 @@ async def _stream_replies(window: object, count: int = REPLIES) -> str:
     """Stream REPLIES replies into the current tab, printing memory; returns the conversation id."""
     tab = window.current_tab()  # type: ignore[attr-defined]
     assert tab is not None
-    tab.select_model("grok-3")
+    # 500 replies outgrow grok-3's 131,072-token window: a longer run uses the 1M-token model.
+    tab.select_model("grok-3" if count <= REPLIES else "grok-4.3")
     _print_memory("before")
     for i in range(count):
         tab.composer.setPlainText(f"Question {i}: write a long answer with code.")
