@@ -134,4 +134,3 @@ def _sniffed_mime(data: bytes, said: str) -> str:
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     return said
-

@@ -19,6 +19,8 @@ from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import leading_system_count
 
 TextCounter = Callable[[str], int]
+# Costs reported by the server: 1 US dollar = 10^10 ticks.
+TICKS_PER_USD = 10_000_000_000
 
 # Role markers and separators the chat template adds around each message (a guess
 # in line with OpenAI-style templates; small next to real content).
@@ -136,9 +138,12 @@ def billed_completion_tokens(usage: Usage) -> int:
     return usage.completion_tokens + usage.reasoning_tokens
 
 
-def cost_usd(usage: Usage, model: ModelInfo) -> float | None:
-    """What a reply cost in US dollars, or None when the model's prices are unknown."""
-    if model.prompt_price is None or model.completion_price is None:
+def cost_usd(usage: Usage, model: ModelInfo | None) -> float | None:
+    """What a reply cost in US dollars, or None when the model's prices are unknown.
+    The server's own figure (`cost_in_usd_ticks`, 10^10 per dollar) wins when it gave one."""
+    if usage.cost_in_usd_ticks is not None:
+        return usage.cost_in_usd_ticks / TICKS_PER_USD
+    if model is None or model.prompt_price is None or model.completion_price is None:
         return None
     cached = min(usage.cached_tokens, usage.prompt_tokens)
     images = min(usage.image_tokens, usage.prompt_tokens - cached)
@@ -164,6 +169,13 @@ def format_cost(usd: float) -> str:
 
 def format_usage(usage: Usage, model: ModelInfo | None) -> str:
     """One line for a message's usage, with its cost when the prices are known."""
+    if usage.images or (usage.cost_in_usd_ticks is not None and not usage.total_tokens):
+        # Made by an image model: billed per image, no tokens to show.
+        noun = "image" if usage.images == 1 else "images"
+        pieces = [f"{usage.images} {noun}"]
+        if usage.cost_in_usd_ticks is not None:
+            pieces.append(format_cost(usage.cost_in_usd_ticks / TICKS_PER_USD))
+        return " · ".join(pieces)
     prompt = f"{usage.prompt_tokens:,} in"
     if usage.cached_tokens:
         prompt += f" ({usage.cached_tokens:,} cached)"

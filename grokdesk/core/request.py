@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from grokdesk.core.catalog import reasoning_efforts, supported_params
-from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, TextPart
+from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, Role, TextPart
 from grokdesk.core.images import data_url
 from grokdesk.core.models import ModelInfo
 
@@ -56,7 +56,9 @@ def message_payload(message: Message) -> JsonDict | None:
     parts: list[TextPart | ImagePart] = []
     for part in message.parts:
         if isinstance(part, ImagePart):
-            if part.rejected is None:  # §8 point 10: a rejected image would fail every turn
+            # §8 point 10: a rejected image would fail every turn. Images in a reply were
+            # generated; a model is shown one only when the user attaches it to a turn.
+            if part.rejected is None and message.role is not Role.ASSISTANT:
                 parts.append(part)
         elif part.text.strip():  # §2.1, §8 point 9: empty content is a 400
             parts.append(part)

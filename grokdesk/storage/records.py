@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grokdesk.core.conversation import ConversationSettings, ImagePart
+from grokdesk.core.conversation import ConversationSettings, ImagePart, Usage
 
 # FTS5 snippet() wraps each match in these; the UI turns them into highlighting.
 MATCH_START = "\x02"
@@ -72,3 +72,10 @@ class UsageTotals:
     cached_tokens: int = 0
     image_tokens: int = 0
     total_tokens: int = 0
+    # Images generated (image models, the image_generation tool).
+    images: int = 0
+    # What the server said the replies that reported it cost, in ticks (10^10 per US dollar).
+    cost_ticks: int = 0
+    priced_replies: int = 0
+    # Tokens of the replies without a cost of their own, to be priced from the model's prices.
+    unpriced: Usage = field(default_factory=Usage)

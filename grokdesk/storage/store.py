@@ -24,6 +24,7 @@ from grokdesk.core.conversation import (
     Message,
     MessageState,
     Role,
+    Usage,
 )
 from grokdesk.storage import codec
 from grokdesk.storage.dbfile import connect_checked, damage_marker, full_check, move_aside
@@ -464,14 +465,34 @@ class Store:
 
         Soft-deleted conversations count: the tokens were spent.
         """
-        fields = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "image_tokens")
-        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, "total_tokens"))
+        fields = (
+            "prompt_tokens",
+            "completion_tokens",
+            "reasoning_tokens",
+            "cached_tokens",
+            "image_tokens",
+            "total_tokens",
+        )
+        ticks = "json_extract(usage, '$.cost_in_usd_ticks')"
+        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in fields)
+        # Tokens of replies that did not report their cost: only those are priced by the catalog.
+        unpriced = ", ".join(
+            f"coalesce(sum(CASE WHEN {ticks} IS NULL THEN json_extract(usage, '$.{f}') END), 0)"
+            for f in fields
+        )
         rows = self._conn.execute(
-            f"SELECT coalesce(model, ''), count(*), {sums} FROM messages "
+            f"SELECT coalesce(model, ''), count(*), {sums}, "
+            f"coalesce(sum(json_extract(usage, '$.images')), 0), coalesce(sum({ticks}), 0), count({ticks}), "
+            f"{unpriced} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
         ).fetchall()
-        return {r[0]: UsageTotals(r[0], r[1], *(int(v) for v in r[2:])) for r in rows}
+        totals = {}
+        for r in rows:
+            values = [int(v) for v in r[2:]]
+            counted, extra, rest = values[:6], values[6:9], values[9:]
+            totals[r[0]] = UsageTotals(r[0], r[1], *counted, *extra, unpriced=Usage(*rest))
+        return totals
 
     # ---------------------------------------------------------------- helpers
 

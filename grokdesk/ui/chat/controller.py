@@ -51,6 +51,23 @@ class ChatClient(Protocol):
     def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
 
 
+class PreparedTurn(Protocol):
+    """A turn that is not a streamed chat reply (images made by an image model)."""
+
+    # What the reply shows while the turn runs (saved with it; replaced at the end).
+    placeholder: list[Part]
+
+    async def run(self, client: object, reply: Message) -> None:
+        """Fill `reply` (parts, usage); raise ApiError on failure. Cancelled by Stop."""
+        ...
+
+
+class TurnRunner(Protocol):
+    def prepare(self, model: str, conversation: Conversation) -> PreparedTurn | None:
+        """The turn for `model`, or None when it is an ordinary chat reply."""
+        ...
+
+
 class ConversationSink(Protocol):
     """Where the controller saves what happens (the store, off the UI thread)."""
 
@@ -112,6 +129,8 @@ class ChatController(QObject):
         self._flush_timer.timeout.connect(self._flush_streaming)
         # Roll-up of request-wide options the tab may set (drop oldest turns to fit).
         self.drop_oldest = 0
+        # Runs the turns of models that do not chat (image generation); set by the tab.
+        self.turn_runner: TurnRunner | None = None
 
     def client(self) -> ChatClient | None:
         return self._client_provider()
@@ -251,8 +270,12 @@ class ChatController(QObject):
             now=self._clock(),
             drop_oldest=self.drop_oldest,
         )
+        turn = self.turn_runner.prepare(model, snapshot) if self.turn_runner is not None else None
+        if turn is not None:
+            continuing = None  # an image turn always makes a new reply
         if continuing is None:
-            reply = Message(Role.ASSISTANT, [], model=model, state=MessageState.STREAMING)
+            placeholder = list(turn.placeholder) if turn is not None else []
+            reply = Message(Role.ASSISTANT, placeholder, model=model, state=MessageState.STREAMING)
             self.conversation.messages.append(reply)
             self.message_added.emit(reply)
         else:
@@ -263,7 +286,8 @@ class ChatController(QObject):
         self._streaming = reply
         self._sink.save_message(self.conversation, reply)
         self._last_flush = time.monotonic()
-        self._task = spawn(self._stream(client, build, reply), name=f"reply-{reply.id}")
+        work = self._stream(client, build, reply) if turn is None else self._run_turn(turn, client, reply)
+        self._task = spawn(work, name=f"reply-{reply.id}")
         self.streaming_changed.emit(True)
 
     async def _stream(self, client: ChatClient, build: Callable[[], dict[str, Any]], reply: Message) -> None:
@@ -287,6 +311,20 @@ class ChatController(QObject):
                     # window paint and react between slices of them.
                     await asyncio.sleep(0)
                     slice_started = time.monotonic()
+            reply.state = MessageState.COMPLETE
+        except asyncio.CancelledError:
+            reply.state = MessageState.STOPPED
+            raise
+        except ApiError as error:
+            reply.state = MessageState.FAILED
+            reply.error = error.message
+            self._handle_api_error(error)
+        finally:
+            self._finish(reply)
+
+    async def _run_turn(self, turn: PreparedTurn, client: ChatClient, reply: Message) -> None:
+        try:
+            await turn.run(client, reply)
             reply.state = MessageState.COMPLETE
         except asyncio.CancelledError:
             reply.state = MessageState.STOPPED

@@ -31,6 +31,7 @@ from grokdesk.ui.chat.contextmeter import ContextGuard
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.imageattach import ImageAttachments
+from grokdesk.ui.chat.imagegen import ImageGeneration
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.transcript import TranscriptView
 from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
@@ -145,6 +146,7 @@ class ConversationTab(QWidget):
             self, self.transcript.viewport(), self.composer.viewport(), self.attachment_strip
         )
         self.attach_button.clicked.connect(self.attachments.choose_files)
+        self.images = ImageGeneration(self, catalog)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Model:", self))
@@ -169,6 +171,7 @@ class ConversationTab(QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.attachment_notices)
         layout.addWidget(self.attachment_strip)
+        layout.addWidget(self.images.controls)
         layout.addLayout(bottom)
 
         self.send_button.clicked.connect(self.send)
@@ -278,6 +281,9 @@ class ConversationTab(QWidget):
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
         for label, model_id, tooltip in choices:
+            if not model_id:  # a group apart (the image models) starts here
+                self.model_picker.insertSeparator(self.model_picker.count())
+                continue
             self.model_picker.addItem(label, model_id)
             self.model_picker.setItemData(self.model_picker.count() - 1, tooltip, Qt.ItemDataRole.ToolTipRole)
         index = self.model_picker.findData(current)
@@ -310,7 +316,7 @@ class ConversationTab(QWidget):
         total = 0.0
         for message in self.controller.conversation.messages:
             info = self.catalog.info(message.model or "")
-            if message.usage is not None and info is not None:
+            if message.usage is not None:
                 total += cost_usd(message.usage, info) or 0.0
         return format_cost(total) if total else ""
 
@@ -318,33 +324,28 @@ class ConversationTab(QWidget):
         """Once the API has listed the models, a model it did not list is not sent to:
         the user is told and offered the nearest one instead of a failed request."""
         model = self.controller.conversation.model
-        if self.catalog is None or not self.catalog.from_api or self.catalog.info(model) is not None:
+        if self.catalog is None or not self.catalog.from_api or self.catalog.knows(model):
             return True
         self._offer_replacement(model, retry=False)
         return False
 
     def _offer_replacement(self, model: str, *, retry: bool) -> None:
-        models = [
-            m
-            for m in (self.catalog.models if self.catalog is not None else [])
-            if m.id != model and model not in m.aliases
-        ]
-        nearest = core_catalog.nearest_available(model, models)
+        nearest = self.catalog.nearest(model) if self.catalog is not None else None
         text = f"{model} is not available to your API key (xAI retires models every few months)."
         if nearest is None:
             self.notice.show_notice(text + " Pick another model above.")
             return
 
         def switch() -> None:
-            self.select_model(nearest.id)
+            self.select_model(nearest)
             if retry:
                 failed = self.controller.conversation.messages[-1]
                 self.controller.retry(failed.id)
             else:
                 self.send()
 
-        label = f"Use {nearest.id} and retry" if retry else f"Use {nearest.id} and send"
-        self.notice.show_notice(text + f" The nearest available model is {nearest.id}.", (label, switch))
+        label = f"Use {nearest} and retry" if retry else f"Use {nearest} and send"
+        self.notice.show_notice(text + f" The nearest available model is {nearest}.", (label, switch))
 
     def _on_api_error(self, error: ApiError) -> None:
         if isinstance(error, ModelNotFound):

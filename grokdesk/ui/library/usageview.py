@@ -17,26 +17,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grokdesk.core.budget import cost_usd, format_cost
-from grokdesk.core.conversation import Usage
+from grokdesk.core.budget import TICKS_PER_USD, cost_usd, format_cost
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
 
-COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost")
+COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Images")
 
 
 def totals_cost(totals: UsageTotals, info: ModelInfo | None) -> float | None:
-    if info is None:
-        return None
-    usage = Usage(
-        prompt_tokens=totals.prompt_tokens,
-        completion_tokens=totals.completion_tokens,
-        reasoning_tokens=totals.reasoning_tokens,
-        cached_tokens=totals.cached_tokens,
-        image_tokens=totals.image_tokens,
-        total_tokens=totals.total_tokens,
-    )
-    return cost_usd(usage, info)
+    """The server's own costs (image models report theirs) plus the rest priced from
+    the model's prices; None when some of it cannot be priced."""
+    reported = totals.cost_ticks / TICKS_PER_USD
+    if totals.priced_replies >= totals.replies:
+        return reported
+    estimate = cost_usd(totals.unpriced, info) if info is not None else None
+    return None if estimate is None else reported + estimate
 
 
 def period_starts(now: float | None = None) -> tuple[float, float]:
@@ -95,6 +90,7 @@ class UsageDialog(QDialog):
                 f"{totals.reasoning_tokens:,}",
                 f"{totals.cached_tokens:,}",
                 format_cost(cost) if cost is not None else "price unknown",
+                f"{totals.images:,}",
             )
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
@@ -105,6 +101,9 @@ class UsageDialog(QDialog):
         costs = [totals_cost(t, self._model_info(t.model)) for t in totals.values()]
         known = [c for c in costs if c is not None]
         text = f"{tokens:,} tokens in {sum(t.replies for t in totals.values()):,} replies"
+        images = sum(t.images for t in totals.values())
+        if images:
+            text += f", {images:,} image{'s' if images != 1 else ''} made"
         if known:
             text += f", {format_cost(sum(known))}"
             if len(known) < len(costs):
