@@ -473,16 +473,16 @@ class Store:
             "image_tokens",
             "total_tokens",
         )
-        ticks = "json_extract(usage, '$.cost_in_usd_ticks')"
+        ticks_sql = "json_extract(usage, '$.cost_in_usd_ticks')"
         sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in fields)
         # Tokens of replies that did not report their cost: only those are priced by the catalog.
         unpriced = ", ".join(
-            f"coalesce(sum(CASE WHEN {ticks} IS NULL THEN json_extract(usage, '$.{f}') END), 0)"
+            f"coalesce(sum(CASE WHEN {ticks_sql} IS NULL THEN json_extract(usage, '$.{f}') END), 0)"
             for f in fields
         )
         rows = self._conn.execute(
             f"SELECT coalesce(model, ''), count(*), {sums}, "
-            f"coalesce(sum(json_extract(usage, '$.images')), 0), coalesce(sum({ticks}), 0), count({ticks}), "
+            f"coalesce(sum(json_extract(usage, '$.images')), 0), coalesce(sum({ticks_sql}), 0), count({ticks_sql}), "
             f"{unpriced} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
@@ -490,8 +490,21 @@ class Store:
         totals = {}
         for r in rows:
             values = [int(v) for v in r[2:]]
-            counted, extra, rest = values[:6], values[6:9], values[9:]
-            totals[r[0]] = UsageTotals(r[0], r[1], *counted, *extra, unpriced=Usage(*rest))
+            prompt, completion, reasoning, cached, image_tokens, total, images, ticks, priced = values[:9]
+            totals[r[0]] = UsageTotals(
+                r[0],
+                r[1],
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                reasoning_tokens=reasoning,
+                cached_tokens=cached,
+                image_tokens=image_tokens,
+                total_tokens=total,
+                images=images,
+                cost_ticks=ticks,
+                priced_replies=priced,
+                unpriced=Usage(*values[9:]),
+            )
         return totals
 
     # ---------------------------------------------------------------- helpers
