@@ -19,8 +19,6 @@ from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import leading_system_count
 
 TextCounter = Callable[[str], int]
-# Costs reported by the server: 1 US dollar = 10^10 ticks.
-TICKS_PER_USD = 10_000_000_000
 
 # Role markers and separators the chat template adds around each message (a guess
 # in line with OpenAI-style templates; small next to real content).
@@ -138,10 +136,13 @@ def billed_completion_tokens(usage: Usage) -> int:
     return usage.completion_tokens + usage.reasoning_tokens
 
 
+TICKS_PER_USD = 10_000_000_000
+
+
 def cost_usd(usage: Usage, model: ModelInfo | None) -> float | None:
-    """What a reply cost in US dollars, or None when the model's prices are unknown.
-    The server's own figure (`cost_in_usd_ticks`, 10^10 per dollar) wins when it gave one."""
-    if usage.cost_in_usd_ticks is not None:
+    """What a reply cost in US dollars: the API's own figure when it gave one (tools
+    included), else from the model's prices; None when neither is known."""
+    if usage.cost_in_usd_ticks:
         return usage.cost_in_usd_ticks / TICKS_PER_USD
     if model is None or model.prompt_price is None or model.completion_price is None:
         return None
@@ -169,11 +170,10 @@ def format_cost(usd: float) -> str:
 
 def format_usage(usage: Usage, model: ModelInfo | None) -> str:
     """One line for a message's usage, with its cost when the prices are known."""
-    if usage.images or (usage.cost_in_usd_ticks is not None and not usage.total_tokens):
+    if usage.images and not usage.total_tokens:
         # Made by an image model: billed per image, no tokens to show.
-        noun = "image" if usage.images == 1 else "images"
-        pieces = [f"{usage.images} {noun}"]
-        if usage.cost_in_usd_ticks is not None:
+        pieces = [f"{usage.images} {'image' if usage.images == 1 else 'images'}"]
+        if usage.cost_in_usd_ticks:
             pieces.append(format_cost(usage.cost_in_usd_ticks / TICKS_PER_USD))
         return " · ".join(pieces)
     prompt = f"{usage.prompt_tokens:,} in"

@@ -473,7 +473,8 @@ class Store:
             "image_tokens",
             "total_tokens",
         )
-        ticks_sql = "json_extract(usage, '$.cost_in_usd_ticks')"
+        # A cost of 0 (or none, in replies saved before costs were kept) was not reported.
+        ticks_sql = "nullif(json_extract(usage, '$.cost_in_usd_ticks'), 0)"
         sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in fields)
         # Tokens of replies that did not report their cost: only those are priced by the catalog.
         unpriced = ", ".join(

@@ -35,7 +35,7 @@ from grokdesk.storage.modelcache import load_image_models, save_image_models
 from grokdesk.storage.store import Store
 from tests.data.builders import image_bytes, image_part
 
-RECORDED = Path(__file__).parents[1] / "data" / "responses-image-generation-tool.chunks.jsonl"
+RECORDED = Path(__file__).parents[1] / "data" / "responses" / "responses-image-generation-tool.chunks.jsonl"
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-def generated_reply(count: int = 2, ticks: int | None = 400_000_000) -> Message:
+def generated_reply(count: int = 2, ticks: int = 400_000_000) -> Message:
     result = ImageResult(
         [
             GeneratedImage(image_bytes((i * 40, 10, 10), fmt="JPEG"), "image/jpeg", "a lighthouse, dawn")

@@ -122,7 +122,7 @@ class _ImageTurn:
         if ticks is None and self._info is not None and self._info.price_ticks is not None:
             ticks = self._info.price_ticks * len(result.images)
         reply.parts = parts
-        reply.usage = Usage(cost_in_usd_ticks=ticks, images=len(result.images))
+        reply.usage = Usage(cost_in_usd_ticks=ticks or 0, images=len(result.images))
 
 
 class ImageGeneration(QObject):
