@@ -82,6 +82,7 @@ async def bench(args: argparse.Namespace, folder: Path, conversation_id: str) ->
     from PySide6.QtCore import QUrl
 
     from grokdesk.app import create_main_window
+    from grokdesk.storage.store import Store
 
     data_dir = C.OUT / "long_run"
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -105,7 +106,7 @@ async def bench(args: argparse.Namespace, folder: Path, conversation_id: str) ->
         floor = floor_first_paint()
         probe = C.StallProbe().start()
         t0 = time.perf_counter()
-        conv = await asyncio.wrap_future(worker.submit("load_conversation", conversation_id))
+        conv = await asyncio.wrap_future(worker.call(Store.load_conversation, conversation_id))
         t1 = time.perf_counter()
         tab = window.open_conversation(conv)
         t2 = time.perf_counter()

@@ -380,7 +380,7 @@ def qt_app() -> Any:
 
 
 def run_in_qasync(main: Callable[[], Any]) -> Any:
-    """Run the coroutine function `main` on a qasync loop (with the async-generator hooks, notes pitfall 3)."""
+    """Run the coroutine function `main` on a qasync loop (with the async-generator hooks qasync leaves out)."""
     import asyncio
 
     import qasync

@@ -1,6 +1,6 @@
 """Composition root: command line, logging, QApplication, the qasync loop, wiring, shutdown.
 
-Automation contract (DESIGN.md): `grokdesk [--data-dir DIR] [--base-url URL] [--smoke]
+Automation contract (README and docs/ARCHITECTURE.md): `grokdesk [--data-dir DIR] [--base-url URL] [--smoke]
 [--version]`, `grokdesk import PATH...`, `grokdesk export --format md|json --out DIR`;
 environment `XAI_API_KEY` (used for that run, never saved), `GROKDESK_BASE_URL`,
 `GROKDESK_DATA_DIR`; `create_main_window(*, data_dir, base_url=None, api_key=None)`.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import logging.handlers
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grokdesk import __version__
+from grokdesk.core.endpoint import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("grokdesk")
 
 APP_NAME = "GrokDesk"
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
 ENV_API_KEY = "XAI_API_KEY"
 ENV_BASE_URL = "GROKDESK_BASE_URL"
 ENV_DATA_DIR = "GROKDESK_DATA_DIR"
@@ -103,7 +104,9 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
         # No console: let a native crash leave its traceback in the log file.
         import faulthandler
 
-        faulthandler.enable(handlers[0].stream)
+        stream = handlers[0].stream
+        if stream is not None:
+            faulthandler.enable(stream)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -264,7 +267,9 @@ def app_icon() -> QIcon:
 
     icon = QIcon()
     try:
-        from grokdesk import resources
+        # resources/ becomes grokdesk.resources only when pip installs it (package-dir in
+        # pyproject), so it is imported by name: the source tree mypy reads has no such folder.
+        resources = importlib.import_module("grokdesk.resources")
     except ImportError:
         # Run from a source checkout that was never installed: the resources folder is
         # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
@@ -295,7 +300,9 @@ def run_gui(
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("grokdesk")
-    app.setQuitOnLastWindowClosed(False)  # shut down ourselves (notes, pitfall 8)
+    app.setQuitOnLastWindowClosed(
+        False
+    )  # shut down ourselves: Qt quitting mid-await gives "Event loop stopped before Future completed"
     app.setWindowIcon(app_icon())
 
     async def run() -> int:
@@ -330,6 +337,7 @@ def run_gui(
         return status
 
     try:
-        return qasync.run(run())
+        status: int = qasync.run(run())
+        return status
     except KeyboardInterrupt:
         return 130

@@ -64,7 +64,8 @@ def frozen_env(data_dir: Path) -> dict[str, str]:
     env.update(
         QT_QPA_PLATFORM="offscreen",
         GROKDESK_DATA_DIR=str(data_dir),
-        # No session bus: no keyring prompts, and no dbus-daemon autolaunch (notes, pitfall 16).
+        # No session bus: no keyring prompts, and no dbus-daemon autolaunch (with dbus-x11 installed, libdbus would fork a
+        # dbus-daemon that outlives the run).
         DBUS_SESSION_BUS_ADDRESS="disabled:",
         PYTHONFAULTHANDLER="1",
     )

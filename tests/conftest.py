@@ -36,8 +36,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     Once every test has run and pytest has reported, CPython's finalisation would
     destroy the QApplication, qasync's loop objects and PySide6 wrappers in an
-    arbitrary order, which segfaults now and then (the same cause as pitfall 4 of
-    the qt-asyncio notes). Nothing is left to do at that point, so exit at once
+    arbitrary order, which segfaults now and then (a qasync loop destroyed by the
+    collector in the middle of Qt event processing). Nothing is left to do at that point, so exit at once
     with pytest's own status.
     """
     if "PySide6.QtWidgets" not in sys.modules:
@@ -82,7 +82,7 @@ def _fail_on_error_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptur
 
 @pytest.fixture
 def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop marked as running without app.exec() (notes §4a).
+    """A qasync loop marked as running without app.exec().
 
     Its Qt timers and socket notifiers fire whenever Qt processes events, so
     tasks advance inside qtbot.waitUntil/wait/waitSignal in plain sync tests.
@@ -99,7 +99,8 @@ def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
     stray: list[dict[str, object]] = []
     loop.set_exception_handler(lambda _loop, context: stray.append(context))
     old_hooks = sys.get_asyncgen_hooks()
-    # qasync never installs asyncio's async-generator hooks (notes, pitfall 3).
+    # qasync never installs asyncio's async-generator hooks: without them, streams left
+    # early are finalised outside the loop and pytest reports unraisable exceptions.
     sys.set_asyncgen_hooks(
         firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
         finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
@@ -122,12 +123,12 @@ def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
         sys.set_asyncgen_hooks(*old_hooks)
         asyncio.events._set_running_loop(None)
         # Not loop.stop(): it calls QApplication.exit() and breaks every later nested
-        # event loop (notes, pitfall 5).
+        # event loop: each later qtbot.waitUntil would return at once and time out.
         loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
         loop.close()
         asyncio.set_event_loop(None)
         del loop, pending
-        gc.collect()  # destroy qasync's QObjects now (notes, pitfall 4)
+        gc.collect()  # destroy qasync's QObjects now, not at a random collection inside Qt (segfault)
         if gc_was_enabled:
             gc.enable()
     if stray:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install py-gpt (pygpt-net) into its OWN venv under $PEER_DIR (default bench/out/pygpt), never the project's.
-# Needs the system packages of /work/shared/peers/pygpt/00_apt.sh (PortAudio headers to build PyAudio, libpulse0,
+# Needs system packages (PortAudio headers to build PyAudio, libpulse0,
 # xdotool, Xvfb). Prints wall time, venv size and package count.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -1,5 +1,5 @@
-# ruff: noqa  (copied from /work/shared/peers/pygpt, the earlier py-gpt study; kept close to the original so results compare)
-"""Copied from /work/shared/peers/pygpt/ (the earlier py-gpt study); defaults point at bench/out/pygpt and display :77."""
+# ruff: noqa  (copied from the earlier py-gpt study; kept close to the original so results compare)
+"""Copied from the earlier py-gpt study; defaults point at bench/out/pygpt and display :77."""
 
 """Shared helpers for measuring py-gpt (pygpt-net) under Xvfb.
 

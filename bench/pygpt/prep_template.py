@@ -1,4 +1,4 @@
-# ruff: noqa  (copied from /work/shared/peers/pygpt, the earlier py-gpt study; kept close to the original so results compare)
+# ruff: noqa  (copied from the earlier py-gpt study; kept close to the original so results compare)
 """Build $PEER_DIR/template: a py-gpt workdir after one first launch, then patched.
 
 Patches (config.json):

@@ -1,4 +1,4 @@
-# ruff: noqa  (copied from /work/shared/peers/pygpt, the earlier py-gpt study; kept close to the original so results compare)
+# ruff: noqa  (copied from the earlier py-gpt study; kept close to the original so results compare)
 """Startup wall time and idle memory of py-gpt under Xvfb.
 
 For each run: (optionally) drop the page cache, lay out the workdir, start

@@ -1,6 +1,6 @@
 """Reading chat-completion chunks and replies, tolerant of every recorded shape.
 
-Reference/xai-api.md §2.3 and §8: usage on any chunk (keep the last non-null) or
+Shapes seen from xAI between 2024 and 2026: usage on any chunk (keep the last non-null) or
 in a chunk with `"choices": []`; empty or missing deltas; `role` only in the first
 delta or in every one; text in the same chunk as `finish_reason`;
 `reasoning_content` as its own channel.
@@ -40,7 +40,8 @@ def parse_usage(value: object) -> Usage | None:
 
 
 def _first_choice(chunk: Mapping[str, object]) -> Mapping[str, object]:
-    """Choice 0, or an empty mapping when `choices` is missing, null or empty (§8 quirk 1)."""
+    """Choice 0, or an empty mapping when `choices` is missing, null or empty (the usage
+    chunk has `"choices": []`; indexing it blindly crashes)."""
     choices = chunk.get("choices")
     if not isinstance(choices, list):
         return {}
@@ -76,7 +77,7 @@ def read_chunk(chunk: Mapping[str, object]) -> ChunkContent:
 
 
 def is_error_event(chunk: Mapping[str, object]) -> bool:
-    """An error object inside a 200 stream has `error` and no `choices` (§8 quirk 4)."""
+    """An error object inside a 200 stream has `error` and no `choices`."""
     return "error" in chunk and not chunk.get("choices")
 
 

@@ -8,7 +8,6 @@ in a message, a log line or a repr.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random
@@ -35,11 +34,11 @@ from grokdesk.api.errors import (
 from grokdesk.api.events import ContentDelta, Finished, StreamEvent, UsageUpdate
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
+from grokdesk.core.endpoint import DEFAULT_BASE_URL, is_loopback_host, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
 log = logging.getLogger("grokdesk.api")
 
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
 # A Retry-After longer than this is not waited out silently: the user hears about it instead.
 MAX_RETRY_AFTER = 60.0
 _STREAM_OPTIONS_REFUSED = "argument not supported: stream_options"
@@ -50,35 +49,20 @@ Sleep = Callable[[float], Awaitable[object]]
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; plain http only to a loopback host."""
-    try:
-        url = httpx.URL(base_url.strip())
-    except httpx.InvalidURL as exc:
-        raise InsecureBaseUrl(f"“{base_url}” is not a server address. Check it in Settings.") from exc
-    if url.scheme == "https" and url.host:
-        return str(url).rstrip("/")
-    if url.scheme == "http" and url.host and _is_loopback(url.host):
-        return str(url).rstrip("/")
-    if url.scheme == "http":
-        raise InsecureBaseUrl(
-            f"The server address {base_url} uses plain http, which would send your API key unencrypted. "
-            "Use an https:// address (plain http is only allowed to this computer)."
-        )
-    raise InsecureBaseUrl(f"“{base_url}” is not an https:// server address. Check it in Settings.")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """The base URL without a trailing slash; refused by the same rule as the settings
+    dialog (https, or plain http only to this computer)."""
+    problem = validate_base_url(base_url)
+    if problem is None:
+        try:
+            return str(httpx.URL(normalize_base_url(base_url))).rstrip("/")
+        except httpx.InvalidURL:
+            problem = "The address is not a valid URL (check the host name and port)."
+    raise InsecureBaseUrl(f"{problem} Check the server address in Settings.")
 
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
-    """What `GET /v1/api-key` says about the key (reference §4)."""
+    """What `GET /v1/api-key` says about the key (every field is required by the API)."""
 
     redacted_api_key: str
     name: str = ""
@@ -179,7 +163,8 @@ class XaiClient:
         self._backoff_base = backoff_base
         self._sleep = sleep
         self._jitter = jitter
-        # Reasoning models may say nothing for minutes before the first token (§1, §8 quirk 5):
+        # Reasoning models may say nothing for minutes before the first token (xAI's docs
+        # raise the client timeout to an hour for them):
         # the read timeout allows that; stalls after the first token are caught per event.
         self._stream_timeout = httpx.Timeout(connect_timeout, read=first_token_timeout, pool=connect_timeout)
         self._short_timeout = httpx.Timeout(connect_timeout, read=stall_timeout, pool=connect_timeout)
@@ -248,7 +233,8 @@ class XaiClient:
         try:
             return await self._send("POST", "chat/completions", body, stream=True)
         except BadRequest as error:
-            # Refused for a while in April 2025 (§8 quirk 3): send once more without it.
+            # Refused for a while in April 2025 (400 "Argument not supported: stream_options"):
+            # send once more without it.
             if "stream_options" not in body or _STREAM_OPTIONS_REFUSED not in error.detail.lower():
                 raise
             log.info("server refused stream_options; sending again without it")
@@ -299,7 +285,7 @@ class XaiClient:
                 for delta in content.deltas:
                     started = True
                     yield delta
-                # Usage may come on any chunk; the last non-null one counts (§2.3, §8 quirk 2).
+                # Usage may come on any chunk, not always the last; the last non-null one counts.
                 if content.usage is not None and content.usage != last_usage:
                     last_usage = content.usage
                     yield UsageUpdate(content.usage)
@@ -352,7 +338,7 @@ class XaiClient:
     # -- models, tokens, key ----------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo]:
-        """Models from `/v1/language-models`, else `/v1/models` (reference §3). Not filtered."""
+        """Models from `/v1/language-models`, else `/v1/models` (ids only on older servers). Not filtered."""
         try:
             response = await self._send("GET", "language-models")
             models = models_from_list(self._json(response).get("models"))
@@ -380,7 +366,7 @@ class XaiClient:
         return windows
 
     async def tokenize(self, text: str, model: str) -> int:
-        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, §4)."""
+        """How many tokens `model` makes of `text` (`token_ids` is a list of objects, not integers)."""
         response = await self._send("POST", "tokenize-text", {"text": text, "model": model})
         tokens = self._json(response).get("token_ids")
         if not isinstance(tokens, list):
@@ -429,7 +415,7 @@ class XaiClient:
         """The bytes at an absolute URL (a temporary link to a generated image). The
         API key is not sent: the link itself grants access and may be on another host."""
         target = httpx.URL(url)
-        if target.scheme != "https" and not (target.scheme == "http" and _is_loopback(target.host)):
+        if target.scheme != "https" and not (target.scheme == "http" and is_loopback_host(target.host)):
             raise BadAnswer(f"The server sent an image link that is not https: {url[:80]}")
         try:
             async with self._http.stream("GET", target, timeout=self._short_timeout) as response:
@@ -508,7 +494,7 @@ class XaiClient:
         if stream:
             headers["Accept"] = "text/event-stream"
         if content is not None:
-            headers["Content-Type"] = "application/json"  # §1: POSTs need it, or 415
+            headers["Content-Type"] = "application/json"  # POSTs need it, or 415
         request = self._http.build_request(
             method,
             path,

@@ -147,10 +147,12 @@ class BadAnswer(ApiError):
 
 # ---------------------------------------------------------------------------
 # Mapping server answers and transport failures onto the types above. This is
-# the only place that reads error bodies (reference/xai-api.md §5).
+# the only place that reads error bodies. xAI's bodies are not OpenAI-shaped:
+# flat {code, error} (code a gRPC status text, or kebab-case since 2026), only
+# `error`, an OpenAI-like nested `error` object for unknown routes, or a numeric code.
 
 _WKE_MARKER = re.compile(r"\s*\[WKE=[^\]]*\]")
-# 2026 bodies may nest the old form: code: 'Client specified ...', message: "Invalid PNG image." (§5.2 shape 2)
+# 2026 bodies may nest the old form: code: 'Client specified ...', message: "Invalid PNG image."
 _NESTED_MESSAGE = re.compile(r"""^\s*code:\s*'[^']*',\s*message:\s*"(?P<message>.*)"\s*$""", re.DOTALL)
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _PROMPT_LENGTH = re.compile(r"maximum prompt length is (\d+) but the request contains (\d+) tokens")
@@ -169,7 +171,7 @@ _MAX_DETAIL = 400
 
 
 def server_message(body: bytes | str) -> tuple[str, str]:
-    """(code, human message) from any error body shape of §5.2; markers stripped."""
+    """(code, human message) from any error body shape xAI sends; `[WKE=...]` markers stripped."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     code: object = ""
     message = text
@@ -182,12 +184,12 @@ def server_message(body: bytes | str) -> tuple[str, str]:
         error = parsed.get("error")
         if isinstance(error, str):
             message = error
-        elif isinstance(error, dict):  # OpenAI-like nesting (§5.2 shape 4)
+        elif isinstance(error, dict):  # OpenAI-like nesting (unknown routes)
             message = str(error.get("message", "")) or text
             code = error.get("code", code)
         elif isinstance(parsed.get("message"), str):
             message = parsed["message"]
-    # The bad-key text has been seen URL-encoded (§5.2 shape 1).
+    # The bad-key text has been seen URL-encoded (`Incorrect%20API%20key...`).
     if _PERCENT_ESCAPE.search(message) and " " not in message.strip():
         message = urllib.parse.unquote(message)
     nested = _NESTED_MESSAGE.match(message)
@@ -237,7 +239,8 @@ def error_from_response(
     lowered = detail.lower()
     retry_after = parse_retry_after((headers or {}).get("retry-after"))
 
-    # A bad key is a 400, recognised by its text (§8 quirk 8); a missing one is a 401.
+    # A bad key is a 400, recognised by its text ("Incorrect API key provided"); a missing
+    # one is a 401. Mapping only 401 to "bad key" would misreport it.
     if "incorrect api key" in lowered:
         return AuthError(
             "Your API key was rejected. Open Settings to replace it.", status=status, detail=detail
@@ -418,7 +421,8 @@ def error_from_transport(exc: httpx.HTTPError, host: str, *, api_key: str | None
 
 
 def stream_error_from_event(event: Mapping[str, object], *, api_key: str | None = None) -> StreamBroken:
-    """An error object sent inside a 200 stream (reference §8 quirk 4)."""
+    """An error object xAI sends as an SSE event inside a 200 stream (seen as
+    `{"code": "The service is currently unavailable", "error": "Timed out waiting for first token"}`)."""
     _code, detail = server_message(json.dumps(dict(event)))
     detail = redact(detail, api_key)
     return StreamBroken(

@@ -19,7 +19,8 @@ class ReasoningDelta:
 
 @dataclass(frozen=True, slots=True)
 class UsageUpdate:
-    """The latest non-null usage seen so far (reference §2.3, §8 quirk 2)."""
+    """The latest non-null usage seen so far (usage may arrive on any chunk, not only
+    the last)."""
 
     usage: Usage
 

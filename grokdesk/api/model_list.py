@@ -1,4 +1,8 @@
-"""ModelInfo from `/v1/language-models` and `/v1/models` entries (reference/xai-api.md §3).
+"""ModelInfo from `/v1/language-models` and `/v1/models` entries.
+
+`/v1/language-models` carries modalities, prices (US cents per 100M tokens) and
+aliases but no context window; `/v1/models` may have ids only (2026 servers add
+`context_length` and prices).
 
 Modalities are reported as the server gives them; filtering is the caller's job
 (ModelInfo.can_chat, the catalog). `/v1/models` entries carry no modalities, so

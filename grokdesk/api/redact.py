@@ -1,6 +1,6 @@
 """Keeping the API key out of messages, logs and reprs.
 
-Keys are masked the way the xAI server masks them (reference/xai-api.md §5.3):
+Keys are masked the way the xAI server masks them in its "Incorrect API key" message:
 the first two characters, `***`, the last two.
 """
 

@@ -1,9 +1,9 @@
 """Context-window budgeting, token estimates and the cost of a reply.
 
 Counts made here are ESTIMATES: the real count comes from the server's
-tokenizer (`/v1/tokenize-text`, reference/xai-api.md §4) when it is reachable;
+tokenizer (`/v1/tokenize-text`) when it is reachable;
 callers pass such a counter as `count_text`. Prices are US cents per 100M
-tokens (§3).
+tokens (the API's own unit).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ TextCounter = Callable[[str], int]
 # in line with OpenAI-style templates; small next to real content).
 MESSAGE_OVERHEAD_TOKENS = 4
 # Images: xAI's image guide describes 448 x 448 tiles of 256 tokens each, at most 6,
-# plus one more tile. Not in the reference, so an estimate like the rest.
+# plus one more tile. Not confirmed by any API answer, so an estimate like the rest.
 IMAGE_TILE_SIDE = 448
 IMAGE_TILE_TOKENS = 256
 IMAGE_MAX_TILES = 6
@@ -94,7 +94,8 @@ def fit_to_window(
     reserve: int = 0,
     count_text: TextCounter = estimate_tokens,
 ) -> int | None:
-    """How many of the oldest messages to leave out so the rest fits (issue 8).
+    """How many of the oldest messages to leave out so the rest fits ("leave out the
+    oldest turns", one of the choices when a conversation outgrows the context window).
 
     The leading system messages and the newest message always stay; the count
     is the `drop_oldest` of core.request.build_chat_request. A cut is moved
@@ -104,7 +105,7 @@ def fit_to_window(
     does not fit.
     """
     counts = [message_tokens(m, count_text) for m in request_messages]
-    lead = leading_system_count([dict(m) for m in request_messages])
+    lead = leading_system_count(m["role"] for m in request_messages)
     fixed = sum(counts[:lead])
     rest = counts[lead:]
     roles = [m.get("role") for m in request_messages[lead:]]
@@ -120,7 +121,8 @@ def fit_to_window(
 
 
 def parse_max_prompt_length(message: str) -> tuple[int, int] | None:
-    """(limit, requested) from the server's 400 "maximum prompt length" text (§5.3)."""
+    """(limit, requested) from the server's 400 "maximum prompt length" text
+    ("This model's maximum prompt length is 131072 but the request contains 179111 tokens.")."""
     match = _PROMPT_LENGTH.search(message)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
@@ -128,7 +130,7 @@ def parse_max_prompt_length(message: str) -> tuple[int, int] | None:
 def billed_completion_tokens(usage: Usage) -> int:
     """Completion tokens including reasoning, which is billed as completion.
 
-    xAI reports reasoning apart (§2.2: total = prompt + completion + reasoning); a
+    xAI reports reasoning apart (total = prompt + completion + reasoning); a
     server whose total leaves reasoning out has already counted it in completion.
     """
     if usage.reasoning_tokens and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens:

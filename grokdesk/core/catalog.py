@@ -1,9 +1,9 @@
 """The model catalog: built-in facts, merging with the API's list, aliases,
 retired-model fallbacks, and the one table of parameters each family accepts.
 
-The API's list always wins (reference/xai-api.md §7, §8 point 11: models are
-retired often). The built-in list serves a first start offline and supplies what
-the API does not say, above all context windows (§3: the REST LanguageModel has
+The API's list always wins (models are retired often: Feb and May 2026 retired
+most earlier ids). The built-in list serves a first start offline and supplies what
+the API does not say, above all context windows (the REST LanguageModel has
 no context-window field).
 """
 
@@ -17,16 +17,16 @@ from grokdesk.core.models import ModelInfo
 
 
 def _price(dollars_per_million: float) -> int:
-    """$/M tokens in the API's unit, US cents per 100M tokens (§3)."""
+    """$/M tokens in the API's unit, US cents per 100M tokens."""
     return round(dollars_per_million * 10_000)
 
 
 _TEXT = ("text",)
 _TEXT_IMAGE = ("text", "image")
 
-# Sources: §7.1 (MOD-1224, MOD-0125, MOD-0425) and §7.2. Prices for the families
-# after Grok 2 are from xAI's public pricing page (2025) and are NOT in the
-# reference; the API's own prices replace them as soon as a list is fetched.
+# Sources: xAI's Models and Pricing pages (Dec 2024, Jan 2025, Apr 2025) and its
+# model guides. Prices for the families after Grok 2 are from xAI's public pricing
+# page (2025); the API's own prices replace them as soon as a list is fetched.
 BUILTIN: tuple[ModelInfo, ...] = (
     ModelInfo(
         "grok-2-1212",
@@ -41,7 +41,7 @@ BUILTIN: tuple[ModelInfo, ...] = (
         "grok-2-vision-1212",
         aliases=("grok-2-vision", "grok-2-vision-latest"),
         input_modalities=_TEXT_IMAGE,
-        # §7.1 conflict (8192 vs 32768); issue 4 and the Jan 2025 docs say 32768.
+        # xAI's pages disagree (8192 vs 32768); the Jan 2025 docs say 32768.
         context_window=32768,
         prompt_price=_price(2.00),
         image_prompt_price=_price(2.00),
@@ -88,7 +88,7 @@ BUILTIN: tuple[ModelInfo, ...] = (
     ModelInfo(
         "grok-4-0709",
         aliases=("grok-4", "grok-4-latest"),
-        # §7.2: image input conflicts between sources; the API's modalities decide.
+        # Image input conflicts between sources; the API's modalities decide.
         context_window=256000,
         prompt_price=_price(3.00),
         cached_prompt_price=_price(0.75),
@@ -125,7 +125,7 @@ BUILTIN: tuple[ModelInfo, ...] = (
 )
 BUILTIN_CATALOG = BUILTIN
 
-# Words in an id that mark a model which does not chat (§3: the list includes
+# Words in an id that mark a model which does not chat (`/v1/models` includes
 # image-generation models; embedding models have their own endpoint).
 _NOT_CHAT_WORDS = frozenset({"image", "imagine", "video", "embed", "embedding", "embeddings", "tts"})
 
@@ -205,7 +205,8 @@ _DATE_SUFFIX = re.compile(r"-(\d{4}|\d{8}|\d{4}-\d{2}-\d{2})$")
 
 
 def alias_kind(name: str) -> AliasKind:
-    """What a model name promises (DESIGN.md, reference §7)."""
+    """What a model name promises: `<name>` the latest stable alias, `<name>-latest`
+    the newest, `<name>-<date>` a pinned release."""
     if name.endswith("-latest"):
         return AliasKind.NEWEST
     if _DATE_SUFFIX.search(name):
@@ -256,9 +257,9 @@ def pin(name: str, models: list[ModelInfo]) -> str:
 def nearest_available(
     model_id: str, models: list[ModelInfo], *, needs_images: bool | None = None
 ) -> ModelInfo | None:
-    """The best replacement for a retired model (reference §8 point 11), or, with
+    """The best replacement for a retired model (model ids change often), or, with
     `needs_images=True`, for a model that cannot read the images of a conversation
-    (issue 4: one click switches to a model that takes images).
+    (one click switches to a model that takes images).
 
     Prefers, in order: a model that takes images if the old one did, the same
     family, the same major version, the same kind (reasoning or not), the most
@@ -302,7 +303,7 @@ def _major(name: str) -> int | None:
 
 # --- parameters ------------------------------------------------------------------
 
-# Accepted by every chat model (reference §2.1).
+# Accepted by every chat model (the OpenAI chat-completions request fields).
 _COMMON = frozenset(
     {
         "model",
@@ -330,7 +331,7 @@ _PENALTIES_AND_STOP = frozenset({"presence_penalty", "frequency_penalty", "stop"
 @dataclass(frozen=True, slots=True)
 class FamilyParams:
     pattern: str  # regular expression matched against the start of the model id
-    reasoning: bool  # reasoning models reject penalties and stop (RSN-25, RSN-26)
+    reasoning: bool  # reasoning models reject penalties and stop (xAI's reasoning guides)
     efforts: tuple[str, ...] = ()  # reasoning_effort values; empty: do not send it
     also_rejects: frozenset[str] = frozenset()
     source: str = ""
@@ -338,31 +339,41 @@ class FamilyParams:
 
 # THE parameter table: first matching row wins, so specific rows come first.
 PARAMETER_TABLE: tuple[FamilyParams, ...] = (
-    # §7.2, RSN-25, MOD-0425: reasoning, effort "low"/"high".
-    FamilyParams(r"grok-3-mini", reasoning=True, efforts=("low", "high"), source="§7.2 RSN-25"),
-    # §2.1 and §7.2 (OAS): not a reasoning model, no reasoning_effort, presence_penalty unsupported.
-    FamilyParams(r"grok-3", reasoning=False, also_rejects=frozenset({"presence_penalty"}), source="§7.2 OAS"),
-    # §7.2 RSN-26: effort none/low/medium/high, default low.
+    # xAI's reasoning guide (2025): reasoning, effort "low"/"high".
+    FamilyParams(r"grok-3-mini", reasoning=True, efforts=("low", "high"), source="xAI reasoning guide 2025"),
+    # xAI's OpenAPI document: not a reasoning model, no reasoning_effort, presence_penalty unsupported.
     FamilyParams(
-        r"grok-4\.3", reasoning=True, efforts=("none", "low", "medium", "high"), source="§7.2 RSN-26"
+        r"grok-3",
+        reasoning=False,
+        also_rejects=frozenset({"presence_penalty"}),
+        source="xAI OpenAPI document 2025",
     ),
-    # §7.2 SDK docstring and third-party probes: grok-4.20 rejects reasoning_effort.
-    FamilyParams(r"grok-4\.20", reasoning=True, source="§7.2 SDK chat.py"),
-    # §7.2 SDK: xhigh only on some models such as grok-4.6; default high. Values UNCONFIRMED.
-    FamilyParams(r"grok-4\.6", reasoning=True, efforts=("low", "medium", "high", "xhigh"), source="§7.2 SDK"),
-    FamilyParams(r"grok-4\.5", reasoning=True, efforts=("low", "medium", "high"), source="§7.2 SDK"),
-    # §7.2: the non-reasoning fast variants are ordinary chat models.
-    FamilyParams(r"grok-4(-1)?-fast-non-reasoning", reasoning=False, source="§7.2 RSN-25"),
-    # §7.2 error reports: "does not support parameter reasoningEffort".
-    FamilyParams(r"grok-4(-1)?-fast", reasoning=True, source="§7.2 RSN-25, error reports"),
-    # §7.2 CAP-1025: streams reasoning_content; a reasoning model.
-    FamilyParams(r"grok-code-fast", reasoning=True, source="§7.2 CAP-1025"),
-    # §7.2 OAS, RSN-25: always reasons; reasoning_effort, penalties and stop are errors.
-    FamilyParams(r"grok-4", reasoning=True, source="§7.2 OAS RSN-25"),
-    # §7.1: Grok 2 and the betas take every OpenAI parameter.
-    FamilyParams(r"grok-(2|beta|vision-beta)", reasoning=False, source="§7.1 MOD-1224"),
+    # xAI's reasoning guide (2026): effort none/low/medium/high, default low.
+    FamilyParams(
+        r"grok-4\.3",
+        reasoning=True,
+        efforts=("none", "low", "medium", "high"),
+        source="xAI reasoning guide 2026",
+    ),
+    # xAI SDK docstring and third-party probes: grok-4.20 rejects reasoning_effort.
+    FamilyParams(r"grok-4\.20", reasoning=True, source="xAI SDK chat.py"),
+    # xAI SDK: xhigh only on some models such as grok-4.6; default high. Values UNCONFIRMED.
+    FamilyParams(r"grok-4\.6", reasoning=True, efforts=("low", "medium", "high", "xhigh"), source="xAI SDK"),
+    FamilyParams(r"grok-4\.5", reasoning=True, efforts=("low", "medium", "high"), source="xAI SDK"),
+    # The non-reasoning fast variants are ordinary chat models.
+    FamilyParams(r"grok-4(-1)?-fast-non-reasoning", reasoning=False, source="xAI reasoning guide 2025"),
+    # Error reports: "does not support parameter reasoningEffort".
+    FamilyParams(r"grok-4(-1)?-fast", reasoning=True, source="xAI reasoning guide 2025, error reports"),
+    # A recorded Oct 2025 stream carries reasoning_content: a reasoning model.
+    FamilyParams(r"grok-code-fast", reasoning=True, source="recorded stream Oct 2025"),
+    # xAI's OpenAPI document and reasoning guide: always reasons; reasoning_effort, penalties and stop are errors.
+    FamilyParams(r"grok-4", reasoning=True, source="xAI OpenAPI document, reasoning guide 2025"),
+    # Grok 2 and the betas take every OpenAI parameter.
+    FamilyParams(r"grok-(2|beta|vision-beta)", reasoning=False, source="xAI models page Dec 2024"),
     # Unknown later Grok models: assume reasoning, so nothing they might reject is sent.
-    FamilyParams(r"grok-", reasoning=True, source="assumption: newer Grok models reason (§7.2 trend)"),
+    FamilyParams(
+        r"grok-", reasoning=True, source="assumption: newer Grok models reason (the 2025-2026 trend)"
+    ),
     # Any other OpenAI-compatible server (a local model): plain OpenAI parameters.
     FamilyParams(r"", reasoning=False, source="OpenAI chat completions"),
 )

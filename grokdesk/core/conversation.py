@@ -1,7 +1,7 @@
 """Conversations, messages and their parts: the domain every layer shares.
 
 A message is an ordered list of parts (text and images in any order), because the
-xAI API accepts text and images interleaved in one message (reference §2.1, §6).
+xAI API accepts text and images interleaved in one message, in any order.
 Notices (errors, hints) live in the same list so that they appear where they
 happened, but they carry `Role.NOTICE` and are never sent to the API.
 """
@@ -62,7 +62,8 @@ class ImagePart:
     data: bytes = field(repr=False, compare=False)
     detail: ImageDetail = ImageDetail.AUTO
     # The server's reason when it refused this image; a rejected image is left out
-    # of later requests so it cannot poison the conversation (reference §8, point 10).
+    # of later requests so it cannot poison the conversation (the history is resent every
+    # turn, so a refused image would fail every later turn).
     rejected: str | None = None
 
     @property
@@ -78,7 +79,7 @@ class Usage:
     """Token usage of one reply, as the API reports it.
 
     On reasoning models `completion_tokens` excludes `reasoning_tokens` and
-    `total_tokens = prompt + completion + reasoning` (reference §2.2).
+    `total_tokens = prompt + completion + reasoning`.
     """
 
     prompt_tokens: int = 0

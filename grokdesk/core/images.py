@@ -1,6 +1,6 @@
 """Checking image attachments on their bytes before anything is sent.
 
-Grok takes JPEG or PNG only, at most 10 MiB each (reference/xai-api.md §6). The
+Grok takes JPEG or PNG only, at most 10 MiB each (xAI's docs). The
 format is judged by magic bytes, never by the name. Every refusal names the file
 and the reason in plain words and may offer a `Fix` that the user can choose;
 nothing is converted or scaled silently.
@@ -28,11 +28,11 @@ from PIL import Image, ImageFile
 
 from grokdesk.core.conversation import ImageDetail, ImagePart
 
-# reference §6: 10 MiB in the 2024-2025 docs and the SDK; the stricter value is safe.
+# 10 MiB in xAI's 2024-2025 docs and its SDK (20 MiB in the 2026 docs); the stricter value is safe.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 # Larger than any photo a phone takes, small enough to decode without exhausting memory.
 MAX_PIXELS = 50_000_000
-# reference §6: 8000 px per side was the measured maximum on grok-2-vision.
+# 8000 px per side was the measured maximum on grok-2-vision (a third-party measurement).
 MAX_SIDE = 8000
 # scale_to_fit must decode the source; beyond this it would need gigabytes.
 MAX_PIXELS_TO_SCALE = 4 * MAX_PIXELS
@@ -212,7 +212,7 @@ def _too_large(name: str, size: int) -> ImageRefused:
 def _decode_fully(data: bytes, name: str, sniffed: _Sniffed) -> tuple[int, int]:
     kind = "JPEG" if sniffed.mime == MIME_JPEG else "PNG"
     damaged = ImageRefused(name, f"is a damaged or incomplete {kind} image and cannot be read")
-    # Pillow stops quietly at a missing IEND; the server would not (§5.3 "Invalid PNG image").
+    # Pillow stops quietly at a missing IEND; the server would not (400 "Invalid PNG image").
     if kind == "PNG" and PNG_IEND not in data:
         raise damaged
     # Likewise a JPEG cut inside its end marker: the pixels decode, the file is incomplete.
@@ -359,7 +359,7 @@ def apply_fix(fix: Fix, data: bytes, name: str = "image") -> bytes:
 
 
 def data_url(part: ImagePart) -> str:
-    """The `data:` URL the API takes (reference §2.1, §6)."""
+    """The `data:` URL the API takes in an `image_url` part."""
     return f"data:{part.mime};base64,{b64encode(part.data).decode('ascii')}"
 
 

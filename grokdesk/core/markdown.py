@@ -9,7 +9,7 @@ many edge cases (emphasis, lists, link parsing); Qt's own `setMarkdown`
 (md4c) cannot be told to refuse remote images or unsafe links and gives no hook
 for highlighting or copy buttons.
 
-Model output is shown, never obeyed (issue 3, issue 11): raw HTML is escaped and
+Model output is shown, never obeyed (it may carry anything a web page could): raw HTML is escaped and
 shown as text; images are never emitted as <img> (nothing is fetched); only
 http, https and mailto links become clickable, anything else stays plain text.
 Code blocks are highlighted with Pygments (inline styles), labelled, and get a
@@ -118,7 +118,7 @@ class _QtRenderer(RendererHTML):
         return f'<code style="background-color: {self.theme.inline_code_background};">{code}</code>'
 
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        # Never an <img>: a remote image would be fetched (issue 11).
+        # Never an <img>: a remote image would be fetched, telling a stranger we read it.
         token = tokens[idx]
         alt = escape(self.renderInlineAsText(token.children or [], options, env))
         src = str(token.attrGet("src") or "")

@@ -1,7 +1,7 @@
 """What the app knows about one model: capabilities, aliases, window, prices.
 
 Prices are kept in the API's own unit, US cents per 100 million tokens
-(reference §3: 20000 means $2.00 per million tokens).
+(20000 means $2.00 per million tokens).
 """
 
 from __future__ import annotations

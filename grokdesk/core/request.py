@@ -1,13 +1,15 @@
 """Building the chat-completions request body from a conversation.
 
 The request carries exactly the messages the transcript shows, in order, minus
-notices, rejected images and anything empty (reference/xai-api.md §2.1, §8
-points 6, 9, 10). Parameters go out only when set and accepted by the model
+notices, rejected images and anything empty (the API answers an empty message,
+or an assistant turn with only reasoning, with a 400; a refused image would fail
+every later turn). Parameters go out only when set and accepted by the model
 (the parameter table in core.catalog).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -49,18 +51,18 @@ def message_payload(message: Message) -> JsonDict | None:
     """One message as the API takes it, or None when nothing in it may be sent.
 
     Text-only messages become a plain string (grok-beta rejected more than one
-    text element, §5.3); with images, text and image parts keep their order.
+    text element); with images, text and image parts keep their order.
     """
     if not message.role.is_sent:
         return None
     parts: list[TextPart | ImagePart] = []
     for part in message.parts:
         if isinstance(part, ImagePart):
-            # §8 point 10: a rejected image would fail every turn. Images in a reply were
+            # A rejected image would fail every later turn. Images in a reply were
             # generated; a model is shown one only when the user attaches it to a turn.
             if part.rejected is None and message.role is not Role.ASSISTANT:
                 parts.append(part)
-        elif part.text.strip():  # §2.1, §8 point 9: empty content is a 400
+        elif part.text.strip():  # empty content is a 400
             parts.append(part)
     if not parts:
         return None
@@ -85,7 +87,7 @@ def request_messages(
 
     The leading system messages (the prompt from the settings and any system
     messages at the very start of the conversation) always stay; `drop_oldest`
-    leaves out that many of the oldest messages after them (issue 8, "leave out
+    leaves out that many of the oldest messages after them ("leave out
     the oldest turns"; see budget.fit_to_window, which counts the same way).
     """
     messages: list[JsonDict] = []
@@ -93,13 +95,18 @@ def request_messages(
     if prompt:
         messages.append({"role": "system", "content": prompt})
     sent = [p for p in map(message_payload, conversation.messages) if p is not None]
-    lead = leading_system_count(sent)
+    lead = leading_system_count(m["role"] for m in sent)
     return messages + sent[:lead] + sent[lead + max(0, drop_oldest) :]
 
 
-def leading_system_count(messages: list[JsonDict]) -> int:
+def leading_system_count(roles: Iterable[str]) -> int:
+    """How many system messages open the request (given the roles of what is sent, in
+    order). These always stay when the oldest turns are left out: the request, the
+    context meter, the fit to a window and the transcript's cut mark count them here."""
     count = 0
-    while count < len(messages) and messages[count]["role"] == "system":
+    for role in roles:
+        if role != Role.SYSTEM:
+            break
         count += 1
     return count
 
@@ -121,14 +128,15 @@ def build_chat_request(
         "stream": stream,
     }
     if stream and include_usage:
-        # §2.1: usage arrives in one extra chunk before [DONE] (§2.3, §8 point 1).
+        # Usage then arrives in one extra chunk with `"choices": []` before [DONE].
         body["stream_options"] = {"include_usage": True}
     body.update(_parameters(conversation.settings, model_info or model))
     return body
 
 
 def _parameters(settings: ConversationSettings, model: ModelInfo | str) -> JsonDict:
-    # Only what is set and accepted: a rejected parameter is a 400 (§5.3, §7.2).
+    # Only what is set and accepted: a rejected parameter is a 400
+    # (e.g. "Argument not supported on this model: reasoning_effort").
     accepted = supported_params(model)
     params: JsonDict = {}
     if settings.temperature is not None and "temperature" in accepted:
@@ -142,8 +150,8 @@ def _parameters(settings: ConversationSettings, model: ModelInfo | str) -> JsonD
 
 
 def unsendable_images(conversation: Conversation, model_info: ModelInfo | None) -> list[ImagePart]:
-    """Images the next request would carry to a model without image input (§6:
-    a 400 "Image inputs are not supported by this model"); empty when the model
+    """Images the next request would carry to a model without image input (the
+    server answers a 400 "Image inputs are not supported by this model"); empty when the model
     takes images or is unknown."""
     if model_info is None or model_info.takes_images:
         return []
@@ -172,7 +180,7 @@ def transcript_text(conversation: Conversation) -> str:
 def build_summary_request(
     conversation: Conversation, model: str, *, stream: bool = True, include_usage: bool = True
 ) -> JsonDict:
-    """A request asking the model for a summary to start a new conversation with (issue 8)."""
+    """A request asking the model for a summary to start a new conversation with."""
     body: JsonDict = {
         "model": model,
         "messages": [

@@ -1,4 +1,4 @@
-"""Masking secrets for display: the way the xAI server masks keys (reference/xai-api.md §5.3)."""
+"""Masking secrets for display: the way the xAI server masks keys (first 2, `***`, last 2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Read ChatGPT's data export (`conversations.json`) into GrokDesk conversations.
 
-Follows reference/chatgpt-export.md: each conversation is the branch the user last
+OpenAI publishes no schema; this follows what public parsers of real exports agree
+on (2024-2026): each conversation is the branch the user last
 saw, from `current_node` up through `parent` links, reversed. Hidden messages, empty
 system messages and tool plumbing are left out; unknown content types are skipped,
 never fatal. A shape that cannot be a ChatGPT export raises ValueError with the reason.

@@ -1,7 +1,8 @@
 """Opening the database file safely: check it before trusting it, and set a damaged one aside.
 
 A damaged file is never deleted or repaired in place: it is renamed with a dated
-name beside the new one, so nothing the user had is destroyed (anchors.md §2.4).
+name beside the new one, so nothing the user had is destroyed (lost history after an update or a crash is
+the most damaging failure other chat clients are known for).
 """
 
 from __future__ import annotations

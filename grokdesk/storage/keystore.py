@@ -3,8 +3,8 @@
 The key is never written to a file. When the OS has no secure store (headless Linux,
 where `keyring` raises NoKeyringError) the key is kept in memory for this run only;
 there is deliberately no plain-text fallback (never install keyrings.alt).
-`keyring` is imported inside the methods: it costs ~0.1 s at start-up
-(shared/reference/qt-asyncio-notes.md, pitfall 15).
+`keyring` is imported inside the methods: it costs ~0.1 s at start-up, measured
+on a cold start, which the first paint should not wait for.
 """
 
 from __future__ import annotations

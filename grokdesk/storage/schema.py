@@ -4,7 +4,8 @@
 every migration from 0, so the migrations the users' files go through are the
 same ones every test exercises. Before an existing file is migrated, a copy of it
 is written beside it (`grokdesk-backup-v{N}-{date}.sqlite3`): a migration bug must
-never cost anyone their history (reference/anchors.md §2.4).
+never cost anyone their history (lost history after an update is the most damaging
+failure other chat clients are known for).
 
 Version 1 kept plain message text and a system prompt column. Version 2 keeps
 messages as ordered parts (text and images by SHA-256), usage, errors, reasoning,

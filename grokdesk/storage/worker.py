@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from grokdesk.storage.store import Store
 
@@ -30,7 +30,10 @@ class StoreWorker:
         self.ready: Future[Store] = self._executor.submit(Store.open, Path(data_dir))
 
     def call(self, fn: Callable[Concatenate[Store, P], T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        """Run `fn(store, *args, **kwargs)` on the store's thread, e.g. `call(Store.save_message, cid, m, 3)`."""
+        """Run `fn(store, *args, **kwargs)` on the store's thread, e.g. `call(Store.save_message, cid, m, 3)`.
+
+        The only way in: `fn` is a Store method or a function taking the store first, so a
+        renamed method or a wrong argument is a type error, not a failure at run time."""
         if self._closed:
             raise RuntimeError("the store worker is closed")
 
@@ -38,17 +41,6 @@ class StoreWorker:
             return fn(self.ready.result(), *args, **kwargs)
 
         return self._executor.submit(run)
-
-    def submit(self, fn: str | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Like `call`, also accepting a Store method's name: `submit("search", "grok", limit=20)`."""
-        if isinstance(fn, str):
-            name = fn
-
-            def by_name(store: Store, *a: Any, **kw: Any) -> Any:
-                return getattr(store, name)(*a, **kw)
-
-            return self.call(by_name, *args, **kwargs)
-        return self.call(fn, *args, **kwargs)
 
     def close(self) -> None:
         """Finish every pending call (pending writes are not dropped), close the store, stop the thread."""

@@ -17,7 +17,8 @@ from grokdesk.core.conversation import Conversation, ConversationSettings
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
-from grokdesk.ui.asynctasks import spawn
+from grokdesk.storage.store import Store
+from grokdesk.ui.asynctasks import Kind, Tasks
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.chat.tokencount import TokenCounter
@@ -76,7 +77,9 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._painted = False
         self._closed_down = False
-        self._closing: set[asyncio.Task[None]] = set()
+        # Reads (opening, usage, the store check) are cancelled at quit; closing a tab
+        # while it streams is a write (the stopped reply is saved) and is awaited.
+        self._tasks = Tasks()
 
         self.tabs = ConversationTabs(self)
         self.key_notice = KeyNotice(self)
@@ -202,8 +205,6 @@ class MainWindow(QMainWindow):
         tab.title_changed.connect(self.library.schedule_refresh)
         tab.streaming_changed.connect(lambda streaming, t=tab: self._update_label(t, streaming))
         tab.streaming_changed.connect(self.library.schedule_refresh)
-        tab.model_changed.connect(lambda _m, t=tab: self._sink.save_conversation(t.controller.conversation))
-        tab.settings_changed.connect(lambda t=tab: self._sink.save_conversation(t.controller.conversation))
         controller.api_error.connect(self._on_api_error)
         if activate:
             self.tabs.setCurrentIndex(index)
@@ -212,13 +213,15 @@ class MainWindow(QMainWindow):
 
     def open_saved(self, conversation_id: str, message_id: str | None = None) -> asyncio.Task[None]:
         """Open a saved conversation (or focus its tab) and scroll to `message_id`."""
-        return spawn(self._open_saved(conversation_id, message_id), name="open-conversation")
+        return self._tasks.spawn(
+            self._open_saved(conversation_id, message_id), kind=Kind.READ, name="open-conversation"
+        )
 
     async def _open_saved(self, conversation_id: str, message_id: str | None) -> None:
         tab = self._tab_of(conversation_id)
         if tab is None:
             try:
-                conversation = await self._sink.run("load_conversation", conversation_id)
+                conversation = await self._sink.run(Store.load_conversation, conversation_id)
             except StorageError as error:
                 self.statusBar().showMessage(str(error), 8000)
                 return
@@ -239,7 +242,7 @@ class MainWindow(QMainWindow):
     def _on_renamed_in_library(self, conversation_id: str, title: str) -> None:
         tab = self._tab_of(conversation_id)
         if tab is not None:
-            tab.controller.conversation.title = title
+            tab.controller.rename(title)
             self._update_label(tab)
 
     def _on_deleted_in_library(self, conversation_id: str) -> None:
@@ -249,8 +252,7 @@ class MainWindow(QMainWindow):
 
     def _open_summary(self, conversation: Conversation) -> None:
         tab = self.open_conversation(conversation)
-        for message in conversation.messages:
-            self._sink.save_message(conversation, message)
+        tab.controller.save_all()
         self.statusBar().showMessage("Started a new conversation from a summary of the old one.", 8000)
         tab.composer.setFocus()
 
@@ -261,9 +263,7 @@ class MainWindow(QMainWindow):
         tab.hide()
         if tab.controller.is_streaming:
             # Deleted only once the stopped reply is saved.
-            task = spawn(self._dispose_after_stop(tab), name="close-tab")
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._tasks.spawn(self._dispose_after_stop(tab), kind=Kind.WRITE, name="close-tab")
         else:
             tab.deleteLater()
         if self.tabs.count() == 0:
@@ -275,8 +275,7 @@ class MainWindow(QMainWindow):
 
     def rename_tab(self, index: int, title: str) -> None:
         tab = self.tab(index)
-        tab.controller.conversation.title = title
-        self._sink.save_conversation(tab.controller.conversation)
+        tab.controller.rename(title)
         self._update_label(tab)
 
     def _update_label(self, tab: ConversationTab, streaming: bool | None = None) -> None:
@@ -343,7 +342,7 @@ class MainWindow(QMainWindow):
         dialog = UsageDialog(self._sink.run, self.catalog.info, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
-        spawn(dialog.load(), name="load-usage")
+        self._tasks.spawn(dialog.load(), kind=Kind.READ, name="load-usage")
         return dialog
 
     def toggle_library(self) -> None:
@@ -419,7 +418,7 @@ class MainWindow(QMainWindow):
         Runs before the window is shown, so waiting on the store here blocks nothing."""
         worker = self._sink.worker
         try:
-            session: SessionState = worker.submit("load_session").result()
+            session: SessionState = worker.call(Store.load_session).result()
         except StorageError as error:
             self.statusBar().showMessage(str(error))
             session = SessionState()
@@ -427,7 +426,7 @@ class MainWindow(QMainWindow):
             conversation = None
             if state.conversation_id:
                 try:
-                    conversation = worker.submit("load_conversation", state.conversation_id).result()
+                    conversation = worker.call(Store.load_conversation, state.conversation_id).result()
                 except StorageError:
                     conversation = None
             if conversation is None:
@@ -462,7 +461,7 @@ class MainWindow(QMainWindow):
         return SessionState(tabs=tabs, active_index=max(self.tabs.currentIndex(), 0))
 
     def save_session(self) -> None:
-        self._sink.worker.submit("save_session", self.session_state())
+        self._sink.worker.call(Store.save_session, self.session_state())
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -478,7 +477,7 @@ class MainWindow(QMainWindow):
             # Asked after the first paint: the window never waits for the network or disk.
             self.catalog.refresh()
             self.library.refresh()
-            spawn(self._check_store(), name="check-store")
+            self._tasks.spawn(self._check_store(), kind=Kind.READ, name="check-store")
 
     async def _check_store(self) -> None:
         """Tell the user what the store found at start, then check it fully in the background."""
@@ -495,7 +494,7 @@ class MainWindow(QMainWindow):
                 10000,
             )
         try:
-            await self._sink.run("verify")
+            await self._sink.run(Store.verify)
         except StorageError as error:
             self.statusBar().showMessage(str(error))
 
@@ -509,7 +508,7 @@ class MainWindow(QMainWindow):
             return
         self._closed_down = True
         await self.shutdown()
-        await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._tasks.wind_down()
         if self._sink.has_unsaved:
             self._sink.retry_unsaved()  # a last try; the store drains it before closing
         await self.catalog.aclose()

@@ -9,18 +9,35 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from grokdesk.core.conversation import Conversation, Message
 from grokdesk.storage.errors import EnvironmentProblem, StorageError
+from grokdesk.storage.store import Store
 from grokdesk.storage.worker import StoreWorker
 
 log = logging.getLogger("grokdesk.ui.persistence")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StoreCall(Protocol):
+    """Runs `fn(store, *args, **kwargs)` on the store's thread; awaiting gives its result.
+
+    What the library and the usage view are given instead of the store: typed, so a
+    renamed Store method or a wrong argument is a mypy error."""
+
+    def __call__(
+        self, fn: Callable[Concatenate[Store, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[T]: ...
+
 
 # How often writes that failed for lack of space (or a read-only folder) are tried again.
 RETRY_INTERVAL_MS = 3000
@@ -52,7 +69,7 @@ class StoreSink(QObject):
     def save_conversation(self, conversation: Conversation) -> None:
         self._known.add(conversation.id)
         snapshot = dataclasses.replace(conversation, messages=[])
-        self._watch(self.worker.submit("save_conversation", snapshot), conversation)
+        self._watch(self.worker.call(Store.save_conversation, snapshot), conversation)
 
     def save_message(self, conversation: Conversation, message: Message) -> None:
         position = _position(conversation, message)
@@ -60,21 +77,21 @@ class StoreSink(QObject):
             return
         self._ensure_conversation(conversation)
         snapshot = dataclasses.replace(message, parts=list(message.parts))
-        self._watch(self.worker.submit("save_message", conversation.id, snapshot, position), conversation)
+        self._watch(self.worker.call(Store.save_message, conversation.id, snapshot, position), conversation)
 
     def delete_message(self, conversation: Conversation, message_id: str) -> None:
-        self._watch(self.worker.submit("delete_message", conversation.id, message_id), conversation)
+        self._watch(self.worker.call(Store.delete_message, conversation.id, message_id), conversation)
         self.save_order(conversation)
 
     def save_order(self, conversation: Conversation) -> None:
         ids = [m.id for m in conversation.messages]
-        self._watch(self.worker.submit("set_message_order", conversation.id, ids), conversation)
+        self._watch(self.worker.call(Store.set_message_order, conversation.id, ids), conversation)
 
     # -- reads --------------------------------------------------------------------------
 
-    async def run(self, name: str | Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a Store method on the store's thread and await its result."""
-        return await asyncio.wrap_future(self.worker.submit(name, *args, **kwargs))
+    async def run(self, fn: Callable[Concatenate[Store, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `fn(store, ...)` (a Store method) on the store's thread and await its result."""
+        return await asyncio.wrap_future(self.worker.call(fn, *args, **kwargs))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -100,8 +117,8 @@ class StoreSink(QObject):
                 conversation,
                 messages=[dataclasses.replace(m, parts=list(m.parts)) for m in conversation.messages],
             )
-            future = self.worker.submit("replace_conversation", snapshot)
-            future.add_done_callback(lambda f, c=conversation: self._after_retry(f, c))
+            future = self.worker.call(Store.replace_conversation, snapshot)
+            future.add_done_callback(functools.partial(self._after_retry, conversation=conversation))
 
     def _after_retry(self, future: Future[Any], conversation: Conversation) -> None:
         if future.exception() is None and not self._loop.is_closed():

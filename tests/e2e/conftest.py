@@ -124,7 +124,7 @@ def _stop_probes() -> Iterator[None]:
 def _collect_on_this_thread() -> Iterator[None]:
     """No automatic garbage collection while a test runs: triggered by an allocation on
     another thread (the fake server's, the store's), it would destroy Qt objects there,
-    which Qt answers with a segfault (qt-asyncio-notes, pitfall 4). Collected here instead."""
+    which Qt answers with a segfault (seen in `QTimerInfoList::activateTimers`). Collected here instead."""
     gc.collect()
     gc.disable()
     try:

@@ -1,7 +1,7 @@
 """A fake xAI API: a real HTTP/1.1 server on 127.0.0.1 in its own thread and asyncio loop.
 
-It answers like the recorded API (reference/xai-api.md): the routes of §2-§4, the
-stream shapes of §2.3/§8, the error bodies of §5.3, and its own checks (key, model,
+It answers like the recorded API: the chat, model-list, tokenize and key routes,
+the stream shapes xAI has sent, its error bodies, and its own checks (key, model,
 empty messages, images, prompt length). Tests queue what the next request gets
 (`script_next`, scripts in fake_xai_scripts.py) and read what it received
 (`requests`, `count`, `any_request_to`, `streams`, `wait_for_client_close`).

@@ -1,5 +1,5 @@
 """What the fake xAI server says: its models, the scripts a test queues, and the
-recorded body shapes it builds (reference/xai-api.md §2-§5, §8).
+body shapes it builds, as recorded from xAI (2024-2026).
 
 A script is consumed by the next request to its path (chat completions by default).
 """
@@ -47,7 +47,7 @@ class FakeModel:
         return "image" in self.input_modalities
 
     def language_model(self) -> dict[str, Any]:
-        """A `/v1/language-models` entry (reference §3, all required fields)."""
+        """A `/v1/language-models` entry (every field the API marks required)."""
         return {
             "id": self.id,
             "fingerprint": FINGERPRINT,
@@ -144,7 +144,7 @@ class Reply:
 
     usage_style: "final" (a usage chunk with `choices: []` when include_usage is asked,
     the 2025 shape), "before_last" (that chunk followed by one more empty-choices chunk,
-    §8 quirk 2), "per_chunk" (the Nov 2024 shape: cumulative usage and role on every
+    seen in Nov 2025), "per_chunk" (the Nov 2024 shape: cumulative usage and role on every
     chunk, finish_reason on the last text chunk), "none".
     """
 
@@ -153,7 +153,7 @@ class Reply:
     chunk_delay: float = 0.0
     usage_style: str = "final"
     finish_reason: str | None = "stop"
-    empty_deltas: int = 0  # empty `{"delta":{}}` chunks between reasoning and answer (§8 quirk 5)
+    empty_deltas: int = 0  # empty `{"delta":{}}` chunks between reasoning and answer (~50 seen)
     comments: bool = False  # `: keepalive` comment lines between events
     send_done: bool = True
     model: str | None = None  # the model name the answer reports; default the canonical id
@@ -171,7 +171,7 @@ class Error:
 
 @dataclass
 class StreamError:
-    """A 200 stream carrying `after_chunks` chunks, then an error object (§8 quirk 4)."""
+    """A 200 stream carrying `after_chunks` chunks, then an error object (seen from xAI, Nov 2025)."""
 
     after_chunks: int = 0
     body: dict[str, Any] | None = None
@@ -211,7 +211,7 @@ class CloseWithoutAnswer:
 
 @dataclass
 class RefuseStreamOptions:
-    """400 `Argument not supported: stream_options` if the request has it (§8 quirk 3)."""
+    """400 `Argument not supported: stream_options` if the request has it (xAI did, April 2025)."""
 
 
 @dataclass
@@ -236,7 +236,7 @@ Script = (
     | ImageReply
 )
 
-# -- recorded bodies (reference §5.3) ---------------------------------------------------
+# -- recorded bodies (as xAI sent them) ----------------------------------------------------
 
 INVALID = "Client specified an invalid argument"
 
@@ -254,7 +254,7 @@ def bad_key_body(sent_key: str) -> dict[str, Any]:
     }
 
 
-# Not recorded anywhere (reference §10): an invented but plausible body.
+# Never recorded: an invented but plausible body.
 MISSING_KEY_BODY = {
     "code": "The request does not have valid authentication credentials for the operation",
     "error": "No API key was provided. Send it as `Authorization: Bearer <key>`.",
@@ -357,7 +357,7 @@ def tokenize_body(text: str) -> dict[str, Any]:
 
 
 def usage_body(prompt: int, completion: int, reasoning: int, images: int = 0) -> dict[str, Any]:
-    # Reasoning tokens are outside completion_tokens but inside total_tokens (reference §2.2).
+    # Reasoning tokens are outside completion_tokens but inside total_tokens.
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -408,7 +408,7 @@ def stream_chunks(  # noqa: PLR0917
     include_usage: bool,
     image_tokens: int = 0,
 ) -> list[dict[str, Any]]:
-    """The chunks of one streamed reply in the shape `reply.usage_style` asks for (§2.3)."""
+    """The chunks of one streamed reply in the shape `reply.usage_style` asks for."""
     base = {
         "id": response_id(),
         "object": "chat.completion.chunk",

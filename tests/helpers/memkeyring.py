@@ -1,4 +1,4 @@
-"""An in-memory keyring backend for tests (keyring ships none; notes §5)."""
+"""An in-memory keyring backend for tests (keyring ships none)."""
 
 from __future__ import annotations
 

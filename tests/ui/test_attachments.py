@@ -277,7 +277,7 @@ def test_every_bad_input_is_named_with_its_reason(
 
     def actions(start: str) -> list[str]:
         notice = next(n for n in tab.attachment_notices.notices() if n.text().startswith(start))
-        return [b.text() for b in notice.actions()]
+        return [b.text() for b in notice.action_buttons()]
 
     assert actions("holiday.png") == ["Convert to PNG"]
     assert actions("big.png") == ["Scale down to fit"]
@@ -292,7 +292,7 @@ def test_convert_to_png_is_applied_only_when_clicked(
     assert drop(tab, file_mime(webp))
     qtbot.waitUntil(lambda: len(notices(tab)) == 1, timeout=5000)
     assert chips(tab) == []
-    (button,) = tab.attachment_notices.notices()[0].actions()
+    (button,) = tab.attachment_notices.notices()[0].action_buttons()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     wait_attached(qtbot, tab, 1)
     assert notices(tab) == []
@@ -320,7 +320,7 @@ def test_scale_down_fits_a_large_photo_under_the_limit(
     qtbot.waitUntil(lambda: len(notices(tab)) == 1, timeout=5000)
     (text,) = notices(tab)
     assert text.startswith("scan.jpg is ") and "the limit is" in text
-    (button,) = tab.attachment_notices.notices()[0].actions()
+    (button,) = tab.attachment_notices.notices()[0].action_buttons()
     assert button.text() == "Scale down to fit"
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     wait_attached(qtbot, tab, 1)

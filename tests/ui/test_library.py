@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import Conversation, Message, Role, TextPart
 from grokdesk.storage.records import MATCH_END, MATCH_START
+from grokdesk.storage.store import Store
 from grokdesk.storage.worker import StoreWorker
 from grokdesk.ui.library.model import LibraryModel, RowKind, day_label, snippet_html, snippet_plain
 from grokdesk.ui.library.panel import LibraryPanel
@@ -61,15 +62,15 @@ def convs(worker: StoreWorker) -> dict[str, Conversation]:
         "pinned": conversation("Packing list", 10, "What to pack for Norway?", pinned=True),
     }
     for conv in made.values():
-        worker.submit("replace_conversation", conv).result()
+        worker.call(Store.replace_conversation, conv).result()
     return made
 
 
 def make_panel(
     qtbot: QtBot, worker: StoreWorker, run: Callable[..., Any] | None = None, **kwargs: Any
 ) -> LibraryPanel:
-    def store_run(name: object, *args: object) -> Any:
-        return asyncio.wrap_future(worker.submit(name, *args))  # type: ignore[arg-type]
+    def store_run(fn: Callable[..., Any], *args: object) -> Any:
+        return asyncio.wrap_future(worker.call(fn, *args))
 
     panel = LibraryPanel(run or store_run, today=lambda: TODAY, **kwargs)
     qtbot.addWidget(panel)
@@ -90,7 +91,7 @@ def shown(panel: LibraryPanel) -> list[tuple[str, str]]:
 
 
 def stored_titles(worker: StoreWorker) -> dict[str, str]:
-    return {s.id: s.title for s in worker.submit("list_conversations").result()}
+    return {s.id: s.title for s in worker.call(Store.list_conversations).result()}
 
 
 def search(qtbot: QtBot, panel: LibraryPanel, text: str) -> None:
@@ -166,7 +167,7 @@ def test_refresh_shows_conversations_saved_since(
 ) -> None:
     fresh = conversation("Brand new", 0, "hello")
     fresh.updated_at += 60
-    worker.submit("replace_conversation", fresh).result()
+    worker.call(Store.replace_conversation, fresh).result()
     with qtbot.waitSignal(panel.list_refreshed):
         panel.schedule_refresh()
         panel.schedule_refresh()
@@ -266,14 +267,14 @@ def test_a_newer_keystroke_wins_over_a_slower_older_search(
     started: list[str] = []
     ended: list[str] = []
 
-    async def slow_first_search(name: str, *args: Any) -> Any:
-        if name != "search":
-            return await asyncio.wrap_future(worker.submit(name, *args))
+    async def slow_first_search(fn: Callable[..., Any], *args: Any) -> Any:
+        if fn is not Store.search:
+            return await asyncio.wrap_future(worker.call(fn, *args))
         started.append(args[0])
         try:
             if args[0] == "tabby":
                 await gate.wait()  # the older query would answer last
-            return await asyncio.wrap_future(worker.submit(name, *args))
+            return await asyncio.wrap_future(worker.call(fn, *args))
         finally:
             ended.append(args[0])
 
@@ -394,7 +395,7 @@ def test_pin_and_unpin_from_the_context_menu(
         ("item", "Packing list"),
         ("item", "Tax return questions"),
     ]
-    assert {s.id for s in worker.submit("list_conversations").result() if s.pinned} == {
+    assert {s.id for s in worker.call(Store.list_conversations).result() if s.pinned} == {
         target,
         convs["pinned"].id,
     }
@@ -407,8 +408,8 @@ def test_a_store_problem_is_told_and_the_list_reloaded(
     qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
 ) -> None:
     gone = convs["week"].id
-    worker.submit("delete_conversation", gone).result()
-    worker.submit("purge_deleted").result()  # removed behind the panel's back
+    worker.call(Store.delete_conversation, gone).result()
+    worker.call(Store.purge_deleted).result()  # removed behind the panel's back
     with qtbot.waitSignal(panel.status_message) as blocker, qtbot.waitSignal(panel.list_refreshed):
         panel.rename_conversation(gone, "New name")
     assert blocker.args == [f"There is no conversation {gone}."]
@@ -430,7 +431,7 @@ def test_search_results_follow_a_delete(
 def test_shutdown_waits_for_writes_and_drops_reads(
     qtbot: QtBot, panel: LibraryPanel, worker: StoreWorker, convs: dict[str, Conversation]
 ) -> None:
-    panel.searchBox.setText("tabby")  # a search waiting for its debounce
+    panel.searchBox.setText("tabby")  # a search in flight
     refresh = panel.refresh()
     rename = panel.rename_conversation(convs["old"].id, "Taxes 2026")
     assert rename is not None
@@ -440,7 +441,7 @@ def test_shutdown_waits_for_writes_and_drops_reads(
     assert rename.done() and not rename.cancelled()
     assert refresh.done()
     assert stored_titles(worker)[convs["old"].id] == "Taxes 2026"
-    assert not panel._search_timer.isActive()
+    assert panel._search_task is None or panel._search_task.done()
 
 
 # -- export and import -----------------------------------------------------------------------
@@ -451,7 +452,7 @@ def test_export_one_conversation_as_markdown(
 ) -> None:
     conv = conversation("Photo talk", 0, "Look at this")
     conv.messages[0].parts.append(image_part(name="cat.png"))
-    worker.submit("replace_conversation", conv).result()
+    worker.call(Store.replace_conversation, conv).result()
     out = tmp_path / "out"
     asked: list[str] = []
 

@@ -132,7 +132,7 @@ def test_parameters_a_model_rejects_are_not_sent(
     tab.select_model("grok-3")
     send(qtbot, tab, "now plainly")
     sent = fake_xai.requests_to(CHAT)[-1].json
-    assert "reasoning_effort" not in sent  # grok-3 is not a reasoning model (reference §7.2)
+    assert "reasoning_effort" not in sent  # grok-3 is not a reasoning model
     assert sent["temperature"] == 0.5
 
 

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
+from grokdesk.core.endpoint import DEFAULT_BASE_URL, validate_base_url
 from grokdesk.ui.settings.appsettings import (
-    DEFAULT_BASE_URL,
     DEFAULT_FONT_SIZE,
     SETTINGS_VERSION,
     AppSettings,
-    validate_base_url,
     validate_font_size,
     validate_proxy,
 )

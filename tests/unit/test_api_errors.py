@@ -1,5 +1,5 @@
-"""Every error of reference §5.3 that the fake server produces, mapped into our types with
-messages a person can act on; the body shapes of §5.2; and the key never leaking."""
+"""Every recorded xAI error that the fake server produces, mapped into our types with
+messages a person can act on; every error body shape; and the key never leaking."""
 
 from __future__ import annotations
 
@@ -251,7 +251,7 @@ def test_an_error_inside_the_stream_before_any_text(fake_xai: FakeXai) -> None:
     assert "Model crashed" in str(error)
 
 
-# -- body shapes (§5.2) -----------------------------------------------------------------
+# -- body shapes ----------------------------------------------------------------------
 
 KEY = "xai-SECRETsecretSECRETsecret0987654321ab"
 
@@ -430,7 +430,7 @@ def test_tls_to_a_plain_http_server_is_a_network_error_and_not_retried(fake_xai:
 
 
 def test_the_error_and_event_types_do_not_pull_in_httpx() -> None:
-    # The window imports these before its first paint; httpx costs ~0.1 s (notes, pitfall 15).
+    # The window imports these before its first paint; httpx costs ~0.1 s (measured on a cold start).
     code = "import sys, grokdesk.api.errors, grokdesk.api.events; print('httpx' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

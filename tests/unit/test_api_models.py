@@ -1,4 +1,4 @@
-"""Model lists, token counts and the key check against the fake server (reference §3, §4)."""
+"""Model lists, token counts and the key check against the fake server."""
 
 from __future__ import annotations
 

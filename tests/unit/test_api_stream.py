@@ -1,4 +1,4 @@
-"""Streaming chat against the fake xAI server: every recorded shape (reference §2.3, §8),
+"""Streaming chat against the fake xAI server: every recorded shape,
 broken streams, stalls, cancellation."""
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def test_a_stall_after_the_first_token_is_detected(fake_xai: FakeXai) -> None:
 
 
 def test_silence_before_the_first_token_is_allowed_longer_than_a_stall(fake_xai: FakeXai) -> None:
-    # A reasoning model may think silently for minutes (§8 quirk 5): the first token gets
+    # A reasoning model may think silently for minutes: the first token gets
     # first_token_timeout, not stall_timeout.
     fake_xai.script_next(StallAfter(0))
 

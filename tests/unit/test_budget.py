@@ -36,7 +36,7 @@ from grokdesk.core.images import check_image_bytes
 from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import build_chat_request
 
-# §2.3: the usage chunk of a reasoning model (grok-code-fast-1, CAP-1025).
+# The usage chunk of a reasoning model (grok-code-fast-1, recorded Oct 2025).
 REASONING_USAGE = Usage(
     prompt_tokens=213, completion_tokens=27, reasoning_tokens=133, cached_tokens=192, total_tokens=373
 )

@@ -69,7 +69,7 @@ def test_api_list_wins_and_builtin_fills_context_windows() -> None:
     from_api = [
         ModelInfo(
             "grok-2-vision-1212",
-            aliases=(),  # the 2025 OAS example lists none
+            aliases=(),  # xAI's 2025 OpenAPI example lists none
             input_modalities=("text", "image"),
             prompt_price=25000,
             completion_price=110000,
@@ -97,7 +97,7 @@ def test_api_list_wins_and_builtin_fills_context_windows() -> None:
 
 
 def test_bare_models_listing_borrows_modalities_and_prices() -> None:
-    # Plain /v1/models has ids only (§3); the built-in entry supplies the rest.
+    # Plain /v1/models has ids only; the built-in entry supplies the rest.
     merged = merge_catalog([ModelInfo("grok-2-vision-1212", created=1), ModelInfo("grok-2-latest")])
     vision, grok2 = merged
     assert vision.takes_images

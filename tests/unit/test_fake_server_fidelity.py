@@ -1,5 +1,5 @@
 """The fake server read by an independent client: the official `openai` package, used only
-here, sees its streams, usage, models and errors as it would see api.x.ai's (reference §2-§5, §8)."""
+here, sees its streams, usage, models and errors as it would see api.x.ai's."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_a_bad_key_is_a_bad_request_not_an_authentication_error(fake_xai: FakeXa
     with client, pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model="grok-3", messages=user("x"))
     assert caught.value.status_code == 400
-    # The SDK keeps the flat body's `error` string (§5.2 shape 1), masked from the key sent.
+    # The SDK keeps the flat body's `error` string, masked from the key sent.
     assert caught.value.body == (
         "Incorrect API key provided: xa***yz. You can obtain an API key from https://console.x.ai."
     )

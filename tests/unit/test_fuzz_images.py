@@ -1,5 +1,5 @@
 """Fuzzed image bytes: the check never crashes; it either accepts an image that
-decodes, or refuses it with a sentence naming the file (issue 11)."""
+decodes, or refuses it with a sentence naming the file."""
 
 from __future__ import annotations
 

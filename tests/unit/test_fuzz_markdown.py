@@ -1,5 +1,5 @@
 """Markdown rendering of random and hostile text: never a crash, never a hang
-(hypothesis deadline), never anything that loads or runs (issue 11)."""
+(hypothesis deadline), never anything that loads or runs."""
 
 from __future__ import annotations
 

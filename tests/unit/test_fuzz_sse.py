@@ -1,4 +1,4 @@
-"""The SSE path of `XaiClient.stream_chat` with the bytes cut anywhere (issue 11).
+"""The SSE path of `XaiClient.stream_chat` with the bytes cut anywhere (hostile or broken input).
 
 A reply's logical stream (text and reasoning with multi-byte characters, `\\r\\n`,
 `\\n` or `\\r` line ends, comments, a usage chunk, `[DONE]`) is served through an

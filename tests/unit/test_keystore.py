@@ -207,7 +207,7 @@ def test_remove_refused_by_keyring_is_reported(use_backend: InstallBackend) -> N
 
 
 def test_keyring_not_imported_by_module_import() -> None:
-    """Start-up cost (notes pitfall 15): importing keystore must not import keyring."""
+    """Start-up cost (~0.1 s before the first paint): importing keystore must not import keyring."""
     import subprocess
     import sys
 

@@ -101,7 +101,7 @@ def test_roles_in_any_order_notices_left_out() -> None:
 def test_empty_messages_and_empty_assistant_turns_are_not_replayed() -> None:
     conv = conversation(
         Message.text(Role.USER, "Question"),
-        Message(Role.ASSISTANT, [], reasoning="thought a lot"),  # §8.6: only reasoning
+        Message(Role.ASSISTANT, [], reasoning="thought a lot"),  # only reasoning: a 400
         Message.text(Role.ASSISTANT, "   "),
         Message(Role.USER, [TextPart(""), TextPart("Again")]),
     )

@@ -18,10 +18,10 @@ def test_calls_run_off_the_calling_thread_in_order_and_close_drains_them(tmp_pat
     worker = StoreWorker(tmp_path)
     conv = Conversation(title="worker")
     worker.call(Store.save_conversation, conv)
-    store_thread = worker.submit(lambda _store: threading.get_ident()).result(timeout=30)
+    store_thread = worker.call(lambda _store: threading.get_ident()).result(timeout=30)
     assert store_thread != threading.get_ident()
     for i in range(50):
-        worker.submit("save_message", conv.id, Message.text(Role.USER, f"line {i}"), i)
+        worker.call(Store.save_message, conv.id, Message.text(Role.USER, f"line {i}"), i)
     worker.close()  # pending writes are written, not dropped
     store = Store.open(tmp_path)
     try:
@@ -31,7 +31,7 @@ def test_calls_run_off_the_calling_thread_in_order_and_close_drains_them(tmp_pat
     finally:
         store.close()
     with pytest.raises(RuntimeError):
-        worker.submit("list_conversations")
+        worker.call(Store.list_conversations)
 
 
 def test_an_opening_error_reaches_every_call(tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_an_opening_error_reaches_every_call(tmp_path: Path) -> None:
         with pytest.raises(DataDirLocked):
             worker.ready.result(timeout=30)
         with pytest.raises(DataDirLocked):
-            worker.submit("list_conversations").result(timeout=30)
+            worker.call(Store.list_conversations).result(timeout=30)
     finally:
         worker.close()
         first.close()

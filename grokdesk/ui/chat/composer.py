@@ -3,7 +3,8 @@
 Text and images interleave: each attached image is an inline image object in the
 document (one U+FFFC character whose format names `attach:<key>`), so the user
 places it between words like a character, and `segments()` gives text and image
-keys in the order the request must keep (issue 5).
+keys in the order the request must keep (the API takes text and images interleaved
+in any order, and the model reads them in that order).
 """
 
 from __future__ import annotations

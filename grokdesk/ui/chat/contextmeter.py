@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from grokdesk.api.errors import ApiError, ContextTooLong
 from grokdesk.core.budget import (
@@ -31,7 +32,7 @@ from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.modelcatalog import ModelCatalog
 
 if TYPE_CHECKING:
-    from grokdesk.ui.chat.tab import ConversationTab
+    from grokdesk.ui.chat.controller import ChatController
 
 # The meter is recomputed this long after the last change (typing stays smooth).
 METER_DELAY_MS = 250
@@ -87,7 +88,7 @@ def measure(
         exact = exact and known
         return tokens
 
-    lead = leading_system_count(payloads)
+    lead = leading_system_count(p["role"] for p in payloads)
     kept = payloads[:lead] + payloads[lead + max(0, drop_oldest) :]
     total = sum(payload_tokens(p, count) for p in kept)
     for part in draft:
@@ -101,7 +102,7 @@ def measure(
     return Measure(total, exact, payloads)
 
 
-def payload_tokens(payload: dict[str, Any], count: Any) -> int:
+def payload_tokens(payload: dict[str, Any], count: Callable[[str], int]) -> int:
     tokens = MESSAGE_OVERHEAD_TOKENS
     content = payload["content"]
     if isinstance(content, str):
@@ -123,35 +124,66 @@ def _without_pixels(message: Message) -> Message:
     return dataclasses.replace(message, parts=parts, role=Role(message.role))
 
 
+def first_kept(conversation: Conversation, drop: int) -> str | None:
+    """The id of the first message sent after the `drop` oldest turns are left out (the
+    leading system messages always stay); None when nothing after them is kept."""
+    sent = [m for m in conversation.messages if message_payload(_without_pixels(m))]
+    index = leading_system_count(m.role for m in sent) + drop
+    return sent[index].id if index < len(sent) else None
+
+
 class ContextGuard(QObject):
     """Keeps a tab's meter current and stands between Send and a conversation that
     will not fit the model's window: it says so and offers the three ways out (leave
     out the oldest turns, start over from a summary, switch to a larger model). It
-    never cuts silently.
+    never cuts silently, and never changes the conversation: it asks its owner (the
+    tab) through signals.
+
+    It reads the conversation through the controller, the draft through `draft`, and
+    is told to recount through `schedule()` (the tab connects the composer and the
+    model picker to it).
 
     Signals:
+        meter_changed(str, str): the meter's text and tooltip.
+        notice(str): a sentence for the tab's notice bar; "" hides it.
+        drop_oldest_chosen(int): the user chose to leave out this many oldest turns and send.
+        switch_model_requested(str): the user chose this larger model and to send.
         summary_ready(object): a new Conversation that starts with a summary of this one.
     """
 
+    meter_changed = Signal(str, str)
+    notice = Signal(str)
+    drop_oldest_chosen = Signal(int)
+    switch_model_requested = Signal(str)
     summary_ready = Signal(object)
 
-    def __init__(self, tab: ConversationTab, counter: TokenCounter, catalog: ModelCatalog) -> None:
-        super().__init__(tab)
-        self.tab = tab
+    def __init__(
+        self,
+        controller: ChatController,
+        counter: TokenCounter,
+        catalog: ModelCatalog,
+        *,
+        draft: Callable[[], list[Part]],
+        cost: Callable[[], str],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self._parent = parent  # the dialog's parent
+        self.controller = controller
         self.counter = counter
         self.catalog = catalog
+        self._draft = draft
+        self._cost = cost
+        self._closed = False
         self.last: Measure | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(METER_DELAY_MS)
         self._timer.timeout.connect(self._on_timer)
-        controller = tab.controller
         for signal in (
-            tab.composer.textChanged,
             controller.message_added,
             controller.structure_changed,
             controller.streaming_changed,
-            tab.model_changed,
             counter.counted,
             catalog.models_changed,
         ):
@@ -163,33 +195,32 @@ class ContextGuard(QObject):
     def schedule(self, *_args: object) -> None:
         # Not while a reply streams: its text changes 30 times a second, and counting
         # it would tokenize every partial version. The meter catches up at the end.
-        if self.tab.controller.streaming_message is not None:
+        if self._closed or self.controller.streaming_message is not None:
             return
         if not self._timer.isActive():
             self._timer.start()
 
     def _on_timer(self) -> None:
         # Scheduled just before a reply started: its partial text is not counted either.
-        if self.tab.controller.streaming_message is None:
+        if self.controller.streaming_message is None:
             self.update_meter()
 
     def window(self) -> int | None:
-        return self.catalog.context_window(self.tab.controller.conversation.model)
+        return self.catalog.context_window(self.controller.conversation.model)
 
     def update_meter(self) -> Measure:
-        conversation = self.tab.controller.conversation
+        conversation = self.controller.conversation
         self.last = measure(
-            conversation, self.tab.composed_parts(), self.counter, drop_oldest=self.tab.controller.drop_oldest
+            conversation, self._draft(), self.counter, drop_oldest=self.controller.drop_oldest
         )
         window = self.window()
-        self.tab.meter.setText(format_window(self.last.tokens, window, estimated=not self.last.exact))
         tip = "Tokens this conversation would send, against the model's context window."
         if not self.last.exact:
             tip += "\nEstimated locally: the server's tokenizer has not counted all of it."
-        cost = self.tab.conversation_cost()
+        cost = self._cost()
         if cost:
             tip += f"\nSpent in this conversation: {cost}"
-        self.tab.meter.setToolTip(tip)
+        self.meter_changed.emit(format_window(self.last.tokens, window, estimated=not self.last.exact), tip)
         return self.last
 
     # -- before sending ------------------------------------------------------------
@@ -204,8 +235,8 @@ class ContextGuard(QObject):
         return False
 
     def offer_ways_out(self, tokens: int, window: int) -> QMessageBox:
-        model = self.tab.controller.conversation.model
-        box = QMessageBox(self.tab)
+        model = self.controller.conversation.model
+        box = QMessageBox(self._parent)
         box.setObjectName("contextDialog")
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("The conversation is too long")
@@ -221,7 +252,7 @@ class ContextGuard(QObject):
         if larger is not None:
             switch = box.addButton(f"Switch to {larger.id}", QMessageBox.ButtonRole.AcceptRole)
             switch.setObjectName("switchModelButton")
-            switch.clicked.connect(lambda: self._switch(larger.id))
+            switch.clicked.connect(lambda: self.switch_model_requested.emit(larger.id))
         box.addButton(QMessageBox.StandardButton.Cancel)
         cut.clicked.connect(lambda: self._drop_oldest(window))
         summary.clicked.connect(self.start_summary)
@@ -235,39 +266,23 @@ class ContextGuard(QObject):
         ]
         return min(fitting, key=lambda m: self.catalog.context_window(m.id) or 0, default=None)
 
-    def _switch(self, model_id: str) -> None:
-        self.tab.select_model(model_id)
-        self.tab.send()
-
     def _drop_oldest(self, window: int) -> None:
         measured = self.update_meter()
         payloads = list(measured.payloads)
-        draft = [p for p in self.tab.composed_parts() if isinstance(p, TextPart)]
+        draft = [p for p in self._draft() if isinstance(p, TextPart)]
         if draft:
             payloads.append({"role": "user", "content": "\n\n".join(p.text for p in draft)})
-        model = self.tab.controller.conversation.model
+        model = self.controller.conversation.model
         drop = fit_to_window(
             payloads, window, reserve=reply_room(window), count_text=lambda t: self.counter.count(t, model)[0]
         )
         if drop is None:
-            self.tab.notice.show_notice(
+            self.notice.emit(
                 "Even the newest message alone does not fit this model's window. "
                 "Shorten it or switch to a model with a larger window."
             )
             return
-        self.tab.controller.drop_oldest = drop
-        self.tab.send()
-        # After sending: when every older turn is left out, the first kept message is
-        # the one just sent.
-        self.tab.transcript.set_cut_before(self._first_kept(drop))
-
-    def _first_kept(self, drop: int) -> str | None:
-        sent = [m for m in self.tab.controller.conversation.messages if message_payload(_without_pixels(m))]
-        lead = 0
-        while lead < len(sent) and sent[lead].role is Role.SYSTEM:
-            lead += 1
-        index = lead + drop
-        return sent[index].id if index < len(sent) else None
+        self.drop_oldest_chosen.emit(drop)
 
     # -- a summary to start over with -------------------------------------------------
 
@@ -276,19 +291,19 @@ class ContextGuard(QObject):
             self._summary_task = spawn(self._summarize(), name="summary")
 
     async def _summarize(self) -> None:
-        client = self.tab.controller.client()
-        conversation = self.tab.controller.conversation
+        client = self.controller.client()
+        conversation = self.controller.conversation
         if client is None:
             return
-        self.tab.notice.show_notice("Writing a summary of this conversation…")
+        self.notice.emit("Writing a summary of this conversation…")
         try:
             answer = await client.complete_chat(
                 build_summary_request(conversation, conversation.model, stream=False)
             )
         except ApiError as error:
-            self.tab.notice.show_notice(f"The summary could not be written: {error.message}")
+            self.notice.emit(f"The summary could not be written: {error.message}")
             return
-        self.tab.notice.hide()
+        self.notice.emit("")
         fresh = Conversation(
             title=f"Summary: {conversation.title}" if conversation.title else "Summary",
             model=conversation.model,
@@ -303,14 +318,15 @@ class ContextGuard(QObject):
 
     def _on_api_error(self, error: ApiError) -> None:
         if isinstance(error, ContextTooLong) and error.limit:
-            model = self.tab.controller.conversation.model
+            model = self.controller.conversation.model
             self.catalog.learn_limit(model, error.limit)
             self.schedule()
             self.offer_ways_out(error.requested or (error.limit + 1), error.limit)
 
     async def aclose(self) -> None:
+        self._closed = True
         self._timer.stop()
-        for signal in (self.tab.composer.textChanged, self.counter.counted, self.catalog.models_changed):
+        for signal in (self.counter.counted, self.catalog.models_changed):
             signal.disconnect(self.schedule)
         if self._summary_task is not None and not self._summary_task.done():
             self._summary_task.cancel()

@@ -1,6 +1,6 @@
 """The chat controller of one conversation: owns its streaming task.
 
-Data flow of one turn (DESIGN.md): the controller builds the request from the
+Data flow of one turn (docs/ARCHITECTURE.md): the controller builds the request from the
 conversation (core), streams events from the API client, appends them to the
 reply, tells the view at a throttled rate, and saves the partial reply at least
 once a second, also when the stream stalls; at the end the reply is finalised and
@@ -15,9 +15,9 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -25,6 +25,7 @@ from grokdesk.api.errors import ApiError, ImageRejected
 from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
 from grokdesk.core.conversation import (
     Conversation,
+    ConversationSettings,
     ImagePart,
     Message,
     MessageState,
@@ -37,9 +38,12 @@ from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import build_chat_request
 from grokdesk.ui.asynctasks import spawn
 
+if TYPE_CHECKING:
+    from grokdesk.api.chunks import ChatCompletion
+
 log = logging.getLogger("grokdesk.ui.chat.controller")
 
-# View updates while streaming: at most about 30 a second (issue: smooth streaming).
+# View updates while streaming: at most about 30 a second (smooth, and cheap enough).
 VIEW_INTERVAL_MS = 33
 # While streaming, control goes back to the event loop at least this often.
 YIELD_AFTER_S = 0.008
@@ -48,7 +52,11 @@ FLUSH_INTERVAL_S = 0.5
 
 
 class ChatClient(Protocol):
+    """What the chat UI needs of the API client (XaiClient, or a fake in tests)."""
+
     def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
+
+    async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion: ...
 
 
 class PreparedTurn(Protocol):
@@ -225,7 +233,7 @@ class ChatController(QObject):
         if message is None or message is self._streaming:
             return
         images = [p for p in message.parts if isinstance(p, ImagePart)]
-        message.parts = [*images, TextPart(text)] if text else images
+        message.parts = [*images, TextPart(text)] if text else list[Part](images)
         if message.state in (MessageState.FAILED, MessageState.INTERRUPTED, MessageState.STOPPED):
             message.state = MessageState.COMPLETE
             message.error = None
@@ -245,6 +253,29 @@ class ChatController(QObject):
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+    # -- the conversation's own fields: changed and saved here only ----------------
+
+    def set_model(self, model_id: str) -> None:
+        """The model the next replies come from."""
+        self.conversation.model = model_id
+        self._sink.save_conversation(self.conversation)
+
+    def set_settings(self, settings: ConversationSettings) -> None:
+        """System prompt, temperature, reasoning effort... for the next requests."""
+        self.conversation.settings = settings
+        self._sink.save_conversation(self.conversation)
+
+    def rename(self, title: str) -> None:
+        """A title the user gave (the automatic one is `title_changed`'s)."""
+        self.conversation.title = title
+        self._sink.save_conversation(self.conversation)
+
+    def save_all(self) -> None:
+        """Save the conversation and every message (one made elsewhere, e.g. from a summary)."""
+        self._sink.save_conversation(self.conversation)
+        for message in self.conversation.messages:
+            self._sink.save_message(self.conversation, message)
 
     # -- streaming --------------------------------------------------------------
 
@@ -339,7 +370,8 @@ class ChatController(QObject):
     def _handle_api_error(self, error: ApiError) -> None:
         log.info("reply failed: %s", type(error).__name__)
         if isinstance(error, ImageRejected):
-            # Leave the rejected images out of later requests (reference §8, point 10).
+            # Leave the rejected images out of later requests: the whole history is resent each
+            # turn, so an image the server refused would make every later turn fail too.
             self._mark_images_rejected(error.message)
         self.api_error.emit(error)
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Signal
 from PySide6.QtGui import QColor, QDropEvent, QImage, QTextCursor
@@ -38,11 +37,8 @@ from grokdesk.ui.images.intake import (
     intake_executor,
     read_source,
 )
-from grokdesk.ui.images.transcriptimages import TranscriptImages
+from grokdesk.ui.images.transcriptimages import ThumbnailView, TranscriptImages
 from grokdesk.ui.images.viewer import ImageViewer
-
-if TYPE_CHECKING:
-    from grokdesk.ui.chat.tab import ConversationTab
 
 log = logging.getLogger("grokdesk.ui.chat.imageattach")
 
@@ -66,25 +62,37 @@ class _Attachment:
 
 
 class ImageAttachments(QObject):
-    """Signals:
+    """The images of the message being written. It never changes the conversation:
+    `messages` and `current_model` read it, `model_choices` lists the picker's model
+    ids in order, and a switch of model is asked for with a signal.
+
+    Signals:
     attached(str): one image is checked and shown (its chip key).
     intake_finished(): nothing is being read any more.
+    model_switch_requested(str): the user chose to switch to this model, which takes images.
     """
 
     attached = Signal(str)
     intake_finished = Signal()
+    model_switch_requested = Signal(str)
 
     def __init__(
         self,
-        tab: ConversationTab,
+        parent: QWidget,
         *,
         composer: Composer,
         strip: AttachmentStrip,
         notices: NoticeArea,
+        transcript: ThumbnailView,
+        messages: Callable[[], Sequence[Message]],
+        current_model: Callable[[], str],
+        model_choices: Callable[[], list[str]],
         model_info: Callable[[str], ModelInfo | None],
     ) -> None:
-        super().__init__(tab)
-        self._tab = tab
+        super().__init__(parent)
+        self._parent = parent  # the file dialog's parent
+        self._current_model = current_model
+        self._model_choices = model_choices
         self._composer = composer
         self._strip = strip
         self._notices = notices
@@ -93,7 +101,7 @@ class ImageAttachments(QObject):
         self.file_picker: Callable[[QWidget], list[str]] = pick_image_files
         self._items: dict[str, _Attachment] = {}
         self._pending: set[str] = set()
-        self.shown = TranscriptImages(tab, tab.transcript, lambda: tab.controller.conversation.messages)
+        self.shown = TranscriptImages(parent, transcript, messages)
         self._drop_filter = _DropFilter(self)
         composer.mime_handler = self.paste
         composer.images_changed.connect(self._on_images_changed)
@@ -117,7 +125,7 @@ class ImageAttachments(QObject):
         return self.attach(sources)
 
     def choose_files(self) -> asyncio.Task[None] | None:
-        paths = self.file_picker(self._tab)
+        paths = self.file_picker(self._parent)
         return self.attach_paths(paths) if paths else None
 
     def paste(self, mime: QMimeData) -> bool:
@@ -311,7 +319,7 @@ class ImageAttachments(QObject):
 
     def check_model(self) -> bool:
         """Warn (with a one-click switch) when images are attached to a text-only model."""
-        model = self._tab.controller.conversation.model
+        model = self._current_model()
         info = self._model_info(model) if model else None
         if not self.keys() or info is None or info.takes_images:
             self._notices.remove(MODEL_NOTICE)
@@ -320,18 +328,18 @@ class ImageAttachments(QObject):
         advice = f" Switch to {target}, or remove the images." if target else " Remove the images to send."
         notice = self._notices.add(f"{model} does not take images.{advice}", key=MODEL_NOTICE)
         if target:
-            button = notice.add_action(f"Switch to {target}", lambda: self._tab.select_model(target))
+            button = notice.add_action(
+                f"Switch to {target}", lambda: self.model_switch_requested.emit(target)
+            )
             button.setObjectName("switchModelButton")
         return False
 
     def image_model(self) -> str | None:
         """The first model in the tab's picker that takes images."""
-        picker = self._tab.model_picker
-        for index in range(picker.count()):
-            model_id = picker.itemData(index)
+        for model_id in self._model_choices():
             info = self._model_info(model_id) if model_id else None
             if info is not None and info.takes_images:
-                return str(model_id)
+                return model_id
         return None
 
     def before_send(self) -> None:
@@ -367,7 +375,7 @@ class ImageAttachments(QObject):
         self.clear()
         pieces = text.split(OBJECT_CHAR)
         cursor = QTextCursor(self._composer.document())
-        keys = []
+        keys: list[str] = []
         for index, piece in enumerate(pieces):
             cursor.insertText(piece)
             if index < len(pieces) - 1 and len(keys) < len(attachments):

@@ -27,7 +27,7 @@ from grokdesk.core.budget import cost_usd, format_cost, format_usage
 from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
 from grokdesk.ui.chat.composer import Composer
-from grokdesk.ui.chat.contextmeter import ContextGuard
+from grokdesk.ui.chat.contextmeter import ContextGuard, first_kept
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.imageattach import ImageAttachments
@@ -140,8 +140,13 @@ class ConversationTab(QWidget):
             composer=self.composer,
             strip=self.attachment_strip,
             notices=self.attachment_notices,
+            transcript=self.transcript,
+            messages=lambda: controller.conversation.messages,
+            current_model=lambda: controller.conversation.model,
+            model_choices=self.model_ids,
             model_info=catalog.info if catalog is not None else controller._model_info,
         )
+        self.attachments.model_switch_requested.connect(self.select_model)
         self.attachments.accept_drops_on(
             self, self.transcript.viewport(), self.composer.viewport(), self.attachment_strip
         )
@@ -196,7 +201,15 @@ class ConversationTab(QWidget):
         self.transcript.set_messages(controller.conversation.messages)
         self.context: ContextGuard | None = None
         if catalog is not None and token_counter is not None:
-            self.context = ContextGuard(self, token_counter, catalog)
+            self.context = ContextGuard(
+                controller,
+                token_counter,
+                catalog,
+                draft=self.composed_parts,
+                cost=self.conversation_cost,
+                parent=self,
+            )
+            self._connect_context(self.context)
         self._connect_images()
 
     # -- composing -----------------------------------------------------------
@@ -229,6 +242,31 @@ class ConversationTab(QWidget):
     def set_default_detail(self, level: str) -> None:
         """The detail level ("auto", "low", "high") new attachments start with."""
         self.attachments.set_default_detail(level)
+
+    def _connect_context(self, context: ContextGuard) -> None:
+        self.composer.textChanged.connect(context.schedule)
+        self.model_changed.connect(context.schedule)
+        context.meter_changed.connect(self._show_meter)
+        context.notice.connect(lambda text: self.notice.show_notice(text) if text else self.notice.hide())
+        context.drop_oldest_chosen.connect(self._send_leaving_out)
+        context.switch_model_requested.connect(self._switch_and_send)
+
+    def _show_meter(self, text: str, tip: str) -> None:
+        self.meter.setText(text)
+        self.meter.setToolTip(tip)
+
+    def _send_leaving_out(self, drop: int) -> None:
+        """Send with the `drop` oldest turns left out (the user's choice when the
+        conversation outgrew the model's window)."""
+        self.controller.drop_oldest = drop
+        self.send()
+        # After sending: when every older turn is left out, the first kept message is
+        # the one just sent.
+        self.transcript.set_cut_before(first_kept(self.controller.conversation, drop))
+
+    def _switch_and_send(self, model_id: str) -> None:
+        self.select_model(model_id)
+        self.send()
 
     def _connect_images(self) -> None:
         images = self.attachments
@@ -294,6 +332,11 @@ class ConversationTab(QWidget):
         self.model_picker.blockSignals(False)
         if not current and self.model_picker.count():
             self._on_model_picked(self.model_picker.currentIndex())
+
+    def model_ids(self) -> list[str]:
+        """The picker's model ids, in its order."""
+        ids = (self.model_picker.itemData(i) for i in range(self.model_picker.count()))
+        return [str(model_id) for model_id in ids if model_id]
 
     def select_model(self, model_id: str) -> None:
         """Pick `model_id` in the picker (adding it if the list does not have it)."""
@@ -363,7 +406,7 @@ class ConversationTab(QWidget):
     def _on_model_picked(self, index: int) -> None:
         model_id = self.model_picker.itemData(index)
         if model_id and model_id != self.controller.conversation.model:
-            self.controller.conversation.model = model_id
+            self.controller.set_model(model_id)
             self.model_changed.emit(model_id)
 
     # -- transcript actions ---------------------------------------------------
@@ -393,7 +436,7 @@ class ConversationTab(QWidget):
         conversation = self.controller.conversation
         dialog = ConversationSettingsDialog(conversation.settings, model=conversation.model, parent=self)
         if dialog.exec():
-            conversation.settings = dialog.result_settings()
+            self.controller.set_settings(dialog.result_settings())
             self.settings_changed.emit()
 
     def edit_message(self, message: Message) -> QInputDialog:

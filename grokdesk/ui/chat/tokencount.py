@@ -2,7 +2,7 @@
 estimate until then (and when it does not). Each text is counted once per model.
 
 Counting never blocks typing: the meter shows the estimate at once and updates when a
-count from `/v1/tokenize-text` (reference §4) arrives in the background.
+count from the server's tokenizer (`/v1/tokenize-text`) arrives in the background.
 """
 
 from __future__ import annotations

@@ -314,8 +314,9 @@ class TranscriptView(QTextBrowser):
 
     # -- Qt overrides --------------------------------------------------------
 
-    def loadResource(self, kind: int, url: QUrl) -> object:
+    def loadResource(self, kind: int, name: QUrl | str) -> object:
         """Serve only our own thumbnails: nothing remote, nothing from disk."""
+        url = QUrl(name)
         if url.scheme() == "thumb":
             return self._thumbs.get(url.path())
         return None

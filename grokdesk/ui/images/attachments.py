@@ -201,8 +201,8 @@ class AttachmentStrip(QWidget):
 
     def chips(self) -> list[AttachmentChip]:
         """The chips in the order shown."""
-        found = (self._layout.itemAt(i).widget() for i in range(self._layout.count()))
-        return [w for w in found if isinstance(w, AttachmentChip)]
+        found = (self._layout.itemAt(i) for i in range(self._layout.count()))
+        return [w for item in found if item is not None and isinstance(w := item.widget(), AttachmentChip)]
 
     def keys(self) -> list[str]:
         return [chip.key for chip in self.chips()]
@@ -219,8 +219,8 @@ class AttachmentStrip(QWidget):
             chip.deleteLater()
         added = False
         for index, (key, part, thumbnail) in enumerate(entries):
-            chip = self._chips.get(key)
-            if chip is None:
+            shown = self._chips.get(key)
+            if shown is None:
                 chip = AttachmentChip(key, part, thumbnail, self._row)
                 chip.remove_requested.connect(self.remove_requested)
                 chip.detail_changed.connect(self.detail_changed)
@@ -229,10 +229,10 @@ class AttachmentStrip(QWidget):
                 self._chips[key] = chip
                 self._layout.insertWidget(index, chip)
                 added = True
-            elif self._layout.indexOf(chip) != index:
+            elif self._layout.indexOf(shown) != index:
                 # Only chips out of place move: twenty chips arriving one by one stay cheap.
-                self._layout.removeWidget(chip)
-                self._layout.insertWidget(index, chip)
+                self._layout.removeWidget(shown)
+                self._layout.insertWidget(index, shown)
         self.setVisible(bool(entries))
         if added:
             height = max(c.sizeHint().height() for c in self._chips.values())
@@ -251,13 +251,18 @@ class AttachmentStrip(QWidget):
     # -- dragging chips ------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self._accept_chips(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self._accept_chips(event)
+
+    @staticmethod
+    def _accept_chips(event: QDragMoveEvent) -> None:
+        # QDragEnterEvent is a QDragMoveEvent: one check for both.
         if event.mimeData().hasFormat(CHIP_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        self.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
@@ -322,7 +327,8 @@ class AttachmentNotice(QFrame):
         self._layout.insertWidget(self._layout.count() - 1, button)
         return button
 
-    def actions(self) -> list[QPushButton]:
+    def action_buttons(self) -> list[QPushButton]:
+        """The notice's buttons (not QWidget.actions(), which lists QActions)."""
         return self.findChildren(QPushButton, "attachmentNoticeAction")
 
     def dismiss(self) -> None:

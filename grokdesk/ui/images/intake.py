@@ -1,7 +1,7 @@
 """Image intake off the UI thread: reading, checking, thumbnailing and encoding.
 
 Everything here runs in `intake_executor()` threads, never on the UI thread, so
-dropping twenty 9 MiB photos keeps the window responsive (issue 5). QImage (not
+dropping twenty 9 MiB photos keeps the window responsive. QImage (not
 QPixmap) is safe to create and scale in a worker thread. The checks themselves
 are `grokdesk.core.images`; this module only feeds them bytes and makes the
 thumbnails the chips, the composer and the transcript show.
@@ -35,8 +35,8 @@ THUMB_BOX = 160
 # A refused file is read whole only when the user asks for a fix; beyond this a fix
 # would need more memory than it is worth.
 MAX_FIX_SOURCE_BYTES = 256 * 1024 * 1024
-# The checks decode every pixel: leave one core to the UI thread (issue 5: dropping
-# twenty large photos keeps the window responsive). Not a lower thread priority: a
+# The checks decode every pixel: leave one core to the UI thread (dropping
+# twenty large photos must keep the window responsive). Not a lower thread priority: a
 # worker preempted while it holds the GIL stalls the UI thread (priority inversion,
 # measured with bench/bench_image_intake.py).
 _WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
@@ -86,7 +86,8 @@ def png_bytes(image: QImage) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    # The stubs type the format as bytes, but PySide6 6.11 refuses bytes here at run time.
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
     buffer.close()
     return bytes(array.data())
 

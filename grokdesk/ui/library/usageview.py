@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,6 +19,8 @@ from PySide6.QtWidgets import (
 from grokdesk.core.budget import TICKS_PER_USD, cost_usd, format_cost
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
+from grokdesk.storage.store import Store
+from grokdesk.ui.persistence import StoreCall
 
 COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Images")
 
@@ -46,7 +47,7 @@ class UsageDialog(QDialog):
 
     def __init__(
         self,
-        run: Callable[..., Awaitable[Any]],
+        run: StoreCall,
         model_info: Callable[[str], ModelInfo | None],
         parent: QWidget | None = None,
     ) -> None:
@@ -71,9 +72,9 @@ class UsageDialog(QDialog):
 
     async def load(self, now: float | None = None) -> None:
         today, month = period_starts(now)
-        day_totals = await self._run("usage_totals", today)
-        month_totals = await self._run("usage_totals", month)
-        all_totals = await self._run("usage_totals", None)
+        day_totals = await self._run(Store.usage_totals, today)
+        month_totals = await self._run(Store.usage_totals, month)
+        all_totals = await self._run(Store.usage_totals, None)
         self.summary.setText(
             f"Today: {self._describe(day_totals)}\nThis month: {self._describe(month_totals)}\n"
             f"All time: {self._describe(all_totals)}"

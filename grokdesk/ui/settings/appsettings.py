@@ -7,7 +7,6 @@ dialog shows that reason next to the field, and the setters raise ValueError wit
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,10 +15,12 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QSettings
 
+# The server address rule lives in core (the API client applies the same one).
+from grokdesk.core.endpoint import DEFAULT_BASE_URL, normalize_base_url, validate_base_url
+
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION: Final = 2
-DEFAULT_BASE_URL: Final = "https://api.x.ai/v1"
 DEFAULT_MODEL: Final = "grok-4.3"
 SEND_KEYS: Final = ("enter", "ctrl+enter")
 THEMES: Final = ("system", "light", "dark")
@@ -34,50 +35,6 @@ _FALSE = {"false", "0", "no", "off"}
 
 
 # ---- validation ---------------------------------------------------------------------------------
-
-
-def is_loopback_host(host: str) -> bool:
-    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves this computer."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_base_url(text: str) -> str:
-    """Trim spaces and trailing slashes, so `https://api.x.ai/v1/` and `.../v1` are one value."""
-    return text.strip().rstrip("/")
-
-
-def validate_base_url(text: str) -> str | None:
-    """Any OpenAI-compatible server; https unless the host is loopback."""
-    url = normalize_base_url(text)
-    if not url:
-        return f"Enter the server's address, for example {DEFAULT_BASE_URL}."
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "The address is not a valid URL (check the host name and port)."
-    if parts.scheme not in ("http", "https"):
-        return "The address must start with https://."
-    if not parts.hostname:
-        return "The address has no host name."
-    if port == 0:
-        return "The port must be a number from 1 to 65535."
-    if parts.username or parts.password:
-        return "The address must not contain a user name or password."
-    if parts.query or parts.fragment:
-        return "The address must not contain '?' or '#'."
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        return (
-            f"Plain http:// would send your API key unencrypted to {parts.hostname}; "
-            "use https:// (http:// is only allowed for localhost, 127.0.0.1 or ::1)."
-        )
-    return None
 
 
 def validate_proxy(text: str) -> str | None:

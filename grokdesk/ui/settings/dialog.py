@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from grokdesk.core.endpoint import validate_base_url
 from grokdesk.storage.keystore import KeySource, KeyStore, KeyStoreError
 from grokdesk.ui.settings.appsettings import (
     FONT_SIZE_MAX,
     FONT_SIZE_MIN,
     AppSettings,
-    validate_base_url,
     validate_font_size,
     validate_model,
     validate_proxy,
