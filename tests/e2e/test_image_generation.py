@@ -80,6 +80,11 @@ def test_prompt_makes_images_kept_across_a_restart(qtbot: QtBot, windows: Window
     assert f"Revised prompt: {PROMPT}, highly detailed" in text
     assert tab.transcript.usage_text[reply.id] == "4 images · $0.08"
     assert tab.conversation_cost() == "$0.08"
+    # No token counting for an image model (its id means nothing to the tokenizer).
+    qtbot.waitUntil(lambda: tab.meter.text() == "Spent here: $0.08", timeout=3000)
+    assert not [
+        r for r in fake_xai.requests_to("/v1/tokenize-text") if r.json["model"] == "grok-imagine-image"
+    ]
     viewer = open_viewer(qtbot, tab, reply.images[0])
     assert viewer.image().width() > viewer.image().height()  # 16:9
     viewer.close()
