@@ -76,6 +76,7 @@ def test_prompt_makes_images_kept_across_a_restart(qtbot: QtBot, windows: Window
     shas = {p.sha256 for p in reply.images}
     assert all(p.sha256 == hashlib.sha256(p.data).hexdigest() for p in reply.images)
     qtbot.waitUntil(lambda: shown_images(tab) == shas, timeout=3000)
+    qtbot.waitUntil(lambda: all(tab.transcript.loadResource(2, _thumb(s)) for s in shas), timeout=3000)
     text = tab.transcript.plain_text()
     assert f"Revised prompt: {PROMPT}, highly detailed" in text
     assert tab.transcript.usage_text[reply.id] == "4 images · $0.08"
