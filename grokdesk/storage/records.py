@@ -72,10 +72,8 @@ class UsageTotals:
     cached_tokens: int = 0
     image_tokens: int = 0
     total_tokens: int = 0
-    # Images generated (image models, the image_generation tool).
+    # The API's own cost of the replies that reported one, and the images made.
+    cost_in_usd_ticks: int = 0
     images: int = 0
-    # What the server said the replies that reported it cost, in ticks (10^10 per US dollar).
-    cost_ticks: int = 0
-    priced_replies: int = 0
-    # Tokens of the replies without a cost of their own, to be priced from the model's prices.
+    # Tokens of the replies without the API's cost, to be priced from the model's prices.
     unpriced: Usage = field(default_factory=Usage)

@@ -473,40 +473,29 @@ class Store:
             "image_tokens",
             "total_tokens",
         )
-        # A cost of 0 (or none, in replies saved before costs were kept) was not reported.
-        ticks_sql = "nullif(json_extract(usage, '$.cost_in_usd_ticks'), 0)"
-        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in fields)
-        # Tokens of replies that did not report their cost: only those are priced by the catalog.
+        extras = ("cost_in_usd_ticks", "images")
+        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, *extras))
         unpriced = ", ".join(
-            f"coalesce(sum(CASE WHEN {ticks_sql} IS NULL THEN json_extract(usage, '$.{f}') END), 0)"
+            f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
+            f"THEN json_extract(usage, '$.{f}') END), 0)"
             for f in fields
         )
         rows = self._conn.execute(
-            f"SELECT coalesce(model, ''), count(*), {sums}, "
-            f"coalesce(sum(json_extract(usage, '$.images')), 0), coalesce(sum({ticks_sql}), 0), count({ticks_sql}), "
-            f"{unpriced} FROM messages "
+            f"SELECT coalesce(model, ''), count(*), {sums}, {unpriced} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
         ).fetchall()
-        totals = {}
-        for r in rows:
-            values = [int(v) for v in r[2:]]
-            prompt, completion, reasoning, cached, image_tokens, total, images, ticks, priced = values[:9]
-            totals[r[0]] = UsageTotals(
+        width = len(fields) + len(extras)
+        names = (*fields, *extras)
+        return {
+            r[0]: UsageTotals(
                 r[0],
                 r[1],
-                prompt_tokens=prompt,
-                completion_tokens=completion,
-                reasoning_tokens=reasoning,
-                cached_tokens=cached,
-                image_tokens=image_tokens,
-                total_tokens=total,
-                images=images,
-                cost_ticks=ticks,
-                priced_replies=priced,
-                unpriced=Usage(*values[9:]),
+                **{name: int(v) for name, v in zip(names, r[2 : 2 + width], strict=True)},
+                unpriced=Usage(**{name: int(v) for name, v in zip(fields, r[2 + width :], strict=True)}),
             )
-        return totals
+            for r in rows
+        }
 
     # ---------------------------------------------------------------- helpers
 

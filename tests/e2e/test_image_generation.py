@@ -192,8 +192,10 @@ def test_moderation_error_keeps_everything_and_counts_the_cost(
     dialog = window.open_usage()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=3000)
     # The rejected request was billed: $0.05 + $0.02 for the image that passed.
+    headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())]
     assert dialog.table.item(0, 0).text() == "grok-imagine-image"
-    assert dialog.table.item(0, 6).text() == "$0.07"
+    assert dialog.table.item(0, headers.index("Cost")).text() == "$0.07"
+    assert dialog.table.item(0, headers.index("Images")).text() == "1"
     assert "1 image made" in dialog.summary.text()
     dialog.close()
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from grokdesk.core.budget import TICKS_PER_USD, cost_usd, format_cost
+from grokdesk.core.conversation import Usage
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
 from grokdesk.storage.store import Store
@@ -26,13 +27,12 @@ COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "C
 
 
 def totals_cost(totals: UsageTotals, info: ModelInfo | None) -> float | None:
-    """The server's own costs (image models report theirs) plus the rest priced from
-    the model's prices; None when some of it cannot be priced."""
-    reported = totals.cost_ticks / TICKS_PER_USD
-    if totals.priced_replies >= totals.replies:
+    """The API's own cost where replies reported one, plus the others priced from the model's prices."""
+    reported = totals.cost_in_usd_ticks / TICKS_PER_USD
+    if totals.unpriced == Usage():
         return reported
-    estimate = cost_usd(totals.unpriced, info) if info is not None else None
-    return None if estimate is None else reported + estimate
+    priced = cost_usd(totals.unpriced, info) if info is not None else None
+    return None if priced is None else reported + priced
 
 
 def period_starts(now: float | None = None) -> tuple[float, float]:
