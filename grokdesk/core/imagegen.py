@@ -243,8 +243,11 @@ class ImageTurn:
 
 def image_turn(messages: list[Message]) -> ImageTurn | None:
     """The prompt of the next image request: the last user message's text, and its
-    images (up to five, oldest first) as the sources of an edit. None without a prompt."""
+    images (up to five, oldest first) as the sources of an edit. None without a prompt,
+    or when a system message came after it (that is not a prompt for an image)."""
     for message in reversed(messages):
+        if message.role is Role.SYSTEM:
+            return None
         if message.role is not Role.USER:
             continue
         prompt = " ".join(p.text.strip() for p in message.parts if isinstance(p, TextPart)).strip()

@@ -71,6 +71,7 @@ def test_the_prompt_is_the_last_user_message_and_its_images_are_edited() -> None
     turn = image_turn(messages)
     assert turn is not None and turn.prompt == "make it night" and turn.sources == [photo]
     assert image_turn([Message(Role.USER, [photo])]) is None  # no prompt: nothing to send
+    assert image_turn([*messages, Message.text(Role.SYSTEM, "be brief")]) is None
 
 
 def test_reply_holds_images_named_after_the_prompt_and_one_revised_prompt() -> None:
