@@ -4,6 +4,7 @@ in-chat image tool on a recorded stream, costs in the Usage totals, export."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from grokdesk.core.imagetool import (
 from grokdesk.core.request import build_chat_request
 from grokdesk.storage.exporter import export_conversations
 from grokdesk.storage.modelcache import load_image_models, save_image_models
-from grokdesk.storage.store import Store
+from grokdesk.storage.store import DB_NAME, Store
 from tests.data.builders import image_bytes, image_part
 
 RECORDED = Path(__file__).parents[1] / "data" / "responses" / "responses-image-generation-tool.chunks.jsonl"
@@ -177,3 +178,18 @@ def test_generated_images_export_as_files_and_in_json(store: Store, tmp_path: Pa
     dumped = json.dumps(document)
     assert all(p.sha256 in dumped for p in reply.images)
     assert '"cost_in_usd_ticks": 400000000' in dumped
+
+
+def test_generated_images_are_dropped_with_their_reply(store: Store, tmp_path: Path) -> None:
+    conversation = Conversation(title="images", model="grok-imagine-image")
+    reply = generated_reply()
+    conversation.messages = [Message.text(Role.USER, "a lighthouse at dawn"), reply]
+    store.replace_conversation(conversation)
+    stored = sqlite3.connect(tmp_path / "data" / DB_NAME)
+    try:
+        count = "SELECT count(*) FROM images"
+        assert stored.execute(count).fetchone()[0] == 2
+        store.delete_message(conversation.id, reply.id)
+        assert stored.execute(count).fetchone()[0] == 0
+    finally:
+        stored.close()
