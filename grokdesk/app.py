@@ -23,9 +23,10 @@ from grokdesk import __version__
 from grokdesk.core.endpoint import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QIcon
+    from PySide6.QtGui import QGuiApplication, QIcon
 
     from grokdesk.ui.mainwindow import MainWindow
+    from grokdesk.ui.quitsignals import QuitSignals
 
 log = logging.getLogger("grokdesk")
 
@@ -100,22 +101,28 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
         handler.setFormatter(formatter)
         handler.addFilter(SECRET_FILTER)
         root.addHandler(handler)
-    if getattr(sys, "frozen", False) and handlers and isinstance(handlers[0], logging.FileHandler):
-        # No console: let a native crash leave its traceback in the log file.
-        import faulthandler
 
-        stream = handlers[0].stream
-        if stream is not None:
-            faulthandler.enable(stream)
+
+def _add_common_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """The options every command takes; `default` is SUPPRESS on a command's own parser so
+    that an option given before the command is not reset by the command's defaults."""
+    parser.add_argument(
+        "--data-dir", default=default, help=f"data folder (default: the platform's; env {ENV_DATA_DIR})"
+    )
+    parser.add_argument(
+        "--base-url", default=default, help=f"API base URL (default {DEFAULT_BASE_URL}; env {ENV_BASE_URL})"
+    )
+    parser.add_argument("--verbose", action="store_true", default=default, help="debug logging")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """`--data-dir`, `--base-url` and `--verbose` go before or after `import`/`export`
+    (as with pip, git or docker)."""
     parser = argparse.ArgumentParser(prog="grokdesk", description="A desktop chat client for xAI's Grok.")
     parser.add_argument("--version", action="version", version=f"GrokDesk {__version__}")
-    parser.add_argument("--data-dir", help=f"data folder (default: the platform's; env {ENV_DATA_DIR})")
-    parser.add_argument("--base-url", help=f"API base URL (default {DEFAULT_BASE_URL}; env {ENV_BASE_URL})")
+    _add_common_options(parser, default=None)
+    parser.set_defaults(verbose=False)
     parser.add_argument("--smoke", action="store_true", help="start, paint the main window, exit 0")
-    parser.add_argument("--verbose", action="store_true", help="debug logging")
     # Hidden end-to-end check of an installed or frozen app (packaging/smoke_stream.py):
     # send TEXT after the first paint, print one JSON line when the reply ends, exit 0 if
     # it completed with text.
@@ -124,7 +131,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     imp = sub.add_parser("import", help="import GrokDesk JSON or ChatGPT conversations.json files")
     imp.add_argument("paths", nargs="+", type=Path)
+    _add_common_options(imp, default=argparse.SUPPRESS)
     exp = sub.add_parser("export", help="export every conversation")
+    _add_common_options(exp, default=argparse.SUPPRESS)
     exp.add_argument("--format", choices=("md", "json"), required=True)
     exp.add_argument("--out", type=Path, required=True)
     return parser.parse_args(list(argv))
@@ -138,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_command(args, data_dir)
     setup_logging(data_dir, verbose=args.verbose)
+    from grokdesk.crashreport import install_exception_logging
+
+    install_exception_logging(early_faults_to_stderr=True)
     return run_gui(
         data_dir=data_dir,
         base_url=args.base_url,
@@ -199,7 +211,10 @@ def create_main_window(
         raise
     sink = StoreSink(worker)
     catalog = ModelCatalog(
-        data_dir=data_dir, base_url=lambda: connection.base_url, client=connection.any_client
+        data_dir=data_dir,
+        base_url=lambda: connection.base_url,
+        client=connection.any_client,
+        has_key=lambda: connection.has_key,
     )
     window = MainWindow(
         connection=connection,
@@ -282,6 +297,26 @@ def app_icon() -> QIcon:
     return icon
 
 
+def quit_on_signals(app: QGuiApplication, window: MainWindow, closing: asyncio.Event) -> QuitSignals:
+    """SIGTERM, SIGINT and SIGHUP close the window as Ctrl+Q does and set `closing`, after
+    which the caller runs `window.shutdown_all()`; a session manager's commit request
+    writes the session at once."""
+    from grokdesk.ui.quitsignals import QuitSignals
+
+    def quit_requested(_name: str = "") -> None:
+        # As Ctrl+Q: replies stop (closeEvent); the caller's shutdown saves them.
+        window.close()
+        closing.set()
+
+    signals = QuitSignals(app)
+    signals.requested.connect(quit_requested)
+    signals.install()
+    # A session manager (logout) asks first: what is open is written now, before it
+    # goes on to end the app.
+    app.commitDataRequest.connect(lambda _manager: window.save_session())
+    return signals
+
+
 def run_gui(
     *,
     data_dir: Path,
@@ -293,6 +328,7 @@ def run_gui(
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from grokdesk.crashreport import CrashReport, log_loop_exception
     from grokdesk.storage.errors import EnvironmentProblem
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -309,7 +345,9 @@ def run_gui(
         from grokdesk.ui.asynctasks import install_asyncgen_hooks
         from grokdesk.ui.gcguard import UiThreadCollector
 
-        install_asyncgen_hooks(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        install_asyncgen_hooks(loop)
+        loop.set_exception_handler(log_loop_exception)
         collector = UiThreadCollector(app)
         collector.start()
         try:
@@ -321,10 +359,16 @@ def run_gui(
             else:
                 print(f"GrokDesk: {problem}", file=sys.stderr)
             return 2
+        crash_report = CrashReport(data_dir / "logs")
+        last_run = crash_report.begin()
+        if last_run is not None and not smoke and smoke_send is None:
+            window.tell_last_run_ended_badly(last_run, crash_report.log_dir)
         closing = asyncio.Event()
         app.lastWindowClosed.connect(closing.set)
         if smoke:
             window.painted.connect(closing.set)
+        window.painted.connect(lambda: log.info("main window shown"))
+        signals = quit_on_signals(app, window, closing)
         window.show()
         status = 0
         if smoke_send is not None:
@@ -334,6 +378,9 @@ def run_gui(
         if smoke or smoke_send is not None:
             window.close()
         await window.shutdown_all()
+        signals.uninstall()
+        crash_report.end()
+        log.info("quit: replies and the open tabs saved")
         return status
 
     try:

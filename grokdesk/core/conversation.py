@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from grokdesk.core.versions import VersionTree
+
 
 def new_id() -> str:
     """A fresh opaque identifier for a conversation, message or attachment."""
@@ -144,12 +146,16 @@ class ConversationSettings:
 class Conversation:
     title: str = ""
     model: str = ""
+    # The shown branch: what the transcript shows and what is sent (see core.versions).
     messages: list[Message] = field(default_factory=list)
     settings: ConversationSettings = field(default_factory=ConversationSettings)
     id: str = field(default_factory=new_id)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     pinned: bool = False
+    # Every other version and how they hang together. Left out of `==`: two conversations
+    # are compared by what they show and hold, not by how far the tree was filled in.
+    versions: VersionTree = field(default_factory=VersionTree, compare=False)
 
     def find(self, message_id: str) -> Message | None:
         for message in self.messages:

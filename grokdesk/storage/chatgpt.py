@@ -1,10 +1,12 @@
 """Read ChatGPT's data export (`conversations.json`) into GrokDesk conversations.
 
 OpenAI publishes no schema; this follows what public parsers of real exports agree
-on (2024-2026): each conversation is the branch the user last
-saw, from `current_node` up through `parent` links, reversed. Hidden messages, empty
-system messages and tool plumbing are left out; unknown content types are skipped,
-never fatal. A shape that cannot be a ChatGPT export raises ValueError with the reason.
+on (2024-2026). Each conversation keeps its whole message tree (`mapping`): regenerated replies and
+edited questions become versions, and the branch shown is the one the user last saw,
+from `current_node` up through `parent` links (the newest leaf when that is missing).
+Hidden messages, empty system messages and tool plumbing are left out (what follows
+them hangs on the nearest message kept); unknown content types are skipped, never
+fatal. A shape that cannot be a ChatGPT export raises ValueError with the reason.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from grokdesk.core import versions
 from grokdesk.core.conversation import Conversation, ImagePart, Message, MessageState, Part, Role, TextPart
 
 # Finds an exported file's bytes by its file id ("file-XYZ"), or None.
@@ -56,39 +59,64 @@ def _conversation(item: Mapping[str, Any], files: FileLookup) -> Conversation:
     created = _time(item.get("create_time")) or time.time()
     source_id = str(item.get("conversation_id") or item.get("id") or f"{item.get('title')}@{created}")
     default_model = item.get("default_model_slug")
-    messages: list[Message] = []
-    reasoning: list[str] = []
+    shown = set(current_branch(mapping, item.get("current_node")))
+    # (message, parent message id, node id), each kept message under the nearest kept ancestor.
+    kept: list[tuple[Message, str | None, str]] = []
     last_time = created
-    for node in current_branch(mapping, item.get("current_node")):
+    # Children from the `parent` links, which the shown branch follows too (a `children`
+    # list can miss one).
+    below: dict[str | None, list[str]] = {}
+    for key, node in mapping.items():
+        parent_key = _obj(node).get("parent")
+        below.setdefault(
+            parent_key if isinstance(parent_key, str) and parent_key in mapping else None, []
+        ).append(key)
+    roots = below.get(None, [])
+    # Depth first, by hand: a long conversation is deeper than Python's recursion limit.
+    # Each entry: node id, the kept message it hangs on, reasoning waiting for a reply, time.
+    stack: list[tuple[str, str | None, list[str], float]] = [(r, None, [], created) for r in reversed(roots)]
+    seen: set[str] = set()
+    while stack:
+        node_id, parent, reasoning, when = stack.pop()
+        node = mapping.get(node_id)
+        if node_id in seen or not isinstance(node, Mapping):
+            continue
+        seen.add(node_id)
         raw = node.get("message")
-        if not isinstance(raw, Mapping):
-            continue
-        last_time = _time(raw.get("create_time")) or last_time
-        content = _obj(raw.get("content"))
-        if content.get("content_type") == "thoughts":
-            reasoning += _thoughts(content)
-            continue
-        message = _message(raw, content, files, last_time, default_model)
-        if message is None:
-            continue
-        if message.role is Role.ASSISTANT and reasoning:
-            message.reasoning, reasoning = "\n\n".join(reasoning), []
-        messages.append(message)
-    return Conversation(
+        if isinstance(raw, Mapping):
+            when = _time(raw.get("create_time")) or when
+            last_time = max(last_time, when)
+            content = _obj(raw.get("content"))
+            if content.get("content_type") == "thoughts":
+                reasoning = reasoning + _thoughts(content)
+            else:
+                message = _message(raw, content, files, when, default_model)
+                if message is not None:
+                    if message.role is Role.ASSISTANT and reasoning:
+                        message.reasoning, reasoning = "\n\n".join(reasoning), []
+                    kept.append((message, parent, node_id))
+                    parent = message.id
+        for child in reversed(below.get(node_id, [])):
+            stack.append((child, parent, reasoning, when))
+    # Versions in the order they were written (the children lists are not always).
+    kept.sort(key=lambda entry: entry[0].created_at)
+    conv = Conversation(
         id=uuid.uuid5(_NAMESPACE, "chatgpt:" + source_id).hex,
         title=str(item.get("title") or "Untitled conversation"),
         # A ChatGPT model cannot answer here: leave the choice to GrokDesk's default.
         model="",
         created_at=created,
         updated_at=_time(item.get("update_time")) or last_time,
-        messages=messages,
     )
+    chosen = [message.id for message, _, node_id in kept if node_id in shown]
+    versions.assemble(conv, [(message, parent) for message, parent, _ in kept], chosen)
+    return conv
 
 
-def current_branch(mapping: Mapping[str, Any], current: object) -> list[Mapping[str, Any]]:
-    """The nodes from the root to `current` (or to the newest leaf when `current` is missing)."""
+def current_branch(mapping: Mapping[str, Any], current: object) -> list[str]:
+    """The node ids from the root to `current` (or to the newest leaf when `current` is missing)."""
     node_id = current if isinstance(current, str) and current in mapping else _newest_leaf(mapping)
-    chain: list[Mapping[str, Any]] = []
+    chain: list[str] = []
     seen: set[str] = set()
     while isinstance(node_id, str) and node_id in mapping:
         if node_id in seen:
@@ -97,7 +125,7 @@ def current_branch(mapping: Mapping[str, Any], current: object) -> list[Mapping[
         node = mapping[node_id]
         if not isinstance(node, Mapping):
             raise ValueError(f"node {node_id} is not an object")
-        chain.append(node)
+        chain.append(node_id)
         node_id = node.get("parent")
     chain.reverse()
     return chain

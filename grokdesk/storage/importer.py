@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grokdesk.core.conversation import Conversation, new_id
+from grokdesk.core import versions
+from grokdesk.core.conversation import Conversation, Message, new_id
 from grokdesk.storage import chatgpt, jsonformat
 from grokdesk.storage.errors import ImportFailed
 from grokdesk.storage.store import Store
@@ -151,8 +152,20 @@ def _files_beside(path: Path) -> chatgpt.FileLookup:
 
 
 def _give_fresh_ids_if_taken(store: Store, conv: Conversation) -> None:
-    """Message ids are unique across the store; a clash (a copy of a conversation) gets new ids."""
-    taken = store.message_ids_in_use([m.id for m in conv.messages])
-    for message in conv.messages:
-        if message.id in taken:
-            message.id = new_id()
+    """Message ids are unique across the store; a clash (a copy of a conversation) gets new
+    ids, in every version, and the tree of versions is rebuilt around them."""
+    versions.sync(conv)
+    everything = versions.all_messages(conv)
+    taken = store.message_ids_in_use([m.id for m in everything])
+    if not taken:
+        return
+    shown = {m.id for m in conv.messages} | set(conv.versions.chosen.values())
+    parents = {m.id: versions.parent_of(conv, m.id) for m in everything}
+    renamed = {old: new_id() for old in taken}
+    chosen = [renamed.get(mid, mid) for mid in shown]
+    items: list[tuple[Message, str | None]] = []
+    for message in everything:
+        parent = parents[message.id]
+        message.id = renamed.get(message.id, message.id)
+        items.append((message, None if parent is None else renamed.get(parent, parent)))
+    versions.assemble(conv, items, chosen)

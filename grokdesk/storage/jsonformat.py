@@ -1,8 +1,9 @@
-"""The GrokDesk JSON export format, version 1 (documented in FORMAT.md beside this file).
+"""The GrokDesk JSON export format, version 2 (documented in FORMAT.md beside this file).
 
-`encode` and `decode` are exact inverses: every field of every conversation, message
-and image survives a round trip. `decode` refuses a malformed document with a
-`ValueError` naming what is wrong.
+`encode` and `decode` are exact inverses: every field of every conversation, every
+version of every message and every image survives a round trip. `decode` refuses a
+malformed document with a `ValueError` naming what is wrong. Version 1 files (one
+branch, messages in order, no versions) still import.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from grokdesk.core import versions
 from grokdesk.core.conversation import Conversation, Message, MessageState, Role
 from grokdesk.storage import codec
 
 FORMAT_NAME = "grokdesk"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def encode(conversations: Iterable[Conversation], *, exported_at: float | None = None) -> dict[str, Any]:
@@ -26,7 +28,9 @@ def encode(conversations: Iterable[Conversation], *, exported_at: float | None =
     items = []
     for conv in conversations:
         messages = []
-        for message in conv.messages:
+        versions.sync(conv)
+        shown = {m.id for m in conv.messages} | set(conv.versions.chosen.values())
+        for message in versions.all_messages(conv):
             for image in message.images:
                 images.setdefault(
                     image.sha256,
@@ -40,6 +44,8 @@ def encode(conversations: Iterable[Conversation], *, exported_at: float | None =
             messages.append(
                 {
                     "id": message.id,
+                    "parent": versions.parent_of(conv, message.id),
+                    "selected": message.id in shown,
                     "role": message.role.value,
                     "created_at": message.created_at,
                     "model": message.model,
@@ -93,7 +99,7 @@ def decode(document: object) -> list[Conversation]:
     result = []
     for index, item in enumerate(conversations, 1):
         try:
-            result.append(_conversation(item, images))
+            result.append(_conversation(item, images, version))
         except (ValueError, TypeError, KeyError) as exc:
             raise ValueError(f"conversation {index}: {exc}") from exc
     return result
@@ -118,13 +124,14 @@ def _images(value: object) -> dict[str, codec.ImageInfo]:
     return images
 
 
-def _conversation(item: object, images: dict[str, codec.ImageInfo]) -> Conversation:
+def _conversation(item: object, images: dict[str, codec.ImageInfo], version: int) -> Conversation:
     if not isinstance(item, Mapping):
         raise ValueError("must be an object")
     messages = item.get("messages")
     if not isinstance(messages, list):
         raise ValueError('"messages" must be a list')
-    return Conversation(
+    decoded = [_message(m, images) for m in messages]
+    conv = Conversation(
         id=_get(item, "id", str),
         title=_get(item, "title", str),
         model=str(item.get("model") or ""),
@@ -132,8 +139,18 @@ def _conversation(item: object, images: dict[str, codec.ImageInfo]) -> Conversat
         updated_at=_number(item, "updated_at"),
         pinned=bool(item.get("pinned", False)),
         settings=codec.decode_settings(item.get("settings")),
-        messages=[_message(m, images) for m in messages],
     )
+    if version < 2:
+        # One branch: each message follows the one before it.
+        conv.messages = decoded
+        versions.sync(conv)
+        return conv
+    parents = [_optional_str(m, "parent") for m in messages]
+    chosen = [
+        m.id for m, raw in zip(decoded, messages, strict=True) if raw.get("selected", True) is not False
+    ]
+    versions.assemble(conv, list(zip(decoded, parents, strict=True)), chosen)
+    return conv
 
 
 def _message(item: object, images: dict[str, codec.ImageInfo]) -> Message:

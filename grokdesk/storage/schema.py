@@ -10,6 +10,7 @@ failure other chat clients are known for).
 Version 1 kept plain message text and a system prompt column. Version 2 keeps
 messages as ordered parts (text and images by SHA-256), usage, errors, reasoning,
 pinned and soft-deleted conversations, full-text search and the restored session.
+A later version keeps every version of a message as a tree (`V4_VERSIONS_UPGRADE`).
 """
 
 from __future__ import annotations
@@ -140,7 +141,23 @@ INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE)
+# Versions: a message follows its parent (NULL: a first message); the versions at one place
+# are the messages sharing a parent, in the order they were made (`num`), and `selected`
+# marks the one shown. The shown branch keeps `position` as its index. Existing
+# conversations become a single branch, each message following the one before it. The
+# search index already covers every row, so every version is searchable.
+V4_VERSIONS_UPGRADE = """
+ALTER TABLE messages ADD COLUMN parent_id TEXT;
+ALTER TABLE messages ADD COLUMN selected INTEGER NOT NULL DEFAULT 1;
+UPDATE messages SET parent_id = (
+    SELECT p.id FROM messages p
+    WHERE p.conversation_id = messages.conversation_id
+      AND (p.position < messages.position OR (p.position = messages.position AND p.num < messages.num))
+    ORDER BY p.position DESC, p.num DESC LIMIT 1);
+CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE, V4_VERSIONS_UPGRADE)
 CURRENT_VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from grokdesk.core import versions
 from grokdesk.core.conversation import (
     Conversation,
     ImagePart,
@@ -91,6 +92,13 @@ ORDER BY messages_fts.rowid DESC LIMIT :limit
 """
 
 _MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning"
+
+
+class _Derived:
+    """`save_message` without a parent: it follows the shown message before its position."""
+
+
+DERIVED = _Derived()
 
 
 class _NoLock:
@@ -259,12 +267,25 @@ class Store:
 
     @_mapped
     def replace_conversation(self, conv: Conversation) -> None:
-        """Store a whole conversation: metadata and every message in order; drops stored messages it lacks."""
+        """Store a whole conversation: metadata and every version of every message, the
+        shown branch selected; drops stored messages it lacks."""
         with self.transaction():
             self._upsert_conversation(conv)
-            for position, message in enumerate(conv.messages):
-                self._upsert_message(conv.id, message, position)
-            keep = [m.id for m in conv.messages]
+            shown = {m.id: i for i, m in enumerate(conv.messages)}
+            depth: dict[str, int] = {}
+            for message in versions.all_messages(conv):
+                parent = versions.parent_of(conv, message.id)
+                if message.id in shown:
+                    index = shown[message.id]
+                    parent = conv.messages[index - 1].id if index else None
+                depth[message.id] = depth.get(parent, -1) + 1 if parent else 0
+                self._upsert_message(conv.id, message, shown.get(message.id, depth[message.id]), parent)
+            chosen = [m.id for m in conv.messages] + list(conv.versions.chosen.values())
+            self._conn.execute(
+                "UPDATE messages SET selected = (id IN (SELECT value FROM json_each(?))) WHERE conversation_id = ?",
+                (codec.dumps(chosen), conv.id),
+            )
+            keep = list(depth)
             self._conn.execute(
                 "DELETE FROM messages WHERE conversation_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
                 (conv.id, codec.dumps(keep)),
@@ -285,27 +306,23 @@ class Store:
 
     @_mapped
     def load_conversation(self, conversation_id: str) -> Conversation:
-        """The conversation with all its messages in order, images with their bytes."""
+        """The conversation with every version of its messages, showing the selected branch;
+        images with their bytes."""
         conv = self._conversation_row(conversation_id)
+        # Versions in the order they were made.
         rows = self._conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position, num",
+            f"SELECT parent_id, selected, {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY num",
             (conversation_id,),
         ).fetchall()
         images = self._images_of(conversation_id)
-        conv.messages = [_message_from_row(row, images) for row in rows]
+        items = [(_message_from_row(row[2:], images), row[0]) for row in rows]
+        versions.assemble(conv, items, [str(row[2]) for row in rows if row[1]])
         return conv
 
     @_mapped
     def load_messages_tail(self, conversation_id: str, limit: int) -> list[Message]:
-        """The last `limit` messages in order (for showing a long conversation's end first)."""
-        self._conversation_row(conversation_id)
-        rows = self._conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
-            "ORDER BY position DESC, num DESC LIMIT ?",
-            (conversation_id, limit),
-        ).fetchall()
-        images = self._images_of(conversation_id)
-        return [_message_from_row(row, images) for row in reversed(rows)]
+        """The last `limit` messages of the shown branch, in order."""
+        return self.load_conversation(conversation_id).messages[-limit:] if limit > 0 else []
 
     @_mapped
     def list_conversations(self, *, deleted: bool = False) -> list[ConversationSummary]:
@@ -363,28 +380,50 @@ class Store:
     # --------------------------------------------------------------- messages
 
     @_mapped
-    def save_message(self, conversation_id: str, message: Message, position: int) -> None:
-        """Insert or update one message with its parts and images.
+    def save_message(
+        self,
+        conversation_id: str,
+        message: Message,
+        position: int,
+        parent_id: str | _Derived | None = DERIVED,
+    ) -> None:
+        """Insert or update one message of the shown branch with its parts and images; it
+        becomes the selected version after `parent_id` (by default the shown message
+        before `position`).
 
         Cheap enough to call once a second while a reply streams: one row, its search
         entry, and images only when they are not stored yet. The conversation must
         have been saved first.
         """
         with self.transaction():
-            self._upsert_message(conversation_id, message, position)
+            if isinstance(parent_id, _Derived):
+                parent_id = self._shown_before(conversation_id, position)
+            self._upsert_message(conversation_id, message, position, parent_id)
+            self._select(conversation_id, message.id, parent_id)
 
     @_mapped
     def set_message_order(self, conversation_id: str, message_ids: Sequence[str]) -> None:
-        """Renumber the conversation's messages to follow `message_ids`."""
+        """Make `message_ids` the shown branch, in this order: each follows the one before
+        it and is the selected version at its place (other versions stay, unselected)."""
         with self.transaction():
-            self._conn.executemany(
-                "UPDATE messages SET position = ? WHERE id = ? AND conversation_id = ?",
-                [(position, mid, conversation_id) for position, mid in enumerate(message_ids)],
-            )
+            parent: str | None = None
+            for position, mid in enumerate(message_ids):
+                self._conn.execute(
+                    "UPDATE messages SET position = ?, parent_id = ? WHERE id = ? AND conversation_id = ?",
+                    (position, parent, mid, conversation_id),
+                )
+                self._select(conversation_id, mid, parent)
+                parent = mid
 
     @_mapped
     def delete_message(self, conversation_id: str, message_id: str) -> None:
+        """Delete one version; the messages that followed it follow its parent instead."""
         with self.transaction():
+            self._conn.execute(
+                "UPDATE messages SET parent_id = (SELECT parent_id FROM messages WHERE id = :id) "
+                "WHERE conversation_id = :conv AND parent_id = :id",
+                {"id": message_id, "conv": conversation_id},
+            )
             self._conn.execute(
                 "DELETE FROM messages WHERE id = ? AND conversation_id = ?", (message_id, conversation_id)
             )
@@ -516,7 +555,26 @@ class Store:
             ),
         )
 
-    def _upsert_message(self, conversation_id: str, message: Message, position: int) -> None:
+    def _shown_before(self, conversation_id: str, position: int) -> str | None:
+        if position <= 0:
+            return None
+        row = self._conn.execute(
+            "SELECT id FROM messages WHERE conversation_id = ? AND position = ? ORDER BY selected DESC, num DESC",
+            (conversation_id, position - 1),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _select(self, conversation_id: str, message_id: str, parent_id: str | None) -> None:
+        """Mark a version as the one shown at its place."""
+        self._conn.execute(
+            "UPDATE messages SET selected = (id = ?) WHERE conversation_id = ? AND parent_id IS ? "
+            "AND selected != (id = ?)",
+            (message_id, conversation_id, parent_id, message_id),
+        )
+
+    def _upsert_message(
+        self, conversation_id: str, message: Message, position: int, parent_id: str | None = None
+    ) -> None:
         images = codec.image_parts(message.parts)
         for image in images:
             self._store_image(image)
@@ -547,6 +605,7 @@ class Store:
         )
         if cursor.rowcount == 0:
             raise ValueError(f"message {message.id} belongs to another conversation than {conversation_id}")
+        self._conn.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (parent_id, message.id))
         self._conn.execute("DELETE FROM message_images WHERE message_id = ?", (message.id,))
         if images:
             self._conn.executemany(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.errors import ApiError, AuthError
@@ -29,6 +29,7 @@ from grokdesk.ui.look import apply_look
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.persistence import StoreSink
 from grokdesk.ui.renderbudget import RenderBudget
+from grokdesk.ui.sessionsaver import SessionSaver
 from grokdesk.ui.settings.appsettings import AppSettings
 from grokdesk.ui.tabs import ConversationTabs
 
@@ -96,6 +97,9 @@ class MainWindow(QMainWindow):
         self.tabs.close_requested.connect(self.close_tab)
         self.tabs.rename_requested.connect(self.rename_tab)
         self.tabs.currentChanged.connect(self._on_current_changed)
+        self.session_saver = SessionSaver(self.session_state, sink.worker, self)
+        self.tabs.currentChanged.connect(self.session_saver.changed)
+        self.tabs.tabBar().tabMoved.connect(self.session_saver.changed)
         catalog.models_changed.connect(self._refresh_model_choices)
         catalog.refresh_failed.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
         sink.storage_failed.connect(self._on_storage_failed)
@@ -206,10 +210,23 @@ class MainWindow(QMainWindow):
         tab.streaming_changed.connect(lambda streaming, t=tab: self._update_label(t, streaming))
         tab.streaming_changed.connect(self.library.schedule_refresh)
         controller.api_error.connect(self._on_api_error)
+        self._save_session_on_changes(tab)
         if activate:
             self.tabs.setCurrentIndex(index)
             tab.composer.setFocus()
         return tab
+
+    def _save_session_on_changes(self, tab: ConversationTab) -> None:
+        """Whatever the session holds of this tab: its draft (text, images and their
+        detail), model, settings, and whether its conversation is stored yet."""
+        changed = self.session_saver.changed
+        tab.composer.document().contentsChanged.connect(changed)
+        tab.attachments.attached.connect(changed)
+        tab.attachment_strip.detail_changed.connect(changed)
+        tab.model_changed.connect(changed)
+        tab.settings_changed.connect(changed)
+        tab.controller.message_added.connect(changed)
+        self.session_saver.changed()
 
     def open_saved(self, conversation_id: str, message_id: str | None = None) -> asyncio.Task[None]:
         """Open a saved conversation (or focus its tab) and scroll to `message_id`."""
@@ -231,6 +248,7 @@ class MainWindow(QMainWindow):
                 tab = self.open_conversation(conversation)
         self.tabs.setCurrentWidget(tab)
         if message_id:
+            tab.controller.reveal(message_id)  # a hit in another version shows its branch
             tab.transcript.scroll_to_message(message_id)
 
     def _tab_of(self, conversation_id: str) -> ConversationTab | None:
@@ -268,6 +286,7 @@ class MainWindow(QMainWindow):
             tab.deleteLater()
         if self.tabs.count() == 0:
             self.new_conversation()
+        self.session_saver.changed()
 
     async def _dispose_after_stop(self, tab: ConversationTab) -> None:
         await tab.controller.shutdown()
@@ -411,11 +430,27 @@ class MainWindow(QMainWindow):
     def _on_storage_failed(self, reason: str) -> None:
         self.statusBar().showMessage(f"Not saved: {reason} Nothing is lost while GrokDesk stays open.")
 
+    def tell_last_run_ended_badly(self, text: str, log_dir: Path) -> None:
+        """Said once, on the active tab, after a crash or a kill: where to look."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.notice.show_notice(
+                text,
+                ("Open the log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir)))),
+            )
+
     # -- session -------------------------------------------------------------------------
 
     def restore_session(self) -> None:
         """Reopen the tabs of the last run, in order, with drafts; a new tab otherwise.
         Runs before the window is shown, so waiting on the store here blocks nothing."""
+        self.session_saver.hold()
+        try:
+            self._restore_session()
+        finally:
+            self.session_saver.release()
+
+    def _restore_session(self) -> None:
         worker = self._sink.worker
         try:
             session: SessionState = worker.call(Store.load_session).result()
@@ -461,7 +496,7 @@ class MainWindow(QMainWindow):
         return SessionState(tabs=tabs, active_index=max(self.tabs.currentIndex(), 0))
 
     def save_session(self) -> None:
-        self._sink.worker.call(Store.save_session, self.session_state())
+        self.session_saver.save_now()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -516,6 +551,7 @@ class MainWindow(QMainWindow):
         await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))
         await self.library.shutdown()
         self.save_session()
+        self.session_saver.stop()
         self.settings.sync()
         worker = self._sink.worker
         await asyncio.get_running_loop().run_in_executor(None, worker.close)

@@ -43,12 +43,14 @@ class ModelCatalog(QObject):
         data_dir: Path,
         base_url: Callable[[], str],
         client: Callable[[], XaiClient],
+        has_key: Callable[[], bool] = lambda: True,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._data_dir = data_dir
         self._base_url = base_url
         self._client = client
+        self._has_key = has_key
         self._models: list[ModelInfo] = []
         self._image_models: list[ImageModel] = []
         self.from_api = False
@@ -73,6 +75,10 @@ class ModelCatalog(QObject):
         )
 
     def refresh(self) -> None:
+        """Ask the API for the list in the background; not before there is a key (a first
+        start shows the welcome alone, not a failed request in the status bar)."""
+        if not self._has_key():
+            return
         if self._task is not None and not self._task.done():
             return
         self._task = spawn(self.refresh_now(), name="refresh-models")

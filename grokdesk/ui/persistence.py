@@ -77,13 +77,18 @@ class StoreSink(QObject):
             return
         self._ensure_conversation(conversation)
         snapshot = dataclasses.replace(message, parts=list(message.parts))
-        self._watch(self.worker.call(Store.save_message, conversation.id, snapshot, position), conversation)
+        # A shown message follows the one shown before it: saving it also selects it.
+        parent = conversation.messages[position - 1].id if position else None
+        self._watch(
+            self.worker.call(Store.save_message, conversation.id, snapshot, position, parent), conversation
+        )
 
     def delete_message(self, conversation: Conversation, message_id: str) -> None:
         self._watch(self.worker.call(Store.delete_message, conversation.id, message_id), conversation)
         self.save_order(conversation)
 
     def save_order(self, conversation: Conversation) -> None:
+        """Store which branch is shown (after a delete or a switch of versions)."""
         ids = [m.id for m in conversation.messages]
         self._watch(self.worker.call(Store.set_message_order, conversation.id, ids), conversation)
 
@@ -116,6 +121,13 @@ class StoreSink(QObject):
             snapshot = dataclasses.replace(
                 conversation,
                 messages=[dataclasses.replace(m, parts=list(m.parts)) for m in conversation.messages],
+                versions=dataclasses.replace(
+                    conversation.versions,
+                    parent=dict(conversation.versions.parent),
+                    children={k: list(v) for k, v in conversation.versions.children.items()},
+                    chosen=dict(conversation.versions.chosen),
+                    hidden=dict(conversation.versions.hidden),
+                ),
             )
             future = self.worker.call(Store.replace_conversation, snapshot)
             future.add_done_callback(functools.partial(self._after_retry, conversation=conversation))

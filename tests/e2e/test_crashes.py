@@ -7,19 +7,28 @@ stream exits cleanly and keeps all three partial replies."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import selectors
 import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
+from grokdesk.storage.records import SessionState, TabState
 from grokdesk.storage.store import DB_NAME, Store
+from tests.data.builders import rich_conversation
 from tests.e2e.conftest import FAST_CLIENT, Windows, current, saved_messages
-from tests.helpers.app_process import AppProcess
+from tests.helpers.app_process import DRAFTED, AppProcess
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.fake_xai_scripts import Reply, StallAfter
 
@@ -37,6 +46,18 @@ def integrity(data_dir: Path) -> list[tuple[str]]:
         result = conn.execute("PRAGMA integrity_check").fetchall()
     conn.close()
     return result
+
+
+def session_on_disk(data_dir: Path) -> dict[str, Any]:
+    """The saved session as the app wrote it, read through a separate read-only connection."""
+    db = data_dir / DB_NAME
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            row = conn.execute("SELECT value FROM session WHERE key = 'session'").fetchone()
+        conn.close()
+    except sqlite3.Error:
+        return {}
+    return json.loads(row[0]) if row else {}
 
 
 def check_everything_sent_is_there(data_dir: Path, sent: dict[str, str]) -> None:
@@ -80,6 +101,38 @@ def test_sigkill_mid_stream_twenty_times(qtbot: QtBot, windows: Windows, fake_xa
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=10_000)
     final = tab.controller.conversation.messages[-1]
     assert final.state is MessageState.COMPLETE and final.plain_text == f"Echo: {sent[cid]}"
+
+
+def test_sigkill_keeps_the_open_tabs_and_a_draft_typed_just_before(
+    qtbot: QtBot, windows: Windows, fake_xai: FakeXai
+) -> None:
+    """Two tabs, the first active with an unsent draft typed a moment before `kill -9`:
+    all of it is there after the restart."""
+    data_dir = windows.data_dir
+    fake_xai.script_next(*[Reply(text=LONG_ANSWER, chunk_delay=0.01)] * 2)
+    draft = "a draft nobody sent"
+    app = AppProcess(data_dir, fake_xai.base_url, fake_xai.api_key, "two", "--tabs", "2", "--draft", draft)
+    ids = app.wait_ready()
+    app.wait_for(DRAFTED)
+    typed = time.monotonic()
+
+    def draft_saved() -> bool:
+        session = session_on_disk(data_dir)
+        return session.get("active_index") == 0 and [t.get("draft_text") for t in session["tabs"]] == [
+            draft,
+            "",
+        ]
+
+    qtbot.waitUntil(draft_saved, timeout=3000)
+    assert time.monotonic() - typed < 2.0  # written within about a second of the typing
+    app.kill()
+    assert app.process.returncode == -signal.SIGKILL
+
+    window = windows.open(data_dir=data_dir)
+    assert [t.controller.conversation.id for t in window.open_tabs()] == ids
+    assert window.tabs.currentIndex() == 0
+    assert [t.draft_text() for t in window.open_tabs()] == [draft, ""]
+    assert [t.composer.toPlainText() for t in window.open_tabs()] == [draft, ""]
 
 
 def unexpected_stderr(stderr: str) -> list[str]:
@@ -132,3 +185,75 @@ def test_what_arrived_is_on_disk_within_a_second_even_when_the_stream_stalls(
         lambda: saved_messages(windows.data_dir, cid)[-1][1:3] == (partial, "streaming"), timeout=1500
     )
     assert tab.controller.is_streaming  # still stalled: saved by the clock, not by the end
+
+
+def start_grokdesk(data_dir: Path, fake_xai: FakeXai) -> subprocess.Popen[str]:
+    """`python -m grokdesk` as a user starts it, once its window is shown."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        XAI_API_KEY=fake_xai.api_key,
+    )
+    command = [sys.executable, "-m", "grokdesk", "--data-dir", str(data_dir), "--base-url", fake_xai.base_url]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    deadline = time.monotonic() + 30
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
+            line = process.stderr.readline()
+            if not line or "main window shown" in line:
+                break
+    if process.poll() is not None or not line:
+        process.kill()
+        raise RuntimeError(f"grokdesk did not start: {process.communicate()[1]}")
+    return process
+
+
+def test_sigterm_quits_like_ctrl_q(tmp_path: Path, fake_xai: FakeXai) -> None:
+    """A logout's SIGTERM to `python -m grokdesk`: exit 0 with the open tabs saved (SIGINT
+    and SIGHUP take the same way: tests/ui/test_quit_signals.py)."""
+    signum = signal.SIGTERM
+    data_dir = tmp_path / "data"
+    first, second = rich_conversation("First"), rich_conversation("Second")
+    with Store.open(data_dir) as store:
+        store.replace_conversation(first)
+        store.replace_conversation(second)
+        store.save_session(
+            SessionState(
+                tabs=[TabState(first.id, draft_text="half a thought"), TabState(second.id)], active_index=1
+            )
+        )
+    process = start_grokdesk(data_dir, fake_xai)
+    # Taken away behind the app's back: only the quit can write it again.
+    with sqlite3.connect(data_dir / DB_NAME, timeout=5) as conn:
+        conn.execute("DELETE FROM session")
+    conn.close()
+    process.send_signal(signum)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"{signum.name} received" in err
+    session = session_on_disk(data_dir)
+    assert [t["conversation_id"] for t in session["tabs"]] == [first.id, second.id]
+    assert [t["draft_text"] for t in session["tabs"]] == ["half a thought", ""]
+    assert session["active_index"] == 1
+    assert integrity(data_dir) == [("ok",)]
+
+
+def test_sigterm_while_two_tabs_stream_stops_and_saves_the_replies(tmp_path: Path, fake_xai: FakeXai) -> None:
+    data_dir = tmp_path / "data"
+    fake_xai.script_next(*[Reply(text=LONG_ANSWER, chunk_delay=0.01)] * 2)
+    app = AppProcess(data_dir, fake_xai.base_url, fake_xai.api_key, "logging out", "--tabs", "2")
+    ids = app.wait_ready()
+    app.process.send_signal(signal.SIGTERM)
+    code, out, err = app.finish()
+    assert code == 0 and "QUIT 0" in out, err
+    assert unexpected_stderr(err) == []
+    with Store.open(data_dir) as store:
+        assert store.interrupted_count == 0  # stopped and saved, not cut off
+        for cid in ids:
+            _user, reply = store.load_conversation(cid).messages
+            assert reply.state is MessageState.STOPPED and LONG_ANSWER.startswith(reply.plain_text)
+        assert [tab.conversation_id for tab in store.load_session().tabs] == ids

@@ -7,11 +7,15 @@ partial text is on disk (read through a separate read-only SQLite connection):
 
     STREAMING <conversation id> ...
 
+With `--draft TEXT` it then makes the first tab the active one, types TEXT into its
+composer with real key events and prints `DRAFTED`.
+
 Then, with `--quit`, it closes the window as a user does and quits the way `run_gui`
 does (stop replies, save, close the store), printing `QUIT <exit code>`; without it,
-it waits to be killed.
+it waits for SIGTERM, SIGINT or SIGHUP (then quits the same way) or to be killed.
 
-    python -m tests.helpers.app_process --data-dir D --base-url URL --text "hello" [--tabs 3] [--quit]
+    python -m tests.helpers.app_process --data-dir D --base-url URL --text "hello" [--tabs 3]
+        [--draft TEXT] [--quit]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 READY = "STREAMING"
+DRAFTED = "DRAFTED"
 
 
 def partial_replies_on_disk(db: Path, conversation_ids: Sequence[str]) -> bool:
@@ -50,7 +55,7 @@ def partial_replies_on_disk(db: Path, conversation_ids: Sequence[str]) -> bool:
 async def drive(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from grokdesk.app import create_main_window
+    from grokdesk.app import create_main_window, quit_on_signals
     from grokdesk.storage.store import DB_NAME
     from grokdesk.ui.asynctasks import install_asyncgen_hooks
 
@@ -61,6 +66,7 @@ async def drive(args: argparse.Namespace) -> int:
     window = create_main_window(data_dir=data_dir, base_url=args.base_url)
     closing = asyncio.Event()
     app.lastWindowClosed.connect(closing.set)
+    signals = quit_on_signals(app, window, closing)  # as run_gui: SIGTERM quits like Ctrl+Q
     window.show()
     tabs = [window.current_tab() or window.new_conversation()]
     tabs += [window.new_conversation() for _ in range(args.tabs - 1)]
@@ -72,11 +78,17 @@ async def drive(args: argparse.Namespace) -> int:
     while not partial_replies_on_disk(data_dir / DB_NAME, ids):  # noqa: ASYNC110 (polling the file on disk)
         await asyncio.sleep(0.02)
     print(READY, *ids, flush=True)
-    if not args.quit:
-        await asyncio.Event().wait()  # until killed
-    window.close()
-    await closing.wait()
+    if args.draft:
+        from PySide6.QtTest import QTest
+
+        window.tabs.setCurrentIndex(0)
+        QTest.keyClicks(tabs[0].composer, args.draft)
+        print(DRAFTED, flush=True)
+    if args.quit:
+        window.close()
+    await closing.wait()  # without --quit: until a quit signal, or killed
     await window.shutdown_all()
+    signals.uninstall()
     print("QUIT 0", flush=True)
     return 0
 
@@ -93,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--text", required=True)
     parser.add_argument("--model", default="grok-3")
     parser.add_argument("--tabs", type=int, default=1)
+    parser.add_argument("--draft", default="")
     parser.add_argument("--quit", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(Path(args.data_dir))
@@ -120,6 +133,10 @@ class AppProcess:
 
     def wait_ready(self, timeout: float = 30.0) -> list[str]:
         """The conversation ids once every reply streams with text on disk (raises on timeout or exit)."""
+        return self.wait_for(READY, timeout)
+
+    def wait_for(self, word: str, timeout: float = 30.0) -> list[str]:
+        """The rest of the next line the child prints, which must start with `word`."""
         import selectors
 
         assert self.process.stdout is not None
@@ -127,13 +144,13 @@ class AppProcess:
             selector.register(self.process.stdout, selectors.EVENT_READ)
             if not selector.select(timeout):
                 self.kill()
-                raise TimeoutError(f"the app did not start streaming in {timeout} s")
+                raise TimeoutError(f"the app did not say {word} in {timeout} s")
             line = self.process.stdout.readline()
-        if not line.startswith(READY):
+        if not line.startswith(word):
             self.process.wait(10)
             problem = self.stderr()
             self.close_pipes()
-            raise RuntimeError(f"the app said {line!r} instead of {READY}: {problem}")
+            raise RuntimeError(f"the app said {line!r} instead of {word}: {problem}")
         return line.split()[1:]
 
     def kill(self) -> None:

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QTextEdit
 from pytestqt.qtbot import QtBot
 
+from grokdesk.core.conversation import ImagePart
+from grokdesk.core.images import MAX_IMAGE_BYTES
 from grokdesk.ui.chat.composer import OBJECT_CHAR, Composer
+from grokdesk.ui.chat.tab import ConversationTab
+from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.ui.conftest import MakeWindow
+from tests.ui.test_attachments import (
+    chips,
+    drop,
+    file_mime,
+    image_bytes,
+    image_of,
+    open_tab,
+    send_and_wait,
+    wait_attached,
+    write,
+)
 
 
 def square(color: str) -> QImage:
@@ -74,3 +94,151 @@ def test_rich_text_pastes_as_plain_text(qtbot: QtBot) -> None:
     assert composer.toPlainText() == "bold words"
     first = composer.document().begin().begin().fragment()
     assert first.text() == "bold words" and first.charFormat().fontWeight() < 600
+
+
+# -- one message: the composer's document; the chips show it ---------------------------------
+
+
+def attach_two(qtbot: QtBot, tab: ConversationTab, tmp_path: Path) -> None:
+    """One small image dropped on the composer, one of exactly 10 MiB on the transcript."""
+    small = write(tmp_path / "small.png", image_bytes("PNG", color="red"))
+    png = image_bytes("PNG", color="blue")
+    big = write(tmp_path / "big.png", png + b"\0" * (MAX_IMAGE_BYTES - len(png)))
+    qtbot.keyClicks(tab.composer, "look ")
+    assert drop(tab.composer.viewport(), file_mime(small))
+    assert drop(tab.transcript.viewport(), file_mime(big))
+    wait_attached(qtbot, tab, 2)
+
+
+def shown_as_images(composer: Composer) -> str:
+    """The characters the composer draws as images (an image object is U+FFFC)."""
+    shown = []
+    block = composer.document().begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            if fragment.charFormat().isImageFormat():
+                shown.append(fragment.text())
+            iterator += 1
+        block = block.next()
+    return "".join(shown)
+
+
+def sent_images(fake_xai: FakeXai) -> list[bytes]:
+    content = fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"]
+    if isinstance(content, str):
+        return []
+    return [image_of(part)[1] for part in content if part["type"] == "image_url"]
+
+
+def sent_text(fake_xai: FakeXai) -> str:
+    content = fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"]
+    if isinstance(content, str):
+        return content
+    return " ".join(part["text"] for part in content if part["type"] == "text")
+
+
+@pytest.mark.parametrize("through_qt", [False, True], ids=["composer", "qt-base-method"])
+def test_replacing_the_whole_text_programmatically_sends_what_the_chips_show(
+    through_qt: bool, qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    attach_two(qtbot, tab, tmp_path)
+    if through_qt:  # as Qt itself, or a signal connected to the C++ slot, would call it
+        QTextEdit.setPlainText(tab.composer, "Only these words now")
+    else:
+        tab.composer.setPlainText("Only these words now")
+    # Before the fix every character became a copy of the last image: 20 copies of 10 MiB.
+    assert tab.composer.segments() == ["Only these words now"]
+    assert shown_as_images(tab.composer) == ""
+    qtbot.waitUntil(lambda: chips(tab) == [])
+    send_and_wait(qtbot, tab)
+    assert sent_text(fake_xai) == "Only these words now"
+    assert sent_images(fake_xai) == []
+
+
+def chips_match_the_message(tab: ConversationTab) -> list[str]:
+    """The names the chips show, after checking that exactly those images (each once, in
+    order) are what Send would send and what the saved draft holds."""
+    shown = [chip.part.sha256 for chip in chips(tab)]
+    composed = [p.sha256 for p in tab.composed_parts() if isinstance(p, ImagePart)]
+    assert composed == shown
+    assert shown_as_images(tab.composer) == OBJECT_CHAR * len(shown)
+    assert [p.sha256 for p in tab.draft_attachments()] == shown
+    assert len(set(shown)) == len(shown)
+    assert tab.draft_text().count(OBJECT_CHAR) == len(shown)
+    return [chip.part.name for chip in chips(tab)]
+
+
+def test_chips_follow_every_way_the_text_changes(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    composer = tab.composer
+    red = write(tmp_path / "red.png", image_bytes("PNG", color="red"))
+    blue = write(tmp_path / "blue.png", image_bytes("PNG", color="blue"))
+    qtbot.keyClicks(composer, "look ")
+    assert drop(composer.viewport(), file_mime(red))
+    assert drop(tab.transcript.viewport(), file_mime(blue))
+    wait_attached(qtbot, tab, 2)
+    both = ["red.png", "blue.png"]
+    assert chips_match_the_message(tab) == both
+
+    def undo() -> None:
+        qtbot.keyClick(composer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+
+    # Select all and type: the images went with the text.
+    qtbot.keyClick(composer, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(composer, "x")
+    assert composer.toPlainText() == "x"
+    assert chips_match_the_message(tab) == []
+    undo()
+    assert chips_match_the_message(tab) == both
+    while composer.document().isRedoAvailable():
+        qtbot.keyClick(
+            composer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
+    assert composer.toPlainText() == "x"
+    assert chips_match_the_message(tab) == []
+    undo()
+    assert chips_match_the_message(tab) == both
+
+    # Select all and paste text over it.
+    QGuiApplication.clipboard().setText("pasted words")
+    qtbot.keyClick(composer, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert composer.toPlainText() == "pasted words"
+    assert chips_match_the_message(tab) == []
+    undo()
+    assert chips_match_the_message(tab) == both
+
+    # Programmatic replacement, both spellings; then typing goes on as text.
+    composer.setText("set as text")
+    assert chips_match_the_message(tab) == []
+    qtbot.keyClick(composer, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(composer, "!")
+    assert composer.segments() == ["set as text!"]
+
+    # A restored draft: the images sit where they were.
+    parts = [c for c in (tab.attachments._part(k) for k in tab.attachments._items) if c is not None]
+    tab.restore_draft(f"one {OBJECT_CHAR} two {OBJECT_CHAR}", parts[:2])
+    qtbot.waitUntil(lambda: len(chips(tab)) == 2 and tab.attachments.pending == 0)
+    assert chips_match_the_message(tab) == both
+    assert [s if isinstance(s, str) else "#" for s in composer.segments()] == ["one ", "#", " two ", "#"]
+    composer.setPlainText("replaced")
+    assert chips_match_the_message(tab) == []
+
+    # Sent with one image; Up recalls the words only, and nothing attached is sent twice.
+    composer.clear()
+    qtbot.keyClicks(composer, "with red ")
+    assert drop(composer.viewport(), file_mime(red))
+    wait_attached(qtbot, tab, 1)
+    send_and_wait(qtbot, tab)
+    assert len(sent_images(fake_xai)) == 1
+    assert chips(tab) == []
+    qtbot.keyClick(composer, Qt.Key.Key_Up)
+    assert composer.toPlainText() == "with red "
+    assert chips_match_the_message(tab) == []
+    send_and_wait(qtbot, tab)
+    assert sent_images(fake_xai) == [] and sent_text(fake_xai) == "with red "

@@ -164,3 +164,22 @@ def test_export_to_a_file_instead_of_a_folder(
     assert main(["--data-dir", str(data_dir), "export", "--format", "md", "--out", str(target)]) == 1
     assert f"cannot write the export to {target}" in capsys.readouterr().err
     assert target.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("options_first", [True, False], ids=["options-first", "options-after"])
+def test_options_before_or_after_the_command(
+    options_first: bool, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """People type options after the command too (pip, git and docker take both)."""
+    options = ["--data-dir", str(data_dir), "--base-url", "http://127.0.0.1:9/v1", "--verbose"]
+    command = ["export", "--format", "json", "--out", str(tmp_path / "out")]
+    assert main(options + command if options_first else command + options) == 0
+    [file] = list((tmp_path / "out").glob("*.json"))
+    capsys.readouterr()
+
+    fresh = tmp_path / "fresh"
+    command = ["import", str(file)]
+    fresh_options = ["--data-dir", str(fresh), "--verbose"]
+    assert main(fresh_options + command if options_first else command + fresh_options) == 0
+    assert titles(fresh) == ["Cats and the Eiffel tower", "Second look"]
+    assert capsys.readouterr().out.strip() == "Imported 2 conversations."

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from grokdesk.core import versions
 from grokdesk.core.conversation import Conversation, ImagePart, Message, Role, TextPart
+from grokdesk.storage import jsonformat
 from grokdesk.storage.errors import DiskFull, ImportFailed
 from grokdesk.storage.exporter import export_conversations
 from grokdesk.storage.importer import import_file, import_paths
@@ -84,7 +86,7 @@ def test_json_export_import_round_trips_everything(store: Store, other_store: St
 
     [path] = export_conversations(store, tmp_path / "out", "json")
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert (document["format"], document["version"]) == ("grokdesk", 1)
+    assert (document["format"], document["version"]) == ("grokdesk", jsonformat.FORMAT_VERSION)
     assert len(document["conversations"]) == 2  # the deleted one is not exported
     assert len(document["images"]) == 2  # two images, each once though used by both conversations
     sha, image = next(iter(document["images"].items()))
@@ -325,3 +327,103 @@ def test_a_zip_with_split_conversation_files_imports_them_all(store: Store, tmp_
         "Louvre opening hours",
         "Sourdough starter help",
     ]
+
+
+# ---------------------------------------------------------------- versions
+
+
+def branched_conversation() -> Conversation:
+    """Q1 answered three times (the second answer shown, with a follow-up), Q1 also edited."""
+    conv = Conversation(title="Versions", model="grok-4")
+    conv.messages += [Message.text(Role.USER, "Q1"), Message.text(Role.ASSISTANT, "A1 first")]
+    versions.sync(conv)
+    versions.add_version(conv, 1, Message.text(Role.ASSISTANT, "A1 second"))
+    conv.messages += [Message.text(Role.USER, "Q2 follow-up"), Message.text(Role.ASSISTANT, "A2")]
+    versions.sync(conv)
+    versions.add_version(conv, 1, Message.text(Role.ASSISTANT, "A1 third"))
+    versions.add_version(conv, 0, Message.text(Role.USER, "Q1 edited"))
+    versions.step(conv, conv.messages[0].id, -1)
+    versions.step(conv, conv.messages[1].id, -1)
+    assert texts(conv) == [
+        (Role.USER, "Q1"),
+        (Role.ASSISTANT, "A1 second"),
+        (Role.USER, "Q2 follow-up"),
+        (Role.ASSISTANT, "A2"),
+    ]
+    return conv
+
+
+def tree(conv: Conversation) -> list[tuple[str, str | None]]:
+    """Every version's text with its parent's text, in version order."""
+    by_id = {m.id: m.plain_text for m in versions.all_messages(conv)}
+    return [
+        (m.plain_text, by_id.get(versions.parent_of(conv, m.id) or "")) for m in versions.all_messages(conv)
+    ]
+
+
+def test_json_export_keeps_every_version_and_the_shown_branch(
+    store: Store, other_store: Store, tmp_path: Path
+) -> None:
+    conv = branched_conversation()
+    store.replace_conversation(conv)
+    [path] = export_conversations(store, tmp_path / "out", "json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert len(document["conversations"][0]["messages"]) == 7
+    assert import_file(other_store, path).imported == [conv.id]
+    loaded = other_store.load_conversation(conv.id)
+    assert texts(loaded) == texts(conv)
+    assert tree(loaded) == tree(conv)
+    assert versions.position(loaded, loaded.messages[1].id) == (2, 3)
+    versions.step(loaded, loaded.messages[0].id, +1)
+    assert texts(loaded) == [(Role.USER, "Q1 edited")]
+    # A copy gets fresh message ids in every version, the tree intact.
+    document["conversations"][0]["id"] = "a-copy"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert import_file(other_store, path).imported == ["a-copy"]
+    copy = other_store.load_conversation("a-copy")
+    assert tree(copy) == tree(conv) and texts(copy) == texts(conv)
+    assert not {m.id for m in versions.all_messages(copy)} & {m.id for m in versions.all_messages(conv)}
+
+
+def test_markdown_export_holds_the_shown_branch_only(store: Store, tmp_path: Path) -> None:
+    store.replace_conversation(branched_conversation())
+    [path] = export_conversations(store, tmp_path / "out", "md")
+    text = path.read_text(encoding="utf-8")
+    assert "A1 second" in text and "A2" in text
+    assert "A1 first" not in text and "A1 third" not in text and "Q1 edited" not in text
+
+
+def test_a_json_export_of_the_first_format_still_imports(store: Store, tmp_path: Path) -> None:
+    conv = rich_conversation()
+    document = jsonformat.encode([conv])
+    # The first format: no versions, messages in order.
+    document["version"] = 1
+    for message in document["conversations"][0]["messages"]:
+        del message["parent"], message["selected"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert import_file(store, path).imported == [conv.id]
+    loaded = store.load_conversation(conv.id)
+    assert texts(loaded) == texts(conv)
+    assert all(versions.position(loaded, m.id) == (1, 1) for m in loaded.messages)
+
+
+def test_chatgpt_import_keeps_the_other_branches_as_versions(store: Store) -> None:
+    import_paths(store, [CHATGPT_SAMPLE])
+    by_title = {s.title: store.load_conversation(s.id) for s in store.list_conversations()}
+    sourdough = by_title["Sourdough starter help"]
+    answer, question = sourdough.messages[1], sourdough.messages[2]
+    assert versions.position(sourdough, answer.id) == (2, 2)  # a regenerated answer
+    assert versions.position(sourdough, question.id) == (2, 2)  # an edited question
+    versions.step(sourdough, question.id, -1)
+    assert texts(sourdough)[2:] == [(Role.USER, "How often should I feed it?")]
+    versions.step(sourdough, answer.id, -1)
+    assert texts(sourdough)[1:] == [
+        (Role.ASSISTANT, "FIRST DRAFT: it is probably dead, start over."),
+        (Role.USER, "OK, I'll throw it away."),
+    ]
+    louvre = by_title["Louvre opening hours"]
+    versions.step(louvre, louvre.messages[2].id, -1)  # the older answer was written first
+    assert texts(louvre)[2:] == [(Role.ASSISTANT, "OLDER ANSWER")]
+    # The other branches are searchable too.
+    assert {h.conversation_id for h in store.search("FIRST DRAFT")} == {sourdough.id}

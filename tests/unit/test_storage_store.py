@@ -20,6 +20,7 @@ from grokdesk.core.conversation import (
 )
 from grokdesk.storage.errors import NotFound
 from grokdesk.storage.records import SessionState, TabState
+from grokdesk.storage.schema import CURRENT_VERSION
 from grokdesk.storage.store import DB_NAME, Store
 from tests.data.builders import image_part, rich_conversation
 
@@ -250,5 +251,5 @@ def test_saved_conversations_keep_their_settings_after_an_update(store: Store) -
 
 def test_the_database_is_wal_with_foreign_keys_and_current_schema(store: Store) -> None:
     assert raw(store, "PRAGMA journal_mode") == [("wal",)]
-    assert raw(store, "PRAGMA user_version") == [(2,)]
+    assert raw(store, "PRAGMA user_version") == [(CURRENT_VERSION,)]
     assert (store.data_dir / DB_NAME).exists()

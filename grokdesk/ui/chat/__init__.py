@@ -5,7 +5,8 @@ task of one turn), ``transcript`` (the read-only view of the messages),
 ``composer`` (where the next message is written, images inline), ``imageattach``
 (glue between the composer and the attachment strip), ``contextmeter`` and
 ``tokencount`` (the context window meter and its token counting),
-``conversationsettings`` (the per-conversation dialog).
+``conversationsettings`` (the per-conversation dialog), ``versions`` (the switch
+between versions of a message).
 
 Depends on ``grokdesk.ui.images`` (its public modules) and the shared plumbing
 at the top of ``grokdesk.ui``; nothing outside ``mainwindow`` imports from here.

@@ -5,6 +5,12 @@ document (one U+FFFC character whose format names `attach:<key>`), so the user
 places it between words like a character, and `segments()` gives text and image
 keys in the order the request must keep (the API takes text and images interleaved
 in any order, and the model reads them in that order).
+
+The document is the one record of the message being written: whatever changes it
+(typing, pasting, undo, a programmatic `setPlainText`), it is put right at once so
+that only U+FFFC characters carry an image and each image appears once. Qt gives
+text inserted by `setPlainText` the format at the cursor, which after an image is
+that image's: without this, every character would become a copy of the image.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import json
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QTextCursor, QTextDocument, QTextImageFormat
+from PySide6.QtGui import QImage, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument, QTextImageFormat
 from PySide6.QtWidgets import QTextEdit, QWidget
 
 SEND_ON_ENTER = "enter"
@@ -57,6 +63,10 @@ class Composer(QTextEdit):
         self.last_sent = ""
         self.mime_handler: Callable[[QMimeData], bool] | None = None
         self._image_keys: list[str] = []
+        # The span changed since the document was last put right: [start, end).
+        self._changed: tuple[int, int] | None = None
+        self._normalizing = False
+        self.document().contentsChange.connect(self._note_change)
         self.document().contentsChanged.connect(self._on_contents_changed)
 
     def set_send_key(self, send_key: str) -> None:
@@ -65,6 +75,16 @@ class Composer(QTextEdit):
             self.setPlaceholderText("Write a message… (Ctrl+Enter sends)")
         else:
             self.setPlaceholderText("Write a message… (Enter sends, Shift+Enter for a new line)")
+
+    def setPlainText(self, text: str) -> None:
+        # Qt formats the new text as the character at the cursor, which may be an image:
+        # start from plain text instead of correcting it afterwards.
+        self.setCurrentCharFormat(QTextCharFormat())
+        super().setPlainText(text)
+
+    def setText(self, text: str) -> None:
+        self.setCurrentCharFormat(QTextCharFormat())
+        super().setText(text)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -141,8 +161,8 @@ class Composer(QTextEdit):
         return None
 
     def image_keys(self) -> list[str]:
-        """The keys of the images in the text, in text order."""
-        return [key for _, key in self._image_positions()]
+        """The keys of the images in the text, in text order, each once."""
+        return list(dict.fromkeys(key for _, key in self._image_positions()))
 
     def set_image_order(self, keys: list[str]) -> None:
         """Put the images in the order `keys`, keeping the places they sit in the text."""
@@ -164,10 +184,11 @@ class Composer(QTextEdit):
 
     def segments(self, start: int = 0, end: int | None = None) -> list[str | tuple[str]]:
         """The text in order (or its part from `start` to `end`): strings for text,
-        `(key,)` for each image."""
+        `(key,)` for each image (once per image)."""
         stop = self.document().characterCount() if end is None else end
         out: list[str | tuple[str]] = []
         text: list[str] = []
+        seen: set[str] = set()
         block = self.document().begin()
         while block.isValid():
             if block != self.document().begin() and start <= block.position() - 1 < stop:
@@ -182,10 +203,15 @@ class Composer(QTextEdit):
                     fmt = fragment.charFormat()
                     name = fmt.toImageFormat().name() if fmt.isImageFormat() else ""
                     if name.startswith(_SCHEME):
-                        for _ in piece:
-                            out.append("".join(text))
-                            text = []
-                            out.append((name.removeprefix(_SCHEME),))
+                        key = name.removeprefix(_SCHEME)
+                        for char in piece:
+                            if char != OBJECT_CHAR:
+                                text.append(char)
+                            elif key not in seen:
+                                seen.add(key)
+                                out.append("".join(text))
+                                text = []
+                                out.append((key,))
                     else:
                         text.append(piece)
                 iterator += 1
@@ -212,10 +238,18 @@ class Composer(QTextEdit):
         return self.toPlainText().replace(OBJECT_CHAR, "")
 
     def _image_positions(self) -> list[tuple[int, str]]:
-        found: list[tuple[int, str]] = []
+        """(position, key) of each image character, in text order."""
         if OBJECT_CHAR not in self.document().toRawText():
-            return found
-        block = self.document().begin()
+            return []
+        return [(position, key) for position, key, char in self._image_chars() if char == OBJECT_CHAR]
+
+    def _image_chars(self, start: int = 0, end: int | None = None) -> list[tuple[int, str, str]]:
+        """(position, key, character) of every character formatted as an attached image
+        in the blocks from `start` to `end`."""
+        found: list[tuple[int, str, str]] = []
+        document = self.document()
+        block = document.findBlock(start) if start else document.begin()
+        last = document.findBlock(end) if end is not None else document.lastBlock()
         while block.isValid():
             iterator = block.begin()
             while not iterator.atEnd():
@@ -225,12 +259,67 @@ class Composer(QTextEdit):
                     name = fmt.toImageFormat().name()
                     if name.startswith(_SCHEME):
                         key = name.removeprefix(_SCHEME)
-                        found.extend((fragment.position() + i, key) for i in range(fragment.length()))
+                        found.extend(
+                            (fragment.position() + i, key, char) for i, char in enumerate(fragment.text())
+                        )
                 iterator += 1
+            if block == last:
+                break
             block = block.next()
         return found
 
+    def _note_change(self, position: int, _removed: int, added: int) -> None:
+        if self._normalizing:
+            return
+        start, end = position, position + added
+        if self._changed is not None:
+            start, end = min(start, self._changed[0]), max(end, self._changed[1])
+        self._changed = (start, end)
+
+    def _normalize(self) -> None:
+        """Only a U+FFFC character may carry an image, and each image appears once:
+        other characters with an image's format become plain text again, and a second
+        copy of an image is taken out."""
+        changed, self._changed = self._changed, None
+        if changed is None:
+            return
+        limit = self.document().characterCount() - 1
+        start, end = min(changed[0], limit), min(changed[1], limit)
+        in_change = self._image_chars(start, end)
+        plain = [position for position, _, char in in_change if char != OBJECT_CHAR]
+        duplicates: list[int] = []
+        if any(char == OBJECT_CHAR for _, _, char in in_change):
+            seen: set[str] = set()
+            for position, key in self._image_positions():
+                if key in seen:
+                    duplicates.append(position)
+                seen.add(key)
+        if not plain and not duplicates:
+            return
+        self._normalizing = True
+        try:
+            cursor = QTextCursor(self.document())
+            # Part of the edit that caused it: one undo step undoes both.
+            cursor.joinPreviousEditBlock()
+            for position in plain:
+                cursor.setPosition(position)
+                cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+                cursor.setCharFormat(QTextCharFormat())
+            for position in reversed(duplicates):
+                cursor.setPosition(position)
+                cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+            cursor.endEditBlock()
+            if self.currentCharFormat().isImageFormat() or plain:
+                # What is typed next is text, whatever format the replaced text had.
+                self.setCurrentCharFormat(QTextCharFormat())
+        finally:
+            self._normalizing = False
+
     def _on_contents_changed(self) -> None:
+        if self._normalizing:
+            return
+        self._normalize()
         keys = self.image_keys()
         if keys != self._image_keys:
             self._image_keys = keys

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from grokdesk.api.errors import ApiError, ImageRejected
 from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
+from grokdesk.core import versions
 from grokdesk.core.conversation import (
     Conversation,
     ConversationSettings,
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
     from grokdesk.api.chunks import ChatCompletion
 
 log = logging.getLogger("grokdesk.ui.chat.controller")
+
+# What a reply that failed for an unexpected reason says; the details are in the log file.
+UNEXPECTED_FAILURE = (
+    "GrokDesk ran into an unexpected problem ({kind}) and this reply stopped. "
+    "The details are in the log file (the logs folder in the data folder). Retry may work."
+)
 
 # View updates while streaming: at most about 30 a second (smooth, and cheap enough).
 VIEW_INTERVAL_MS = 33
@@ -113,14 +120,17 @@ class ChatController(QObject):
         sink: ConversationSink,
         model_info: Callable[[str], ModelInfo | None],
         clock: Callable[[], datetime] = datetime.now,
+        monotonic: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.conversation = conversation
+        versions.sync(conversation)
         self._client_provider = client_provider
         self._sink = sink
         self._model_info = model_info
         self._clock = clock
+        self._monotonic = monotonic  # when the streaming reply was last saved (tests inject it)
         self._task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._pending: list[str] = []
@@ -158,7 +168,7 @@ class ChatController(QObject):
     def add_message(self, role: Role, parts: list[Part]) -> Message:
         """Append a message of any role without sending (a system note, an example reply)."""
         message = Message(role, list(parts))
-        self.conversation.messages.append(message)
+        self._append(message)
         self._auto_title(message)
         self._sink.save_message(self.conversation, message)
         self.message_added.emit(message)
@@ -181,16 +191,14 @@ class ChatController(QObject):
             self._task.cancel()
 
     def regenerate(self, message_id: str) -> None:
-        """Replace an assistant reply with a new one built from what precedes it."""
+        """Ask for a new version of a reply, built from what precedes it; the old version
+        and the turns after it stay, as another branch."""
         if self.is_streaming:
             return
         index = self._index(message_id)
         if index is None:
             return
-        removed = self.conversation.messages[index:]
-        del self.conversation.messages[index:]
-        for message in removed:
-            self._sink.delete_message(self.conversation, message.id)
+        versions.cut(self.conversation, index)
         self.structure_changed.emit()
         self._start_reply()
 
@@ -211,38 +219,72 @@ class ChatController(QObject):
             return
         message = self.conversation.messages[index]
         if message.role is Role.ASSISTANT and not message.plain_text.strip():
+            # An empty failed reply is not worth keeping as a version.
             self.regenerate(message_id)
+            versions.remove(self.conversation, message_id)
+            self._sink.delete_message(self.conversation, message_id)
             return
         if message.role is Role.NOTICE:
-            self.delete(message_id)
+            # The new reply takes the notice's place: the branch must not go on into
+            # another version there first.
+            versions.remove(self.conversation, message_id, extend=False)
+            self._sink.delete_message(self.conversation, message_id)
+            self.structure_changed.emit()
             self._start_reply()
             return
         self.regenerate(message_id)
 
     def delete(self, message_id: str) -> None:
+        """Delete one version of a message; the turns after it move up to its place."""
         index = self._index(message_id)
         if index is None or self.conversation.messages[index] is self._streaming:
             return
-        del self.conversation.messages[index]
+        versions.remove(self.conversation, message_id)
         self._sink.delete_message(self.conversation, message_id)
         self.structure_changed.emit()
 
-    def edit(self, message_id: str, text: str) -> None:
-        """Replace the text of a message, keeping its images in place."""
-        message = self.conversation.find(message_id)
-        if message is None or message is self._streaming:
-            return
-        images = [p for p in message.parts if isinstance(p, ImagePart)]
-        message.parts = [*images, TextPart(text)] if text else list[Part](images)
-        if message.state in (MessageState.FAILED, MessageState.INTERRUPTED, MessageState.STOPPED):
-            message.state = MessageState.COMPLETE
-            message.error = None
-        self._sink.save_message(self.conversation, message)
-        self.message_changed.emit(message)
+    def edit(self, message_id: str, text: str) -> Message | None:
+        """Make an edited version of a message (images stay in place) and show it; the old
+        version and the turns after it stay, as another branch. An edited question is
+        sent at once, as sending it again is why one edits it."""
+        index = self._index(message_id)
+        if index is None or self.is_streaming:
+            return None
+        message = self.conversation.messages[index]
+        parts: list[Part] = [p for p in message.parts if isinstance(p, ImagePart)]
+        if text:
+            parts.append(TextPart(text))
+        # Usage and reasoning belong to the version the model wrote, not to an edit.
+        edited = Message(message.role, parts, model=message.model)
+        versions.add_version(self.conversation, index, edited)
+        self._sink.save_message(self.conversation, edited)
+        self.structure_changed.emit()
+        if edited.role is Role.USER and _has_content(edited.parts):
+            self._start_reply()
+        return edited
+
+    def switch_version(self, message_id: str, step: int) -> bool:
+        """Show the previous (-1) or next (+1) version of a shown message, with the turns
+        that follow it; remembered as the shown branch. Not while a reply streams."""
+        if self.is_streaming or not versions.step(self.conversation, message_id, step):
+            return False
+        self._sink.save_order(self.conversation)
+        self.structure_changed.emit()
+        return True
+
+    def reveal(self, message_id: str) -> None:
+        """Show the branch holding a message that is in another version (a search hit)."""
+        if not self.is_streaming and versions.reveal(self.conversation, message_id):
+            self._sink.save_order(self.conversation)
+            self.structure_changed.emit()
+
+    def version_of(self, message_id: str) -> tuple[int, int]:
+        """(n, count): the shown message is version n of count."""
+        return versions.position(self.conversation, message_id)
 
     def add_notice(self, text: str) -> Message:
         notice = Message.text(Role.NOTICE, text)
-        self.conversation.messages.append(notice)
+        self._append(notice)
         self._sink.save_message(self.conversation, notice)
         self.message_added.emit(notice)
         return notice
@@ -307,7 +349,7 @@ class ChatController(QObject):
         if continuing is None:
             placeholder = list(turn.placeholder) if turn is not None else []
             reply = Message(Role.ASSISTANT, placeholder, model=model, state=MessageState.STREAMING)
-            self.conversation.messages.append(reply)
+            self._append(reply)
             self.message_added.emit(reply)
         else:
             reply = continuing
@@ -316,7 +358,7 @@ class ChatController(QObject):
             self.message_changed.emit(reply)
         self._streaming = reply
         self._sink.save_message(self.conversation, reply)
-        self._last_flush = time.monotonic()
+        self._last_flush = self._monotonic()
         work = self._stream(client, build, reply) if turn is None else self._run_turn(turn, client, reply)
         self._task = spawn(work, name=f"reply-{reply.id}")
         self.streaming_changed.emit(True)
@@ -350,6 +392,12 @@ class ChatController(QObject):
             reply.state = MessageState.FAILED
             reply.error = error.message
             self._handle_api_error(error)
+        except Exception as error:
+            # A bug here or in a library: the reply must still end, with Retry, instead of
+            # showing "streaming" until the next start. The traceback goes to the log.
+            log.error("reply %s failed unexpectedly", reply.id, exc_info=error)
+            reply.state = MessageState.FAILED
+            reply.error = UNEXPECTED_FAILURE.format(kind=type(error).__name__)
         finally:
             self._finish(reply)
 
@@ -407,7 +455,7 @@ class ChatController(QObject):
         self._dirty = True
         if not self._view_timer.isActive():
             self._view_timer.start()
-        now = time.monotonic()
+        now = self._monotonic()
         since = now - self._last_flush
         if since >= FLUSH_INTERVAL_S:
             self._last_flush = now
@@ -419,7 +467,7 @@ class ChatController(QObject):
 
     def _flush_streaming(self) -> None:
         if self._streaming is not None:
-            self._last_flush = time.monotonic()
+            self._last_flush = self._monotonic()
             self._apply_pending(self._streaming)
             self._sink.save_message(self.conversation, self._streaming)
 
@@ -430,6 +478,10 @@ class ChatController(QObject):
             self.message_changed.emit(self._streaming)
 
     # -- helpers ------------------------------------------------------------------
+
+    def _append(self, message: Message) -> None:
+        self.conversation.messages.append(message)
+        versions.sync(self.conversation)
 
     def _index(self, message_id: str) -> int | None:
         for index, message in enumerate(self.conversation.messages):

@@ -34,6 +34,7 @@ from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.imagegen import ImageGeneration
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.chat.versions import VersionSwitch
 from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
@@ -68,6 +69,8 @@ class ConversationTab(QWidget):
         controller.setParent(self)
         # Usage lines are known before the transcript renders a finished message.
         controller.message_changed.connect(self._note_usage)
+        # Another version brings replies onto the screen whose usage was not noted yet.
+        controller.structure_changed.connect(self._note_all_usage)
 
         self.model_picker = QComboBox(self)
         self.model_picker.setObjectName("modelPicker")
@@ -89,6 +92,7 @@ class ConversationTab(QWidget):
         self.settings_button.clicked.connect(self.edit_settings)
 
         self.transcript = TranscriptView(self, render_budget=render_budget)
+        self.version_switch = VersionSwitch(self.transcript, controller)
         # A child of the tab floating over the transcript: as a child of the scroll
         # area itself, showing or hiding it re-entered the scroll bar mid-update.
         self.jump_button = QPushButton("↓ Jump to latest", self)
@@ -347,6 +351,11 @@ class ConversationTab(QWidget):
         self.model_picker.setCurrentIndex(index)
         self._on_model_picked(index)
 
+    def _note_all_usage(self) -> None:
+        for message in self.controller.conversation.messages:
+            if message.id not in self.transcript.usage_text:
+                self._note_usage(message)
+
     def _note_usage(self, message: Message) -> None:
         if message.usage is not None:
             info = self.catalog.info(message.model or "") if self.catalog is not None else None
@@ -447,10 +456,16 @@ class ConversationTab(QWidget):
         dialog.setLabelText(f"{message.role.value.capitalize()} message:")
         dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
         dialog.setTextValue(message.plain_text)
+        # The edit becomes a new version; an edited question is sent again at once.
+        dialog.setOkButtonText("Send" if message.role is Role.USER else "Save")
         dialog.textValueSelected.connect(lambda text, mid=message.id: self.controller.edit(mid, text))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def switch_version(self, message_id: str, step: int) -> bool:
+        """Show the previous (-1) or next (+1) version of a shown message."""
+        return self.controller.switch_version(message_id, step)
 
     # -- find ----------------------------------------------------------------------
 

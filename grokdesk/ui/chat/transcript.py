@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -74,9 +75,11 @@ class TranscriptView(QTextBrowser):
     action_requested(str, str): (action, message id) for per-message actions:
         copy, copy_md, edit, delete, regenerate, continue, retry, usage.
     image_requested(str): the sha256 of a thumbnail the user clicked.
+    version_requested(str, int): (message id, -1 or +1) from a message's version switch.
     """
 
     action_requested = Signal(str, str)
+    version_requested = Signal(str, int)
     image_requested = Signal(str)
     code_copied = Signal(str)
 
@@ -116,6 +119,8 @@ class TranscriptView(QTextBrowser):
         self._catch_up_timer.timeout.connect(self._catch_up_now)
         self._deferred = False
         self._fill_pending = False
+        # Extra markup after a message's actions (the version switch sets it).
+        self.header_extra: Callable[[Message], str] = lambda _message: ""
 
     # -- public API ----------------------------------------------------------
 
@@ -467,7 +472,8 @@ class TranscriptView(QTextBrowser):
             label += f" · {html.escape(message.model)}"
         actions = self._actions(message)
         links = " ".join(f'<a href="act:{name}:{message.id}">{title}</a>' for name, title in actions)
-        head = cut + f'<p style="margin:0"><b>{label}</b>&nbsp;&nbsp;<small>{links}</small></p>'
+        extra = self.header_extra(message)
+        head = cut + f'<p style="margin:0"><b>{label}</b>&nbsp;&nbsp;<small>{links}{extra}</small></p>'
         if message.reasoning:
             words = len(message.reasoning.split())
             if message.id in self._expanded_reasoning:
@@ -579,6 +585,9 @@ class TranscriptView(QTextBrowser):
                 self.code_copied.emit(code)
         elif scheme == "image":
             self.image_requested.emit(url.path())
+        elif scheme == "version":
+            message_id, _, step = url.path().rpartition(":")
+            self.version_requested.emit(message_id, -1 if step == "prev" else 1)
         elif scheme == "more":
             self.show_earlier()
         elif scheme in {"http", "https", "mailto"}:

@@ -1,8 +1,8 @@
 """The conversation library: a dock panel listing saved conversations, with search as you type.
 
-Every store call goes through the injected `run(name_or_fn, *args)` coroutine, which runs
-a `Store` method (or a function of the store) on the store's own thread, so the UI thread
-never waits on the disk. Search runs as you type with no fixed delay: each keystroke starts
+Every store call goes through the injected `run(Store.method, *args)` (a `StoreCall`),
+which runs a `Store` method (or a function of the store) on the store's own thread, so the
+UI thread never waits on the disk. Search runs as you type with no fixed delay: each keystroke starts
 a search at once (the store answers 100,000 messages in under a millisecond, so a fixed
 debounce would be nearly all of the wait). A newer keystroke always wins: results of an
 older query are dropped when they arrive.

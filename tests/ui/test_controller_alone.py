@@ -1,0 +1,222 @@
+"""ChatController and TranscriptView built on their own, with a scripted client and a
+recording sink: no window, no server, no store thread."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+from PySide6.QtCore import QUrl
+from pytestqt.qtbot import QtBot
+
+from grokdesk.api.errors import ApiError
+from grokdesk.api.events import ContentDelta, Finished, UsageUpdate
+from grokdesk.core.conversation import Conversation, Message, MessageState, Role, TextPart, Usage
+from grokdesk.ui.chat import controller as controller_module
+from grokdesk.ui.chat.controller import ChatController
+from grokdesk.ui.chat.transcript import TranscriptView
+from tests.helpers.chatfakes import RecordingSink, ScriptedClient, Step
+
+USAGE = Usage(prompt_tokens=12, completion_tokens=3, total_tokens=15)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def at(self, seconds: float) -> Step:
+        """A script step that moves the clock to `seconds`."""
+        return lambda: setattr(self, "now", seconds)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_controller(
+    client: ScriptedClient, sink: RecordingSink, clock: FakeClock | None = None
+) -> ChatController:
+    return ChatController(
+        Conversation(model="grok-3"),
+        client_provider=lambda: client,
+        sink=sink,
+        model_info=lambda _model: None,
+        clock=lambda: datetime(2026, 1, 2, 3, 4),
+        monotonic=clock or FakeClock(),
+    )
+
+
+def send_and_finish(qtbot: QtBot, controller: ChatController, text: str) -> list[bool]:
+    streaming: list[bool] = []
+    controller.streaming_changed.connect(streaming.append)
+    assert controller.send([TextPart(text)])
+    qtbot.waitUntil(lambda: streaming == [True, False], timeout=5000)
+    return streaming
+
+
+def test_a_streamed_reply_is_appended_then_finalised_and_saved(qtbot: QtBot, qloop: object) -> None:
+    client = ScriptedClient([[ContentDelta("Hel"), ContentDelta("lo"), UsageUpdate(USAGE), Finished("stop")]])
+    sink = RecordingSink()
+    controller = make_controller(client, sink)
+    added: list[Message] = []
+    controller.message_added.connect(added.append)
+
+    send_and_finish(qtbot, controller, "Hi")
+
+    user, reply = controller.conversation.messages
+    assert added == [user, reply]
+    assert (reply.role, reply.plain_text, reply.state) == (Role.ASSISTANT, "Hello", MessageState.COMPLETE)
+    assert (reply.usage, reply.finish_reason, reply.model) == (USAGE, "stop", "grok-3")
+    assert client.bodies[0]["messages"][-1] == {"role": "user", "content": "Hi"}
+    assert [(m.text, m.position) for m in sink.saves_of(user.id)] == [("Hi", 0)]
+    first, *_, last = sink.saves_of(reply.id)
+    assert (first.state, first.text) == (MessageState.STREAMING, "")  # saved before any token
+    assert (last.state, last.text, last.position) == (MessageState.COMPLETE, "Hello", 1)
+    assert controller.conversation.title == "Hi" and sink.conversations[-1][1] == "Hi"
+
+
+def test_stop_keeps_what_arrived_and_saves_it_as_stopped(qtbot: QtBot, qloop: object) -> None:
+    stall = asyncio.Event()  # never set: the server goes quiet
+    client = ScriptedClient([[ContentDelta("Half an "), stall]])
+    sink = RecordingSink()
+    controller = make_controller(client, sink)
+    assert controller.send([TextPart("Tell me")])
+    reply = controller.conversation.messages[-1]
+    qtbot.waitUntil(lambda: reply.plain_text == "Half an ", timeout=5000)
+    assert controller.is_streaming
+
+    controller.stop()
+
+    qtbot.waitUntil(lambda: not controller.is_streaming, timeout=5000)
+    assert (reply.state, reply.plain_text) == (MessageState.STOPPED, "Half an ")
+    last = sink.saves_of(reply.id)[-1]
+    assert (last.state, last.text) == (MessageState.STOPPED, "Half an ")
+
+
+def test_an_api_error_finalises_the_reply_with_the_error(qtbot: QtBot, qloop: object) -> None:
+    failure = ApiError("xAI is at capacity right now. Try again in a minute.", status=503)
+    client = ScriptedClient([[ContentDelta("The answer is"), failure]])
+    sink = RecordingSink()
+    controller = make_controller(client, sink)
+    errors: list[ApiError] = []
+    controller.api_error.connect(errors.append)
+
+    send_and_finish(qtbot, controller, "Question")
+
+    reply = controller.conversation.messages[-1]
+    assert (reply.state, reply.plain_text, reply.error) == (
+        MessageState.FAILED,
+        "The answer is",
+        failure.message,
+    )
+    assert errors == [failure]
+    last = sink.saves_of(reply.id)[-1]
+    assert (last.state, last.text, last.error) == (MessageState.FAILED, "The answer is", failure.message)
+
+
+def test_a_streaming_reply_is_saved_once_per_flush_interval_by_the_clock(
+    qtbot: QtBot, qloop: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A long interval, so only the injected clock decides (the quiet-stream timer,
+    # started with the interval's remainder, never fires during the test).
+    monkeypatch.setattr(controller_module, "FLUSH_INTERVAL_S", 60.0)
+    clock = FakeClock()
+    script: list[Step] = [
+        clock.at(1.0),
+        ContentDelta("a"),
+        clock.at(61.0),
+        ContentDelta("b"),
+        clock.at(62.0),
+        ContentDelta("c"),
+        Finished("stop"),
+    ]
+    sink = RecordingSink()
+    controller = make_controller(ScriptedClient([script]), sink, clock)
+
+    send_and_finish(qtbot, controller, "Count")
+
+    reply = controller.conversation.messages[-1]
+    assert [(m.text, m.state) for m in sink.saves_of(reply.id)] == [
+        ("", MessageState.STREAMING),  # the reply exists on disk before its first token
+        ("ab", MessageState.STREAMING),  # 60 s after the last save: what arrived is saved
+        ("abc", MessageState.COMPLETE),
+    ]
+
+
+def test_words_before_a_stall_are_saved_while_the_stream_is_quiet(qtbot: QtBot, qloop: object) -> None:
+    clock = FakeClock()
+    stall = asyncio.Event()
+    sink = RecordingSink()
+    controller = make_controller(
+        ScriptedClient([[clock.at(0.1), ContentDelta("before the stall"), stall]]), sink, clock
+    )
+    assert controller.send([TextPart("Go")])
+    reply = controller.conversation.messages[-1]
+
+    # No more events come, yet the words are saved within the flush interval.
+    qtbot.waitUntil(lambda: any(m.text == "before the stall" for m in sink.saves_of(reply.id)), timeout=5000)
+    assert controller.is_streaming
+    controller.stop()
+    qtbot.waitUntil(lambda: not controller.is_streaming, timeout=5000)
+
+
+# -- the transcript on its own -------------------------------------------------------
+
+
+def make_view(qtbot: QtBot, messages: list[Message]) -> TranscriptView:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.set_messages(messages)
+    return view
+
+
+def test_the_transcript_shows_a_streamed_reply_then_its_finished_form(qtbot: QtBot, qloop: object) -> None:
+    user = Message.text(Role.USER, "Hi")
+    reply = Message(Role.ASSISTANT, [], model="grok-3", state=MessageState.STREAMING)
+    messages = [user]
+    view = make_view(qtbot, messages)
+    messages.append(reply)
+    view.message_added(reply)
+
+    reply.append_text("Hello **wor")
+    view.message_changed(reply)
+    qtbot.waitUntil(lambda: "Hello" in view.plain_text(), timeout=3000)
+    reply.append_text("ld**, fine.\n\n```python\nprint(1)\n```\n")
+    reply.state = MessageState.COMPLETE
+    view.message_changed(reply)
+
+    # Finished: formatted for good, the code block with its Copy link.
+    qtbot.waitUntil(lambda: f"copy:{reply.id}:0" in anchors_of(view), timeout=3000)
+    assert "Hello world, fine." in view.plain_text()
+    assert "**" not in view.plain_text() and "```" not in view.plain_text()
+
+
+def test_the_transcript_shows_a_failed_reply_with_its_error_and_retry(qtbot: QtBot, qloop: object) -> None:
+    reply = Message.text(Role.ASSISTANT, "Partial", model="grok-3")
+    reply.state = MessageState.FAILED
+    reply.error = "xAI is at capacity right now."
+    view = make_view(qtbot, [Message.text(Role.USER, "Hi"), reply])
+    asked: list[tuple[str, str]] = []
+    view.action_requested.connect(lambda action, mid: asked.append((action, mid)))
+
+    assert "xAI is at capacity right now." in view.plain_text()
+    assert f"act:retry:{reply.id}" in anchors_of(view)
+    view.anchorClicked.emit(QUrl(f"act:retry:{reply.id}"))
+    assert asked == [("retry", reply.id)]
+
+
+def anchors_of(view: TranscriptView) -> list[str]:
+    """Every link target in the view's document."""
+    found = []
+    block = view.document().begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            if fragment.isValid() and fragment.charFormat().isAnchor():
+                found.append(fragment.charFormat().anchorHref())
+            iterator += 1
+        block = block.next()
+    return found
