@@ -183,11 +183,13 @@ def test_moderation_error_keeps_everything_and_counts_the_cost(
     text = tab.transcript.plain_text()
     assert "content moderation rejected the generated image" in text
     assert "still charged for it ($0.05)" in text
-    # A changed prompt passes; the rejected turn stays in the conversation.
-    send(qtbot, tab, "a lighthouse at dusk")
+    # Retry passes this time; the rejected attempt stays as an earlier version of the reply.
+    tab.controller.retry(reply.id)
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)
     assert fake_xai.count(GENERATE_PATH) == 2
-    assert [m.state for m in tab.controller.conversation.messages[:2]] == [MessageState.COMPLETE, reply.state]
-    assert len(tab.controller.conversation.messages[-1].images) == 1
+    again = tab.controller.conversation.messages[-1]
+    assert again.id != reply.id and len(again.images) == 1
+    assert reply.id in tab.controller.conversation.versions.hidden
 
     dialog = window.open_usage()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=3000)

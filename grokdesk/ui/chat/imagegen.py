@@ -111,9 +111,11 @@ class _ImageTurn:
             # Checking each image decodes it: off the UI thread.
             parts = await asyncio.to_thread(imagegen.reply_parts, result, turn.prompt)
         except ImageModerated as error:
-            reply.parts = []
+            # Billed all the same: the reply keeps the cost (counted in Usage) and a line of
+            # text, so Retry keeps it as an earlier version instead of dropping it as empty.
+            reply.parts = [TextPart("No image: xAI's content moderation rejected it.")]
             if error.cost_ticks:
-                reply.usage = Usage(cost_in_usd_ticks=error.cost_ticks)  # billed: counted in Usage
+                reply.usage = Usage(cost_in_usd_ticks=error.cost_ticks)
             raise
         except BaseException:
             reply.parts = []  # the progress line goes; Stop or the error says what happened
