@@ -1,9 +1,12 @@
-"""Take the README screenshot from the real app: a conversation with code, a table and an image.
+"""Render the README screenshots from the real app: one fixed demo scene, light and dark.
 
-Run under a real X server, e.g.:
-    xvfb-run -a -s "-screen 0 1280x860x24" env QT_QPA_PLATFORM=xcb python docs/make_screenshot.py
-It starts the fake xAI server from tests/, sends one message with an image, lets the
-reply stream in, and saves docs/screenshot.png.
+    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb python docs/make_screenshot.py
+    QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py     # also works
+
+The scene is a saved conversation (a question with an image; a reply with reasoning,
+a table and code) opened in the real main window against the fake xAI server from
+tests/, so nothing reaches the network. It writes docs/screenshot-light.png and
+docs/screenshot-dark.png.
 """
 
 from __future__ import annotations
@@ -12,30 +15,44 @@ import asyncio
 import io
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-REPLY = """Here is a quick comparison of the two approaches:
+SIZE = (1320, 940)
+QUESTION = "Compare native Qt widgets with an embedded browser for a chat app, and describe this picture:"
+REASONING = (
+    "Two ways to build a chat transcript: start-up time and memory decide it, so a short table, "
+    "then a minimal streaming example and a note on the image."
+)
+REPLY = """Here is how the two approaches compare on a typical laptop:
 
-| Approach | Start-up | Memory |
-|---|---|---|
-| Native Qt widgets | **0.3 s** | 90 MB |
-| Embedded browser | 2.1 s | 400 MB |
+| Approach | Start-up | Memory | Text selection |
+|---|---|---|---|
+| Native Qt widgets | **0.3 s** | 90 MB | native |
+| Embedded browser | 2.1 s | 400 MB | web-like |
 
-And a small example that streams a reply with `httpx`:
+A reply streams in over server-sent events; with `httpx` it takes a few lines:
 
 ```python
 async def stream(client, body):
     async with client.stream("POST", "/chat/completions", json=body) as response:
         async for line in response.aiter_lines():
             if line.startswith("data: "):
-                yield line[6:]
+                yield line[6:]  # one JSON chunk per event
 ```
 
-> The picture shows a gradient from blue to orange: a test image, no people in it.
+> The picture is a smooth gradient from blue to orange: a test image, no people in it.
 """
+OTHER_TITLES = (
+    "Trip to Lisbon: three-day plan",
+    "Regex for ISO dates",
+    "Summarise the release notes",
+    "SQLite WAL vs rollback journal",
+    "Birthday card ideas",
+)
 
 
 def sample_png() -> bytes:
@@ -52,58 +69,115 @@ def sample_png() -> bytes:
     return out.getvalue()
 
 
+def demo_conversations() -> list[object]:
+    from grokdesk.core.conversation import Conversation, Message, Role, TextPart, Usage
+    from grokdesk.core.images import check_image_bytes
+
+    # A fixed clock, so the screenshots do not change from run to run.
+    at = time.mktime((2026, 3, 14, 14, 2, 0, 0, 0, -1))
+    image = check_image_bytes(sample_png(), "gradient.png")
+    question = Message(Role.USER, [TextPart(QUESTION), image], created_at=at)
+    reply = Message.text(
+        Role.ASSISTANT,
+        REPLY,
+        model="grok-2-vision-1212",
+        reasoning=REASONING,
+        created_at=at + 9,
+        usage=Usage(prompt_tokens=1210, completion_tokens=236, reasoning_tokens=41, total_tokens=1487),
+    )
+    demo = Conversation(
+        title="Native widgets or a browser?",
+        model="grok-2-vision-1212",
+        messages=[question, reply],
+        created_at=at,
+        updated_at=at + 60,
+    )
+    others = [
+        Conversation(
+            title=title,
+            model="grok-3",
+            messages=[Message.text(Role.USER, title, created_at=at - 3600 * (i + 1))],
+            created_at=at - 3600 * (i + 1),
+            updated_at=at - 3600 * (i + 1),
+        )
+        for i, title in enumerate(OTHER_TITLES)
+    ]
+    return [demo, *others]
+
+
 def main() -> int:
     import qasync
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from grokdesk.app import create_main_window
-    from grokdesk.core.conversation import TextPart
-    from grokdesk.core.images import check_image_bytes
+    from grokdesk.core.conversation import Conversation
     from grokdesk.ui.asynctasks import install_asyncgen_hooks
+    from grokdesk.ui.look import apply_look
     from tests.helpers.fake_xai import FakeXai
-    from tests.helpers.fake_xai_scripts import Reply
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("GrokDesk")
-    out = ROOT / "docs" / "screenshot.png"
+    fake = FakeXai().start()  # before qasync.run, which makes every new loop a Qt one
 
-    # Started before qasync.run, which makes every new asyncio loop a Qt one.
-    fake = FakeXai().start()
+    async def shoot(data: Path, theme: str, out: Path) -> None:
+        window = create_main_window(data_dir=data, base_url=fake.base_url, api_key=fake.api_key)
+        apply_look(theme, window.settings.font_size)
+        window.resize(*SIZE)
+        window.show()
+        window.resizeDocks([window.library_dock], [290], Qt.Orientation.Horizontal)
+        await asyncio.sleep(0.6)  # the model list and the library load after the first paint
+        # The demo replaces the empty tab a first start opens.
+        demo = next(c for c in demo_conversations() if isinstance(c, Conversation))
+        tab = window.open_conversation(demo)
+        for other in window.open_tabs():
+            if other is not tab:
+                window.close_tab(window.tabs.indexOf(other))
+        tab.select_model("grok-2-vision-1212")
+        await asyncio.sleep(0.6)  # thumbnails are made off the UI thread
+        reply = demo.messages[1]
+        tab.transcript.anchorClicked.emit(_url(f"reasoning:{reply.id}"))
+        tab.composer.setPlainText("Also compare memory after a long conversation")
+        await asyncio.sleep(0.2)
+        bar = tab.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        tab.transcript.show_actions(reply.id)  # as when the pointer rests on the reply
+        await asyncio.sleep(0.3)
+        window.grab().save(str(out))
+        await window.shutdown_all()
+        window.close()
 
     async def run() -> None:
         install_asyncgen_hooks(asyncio.get_running_loop())
-        with tempfile.TemporaryDirectory() as data:
-            fake.script_next(Reply(text=REPLY, chunk_delay=0.002))
-            window = create_main_window(data_dir=Path(data), base_url=fake.base_url, api_key=fake.api_key)
-            window.resize(1240, 820)
-            window.show()
-            await asyncio.sleep(0.5)
-            tab = window.current_tab()
-            assert tab is not None
-            tab.select_model("grok-2-vision-1212")
-            image = check_image_bytes(sample_png(), "gradient.png")
-            tab.controller.send(
-                [
-                    TextPart("Compare native widgets with an embedded browser, and describe this picture:"),
-                    image,
-                ]
-            )
-            finished = asyncio.Event()
-            tab.controller.streaming_changed.connect(lambda streaming: streaming or finished.set())
-            await finished.wait()
-            await asyncio.sleep(0.5)
-            tab.transcript.scroll_to_end()
-            await asyncio.sleep(0.2)
-            window.grab().save(str(out))
-            await window.shutdown_all()
-            window.close()
+        with tempfile.TemporaryDirectory() as folder:
+            data = Path(folder)
+            await seed(data)
+            for theme in ("light", "dark"):
+                out = ROOT / "docs" / f"screenshot-{theme}.png"
+                await shoot(data, theme, out)
+                print(f"saved {out}")
+
+    async def seed(data: Path) -> None:
+        """Save the demo conversations, so the library lists them."""
+        window = create_main_window(data_dir=data, base_url=fake.base_url, api_key=fake.api_key)
+        for conversation in demo_conversations():
+            assert isinstance(conversation, Conversation)
+            for message in conversation.messages:
+                window._sink.save_message(conversation, message)
+        await window.shutdown_all()
+        window.deleteLater()
 
     try:
         qasync.run(run())
     finally:
         fake.stop()
-    print(f"saved {out}")
     return 0
+
+
+def _url(text: str) -> object:
+    from PySide6.QtCore import QUrl
+
+    return QUrl(text)
 
 
 if __name__ == "__main__":

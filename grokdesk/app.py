@@ -188,6 +188,9 @@ def create_main_window(
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = AppSettings(QSettings(str(data_dir / SETTINGS_NAME), QSettings.Format.IniFormat))
+    # Style, palette and style sheet before any widget exists: applied afterwards, every
+    # widget of the window is polished twice.
+    apply_look(settings.theme, settings.font_size)
     env = dict(os.environ)
     if api_key:
         env[ENV_API_KEY] = api_key
@@ -228,7 +231,6 @@ def create_main_window(
     )
     catalog.setParent(window)
     sink.setParent(window)
-    apply_look(settings.theme, settings.font_size)
     window.restore_session()
     return window
 

@@ -33,7 +33,6 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
-from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
@@ -46,14 +45,19 @@ MAX_BLOCK_CHARS = 20_000
 
 @dataclass(frozen=True, slots=True)
 class Theme:
+    """Colours of the rendered HTML; the UI's light and dark themes use these two."""
+
     pygments_style: str
     inline_code_background: str
     border: str
     muted: str
+    code_background: str
+    code_header: str
 
 
-LIGHT = Theme("default", "#eff1f3", "#d0d7de", "#57606a")
-DARK = Theme("monokai", "#3a3d41", "#444c56", "#9da5b4")
+# Code text keeps 4.5:1 contrast on these backgrounds in every Pygments token colour.
+LIGHT = Theme("default", "#eff1f4", "#d8dee4", "#59636e", "#fafbfc", "#eef1f4")
+DARK = Theme("github-dark", "#2d3138", "#30363d", "#9ba3ad", "#14171c", "#20242b")
 
 
 @dataclass(slots=True)
@@ -101,16 +105,19 @@ class _QtRenderer(RendererHTML):
         index = len(blocks)
         blocks.append(code)
         theme = self.theme
-        background = get_style_by_name(theme.pygments_style).background_color
         code = code.removesuffix("\n")
         body = _highlighted(code, language, theme) if env.get("highlight", True) else escape(code)
         label = escape(language) if language else "code"
+        # A header bar (language, copy) over the code, like the code blocks people know.
+        copy = env.get("copy_label", "Copy")
         return (
-            f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{background}"'
-            f' style="border: 1px solid {theme.border}; margin-top: 4px; margin-bottom: 4px;">'
-            f'<tr><td><span style="color: {theme.muted};">{label}</span>&nbsp;&nbsp;'
-            f'<a href="copy:{index}">Copy</a>'
-            f'<pre style="margin: 0;">{body}</pre></td></tr></table>\n'
+            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{theme.code_background}"'
+            ' style="margin-top: 6px; margin-bottom: 8px;">'
+            f'<tr><td width="85%" bgcolor="{theme.code_header}"><span style="color: {theme.muted}; font-size: small;">'
+            f"{label}</span></td>"
+            f'<td bgcolor="{theme.code_header}" align="right"><a href="copy:{index}" '
+            f'style="color: {theme.muted}; text-decoration: none; font-size: small;">{copy}</a></td></tr>'
+            f'<tr><td colspan="2"><pre style="margin: 0;">{body}</pre></td></tr></table>\n'
         )
 
     def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -137,7 +144,7 @@ class _QtRenderer(RendererHTML):
 
     def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return (
-            f'<table border="1" cellspacing="0" cellpadding="4" style="border-color: {self.theme.border};">\n'
+            f'<table border="1" cellspacing="0" cellpadding="6" style="border-color: {self.theme.border};">\n'
         )
 
     def bullet_list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -165,9 +172,12 @@ def _parser(theme: Theme) -> MarkdownIt:
 _PARSERS = {id(theme): _parser(theme) for theme in (LIGHT, DARK)}
 
 
-def render_markdown(text: str, *, dark: bool = False, highlight: bool = True) -> Rendered:
+def render_markdown(
+    text: str, *, dark: bool = False, highlight: bool = True, copy_label: str = "Copy"
+) -> Rendered:
     """Safe HTML for a QTextBrowser, and the code blocks its `copy:N` links refer to.
 
+    `copy_label` is the (trusted) HTML inside each code block's copy link.
     `highlight=False` skips Pygments: meant for the still-streaming tail, where a
     long open code fence would otherwise be re-highlighted on every update.
 
@@ -177,7 +187,7 @@ def render_markdown(text: str, *, dark: bool = False, highlight: bool = True) ->
     fence, which is cheap to parse) is shown as plain text.
     """
     parser = _PARSERS[id(DARK if dark else LIGHT)]
-    env: dict[str, Any] = {"code_blocks": [], "highlight": highlight}
+    env: dict[str, Any] = {"code_blocks": [], "highlight": highlight, "copy_label": copy_label}
     if len(text) <= MAX_BLOCK_CHARS:
         return Rendered(parser.render(text, env), env["code_blocks"])
     pieces = []

@@ -504,37 +504,22 @@ class Store:
 
         Soft-deleted conversations count: the tokens were spent.
         """
-        fields = (
-            "prompt_tokens",
-            "completion_tokens",
-            "reasoning_tokens",
-            "cached_tokens",
-            "image_tokens",
-            "total_tokens",
-        )
-        extras = ("cost_in_usd_ticks", "images")
-        sums = ", ".join(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*fields, *extras))
-        unpriced = ", ".join(
-            f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
-            f"THEN json_extract(usage, '$.{f}') END), 0)"
-            for f in fields
-        )
         rows = self._conn.execute(
-            f"SELECT coalesce(model, ''), count(*), {sums}, {unpriced} FROM messages "
+            f"SELECT coalesce(model, ''), {_USAGE_SUMS} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
         ).fetchall()
-        width = len(fields) + len(extras)
-        names = (*fields, *extras)
-        return {
-            r[0]: UsageTotals(
-                r[0],
-                r[1],
-                **{name: int(v) for name, v in zip(names, r[2 : 2 + width], strict=True)},
-                unpriced=Usage(**{name: int(v) for name, v in zip(fields, r[2 + width :], strict=True)}),
-            )
-            for r in rows
-        }
+        return {r[0]: _usage_totals(r[0], r[1:]) for r in rows}
+
+    def usage_by_day(self, since: float) -> list[tuple[str, UsageTotals]]:
+        """Tokens per local calendar day ("YYYY-MM-DD") and model, for replies created at
+        or after `since`, oldest day first (for a chart of the last weeks)."""
+        rows = self._conn.execute(
+            f"SELECT date(created, 'unixepoch', 'localtime'), coalesce(model, ''), {_USAGE_SUMS} "
+            "FROM messages WHERE usage IS NOT NULL AND created >= ? GROUP BY 1, 2 ORDER BY 1, 2",
+            (since,),
+        ).fetchall()
+        return [(r[0], _usage_totals(r[1], r[2:])) for r in rows]
 
     # ---------------------------------------------------------------- helpers
 
@@ -718,4 +703,40 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, code
         error=row[7],
         state=MessageState(row[8]),
         reasoning=row[9],
+    )
+
+
+_USAGE_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "image_tokens",
+    "total_tokens",
+)
+_USAGE_EXTRAS = ("cost_in_usd_ticks", "images")
+# count(*), the sums of every field, then the token sums of the replies that did not report
+# their cost (0 or absent): only those are priced from the model's prices.
+_USAGE_SUMS = ", ".join(
+    [
+        "count(*)",
+        *(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*_USAGE_FIELDS, *_USAGE_EXTRAS)),
+        *(
+            f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
+            f"THEN json_extract(usage, '$.{f}') END), 0)"
+            for f in _USAGE_FIELDS
+        ),
+    ]
+)
+
+
+def _usage_totals(model: str, row: Sequence[Any]) -> UsageTotals:
+    """A UsageTotals from the columns of `_USAGE_SUMS`."""
+    names = (*_USAGE_FIELDS, *_USAGE_EXTRAS)
+    width = len(names)
+    return UsageTotals(
+        model,
+        int(row[0]),
+        **{name: int(v) for name, v in zip(names, row[1 : 1 + width], strict=True)},
+        unpriced=Usage(**{name: int(v) for name, v in zip(_USAGE_FIELDS, row[1 + width :], strict=True)}),
     )

@@ -8,8 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from grokdesk.api.errors import ApiError, AuthError
@@ -23,6 +31,7 @@ from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.connection import ApiConnection, check_key
+from grokdesk.ui.icons import describe_builtin_buttons
 from grokdesk.ui.keynotice import KeyNotice
 from grokdesk.ui.library.panel import LibraryPanel
 from grokdesk.ui.look import apply_look
@@ -42,6 +51,8 @@ if TYPE_CHECKING:
     from grokdesk.ui.settings.welcome import WelcomeView
 
 log = logging.getLogger("grokdesk.ui.mainwindow")
+# Share of the screen's width and height the window takes on a first start.
+FIRST_START_SHARE = 0.7
 
 
 class MainWindow(QMainWindow):
@@ -67,7 +78,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("GrokDesk")
-        self.resize(1000, 720)
         self.connection = connection
         self.catalog = catalog
         self._sink = sink
@@ -78,6 +88,7 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._painted = False
         self._closed_down = False
+        self._pending_state = b""
         # Reads (opening, usage, the store check) are cancelled at quit; closing a tab
         # while it streams is a write (the stopped reply is saved) and is awaited.
         self._tasks = Tasks()
@@ -120,10 +131,39 @@ class MainWindow(QMainWindow):
         self.library_dock.setWidget(self.library)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
         self._install_shortcuts()
+        describe_builtin_buttons(self)
+        self._restore_geometry()
         self.statusBar().showMessage("Ready")
         self.welcome: WelcomeView | None = None
         if not connection.has_key:
             self.show_welcome()
+
+    # -- geometry --------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        """Where the window was last time (size, place, the library's width); on a first
+        start about 70 % of the screen, centred."""
+        geometry = self.settings.window_geometry
+        if geometry and self.restoreGeometry(QByteArray(geometry)):
+            # The docks' sizes once the window has its size and content: restored
+            # earlier, the tabs added afterwards squeezed the library again.
+            self._pending_state = self.settings.window_state
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1000, 720)
+            return
+        area = screen.availableGeometry()
+        width = min(area.width(), max(720, round(area.width() * FIRST_START_SHARE)))
+        height = min(area.height(), max(540, round(area.height() * FIRST_START_SHARE)))
+        self.resize(width, height)
+        self.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
+        # The library a quarter of the width at most, the conversation the rest.
+        self.resizeDocks([self.library_dock], [min(300, width // 4)], Qt.Orientation.Horizontal)
+
+    def save_geometry(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().data())
+        self.settings.window_state = bytes(self.saveState().data())
 
     # -- first run -------------------------------------------------------------------
 
@@ -504,6 +544,12 @@ class MainWindow(QMainWindow):
     def has_painted(self) -> bool:
         return self._painted
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending_state:
+            state, self._pending_state = self._pending_state, b""
+            self.restoreState(QByteArray(state))
+
     def paintEvent(self, event: Any) -> None:
         super().paintEvent(event)
         if not self._painted:
@@ -551,6 +597,7 @@ class MainWindow(QMainWindow):
         await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))
         await self.library.shutdown()
         self.save_session()
+        self.save_geometry()
         self.session_saver.stop()
         self.settings.sync()
         worker = self._sink.worker

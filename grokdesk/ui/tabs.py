@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QInputDialog, QTabWidget, QToolButton, QWidget
+from PySide6.QtWidgets import QInputDialog, QStyle, QTabBar, QTabWidget, QToolButton, QWidget
+
+from grokdesk.ui.icons import set_icon
 
 STREAMING_MARK = "● "
 
@@ -31,8 +33,8 @@ class ConversationTabs(QTabWidget):
         self.setUsesScrollButtons(True)
         plus = QToolButton(self)
         plus.setObjectName("newTabButton")
-        plus.setText("+")
-        plus.setToolTip("New conversation (Ctrl+T)")
+        plus.setProperty("flat", True)
+        set_icon(plus, "plus", "New conversation (Ctrl+T)")
         plus.setAccessibleName("New conversation")
         plus.clicked.connect(self.new_tab_requested)
         self.setCornerWidget(plus, Qt.Corner.TopRightCorner)
@@ -52,6 +54,35 @@ class ConversationTabs(QTabWidget):
                 self.close_requested.emit(index)
                 return True
         return super().eventFilter(watched, event)
+
+    def tabInserted(self, index: int) -> None:
+        """Each tab gets a quiet close icon of the app's icon set instead of the style's."""
+        super().tabInserted(index)
+        bar = self.tabBar()
+        side = QTabBar.ButtonPosition(
+            bar.style().styleHint(QStyle.StyleHint.SH_TabBar_CloseButtonPosition, None, bar)
+        )
+        close = QToolButton(bar)
+        close.setObjectName("closeTabButton")
+        close.setProperty("flat", True)
+        close.setAutoRaise(True)
+        set_icon(close, "x", "Close conversation (Ctrl+W)", size=12)
+        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        close.clicked.connect(lambda _checked=False, b=close: self._close_clicked(b))
+        replaced = bar.tabButton(index, side)
+        bar.setTabButton(index, side, close)
+        if replaced is not None:
+            replaced.deleteLater()
+
+    def _close_clicked(self, button: QToolButton) -> None:
+        bar = self.tabBar()
+        for index in range(bar.count()):
+            if button in (
+                bar.tabButton(index, QTabBar.ButtonPosition.LeftSide),
+                bar.tabButton(index, QTabBar.ButtonPosition.RightSide),
+            ):
+                self.close_requested.emit(index)
+                return
 
     def set_label(self, index: int, title: str, *, streaming: bool) -> None:
         shown = title or "New conversation"

@@ -60,12 +60,18 @@ def session_on_disk(data_dir: Path) -> dict[str, Any]:
     return json.loads(row[0]) if row else {}
 
 
-def check_everything_sent_is_there(data_dir: Path, sent: dict[str, str]) -> None:
-    """Open the store as the app does at start and find each message and its cut reply."""
+def check_everything_sent_is_there(data_dir: Path, sent: list[tuple[str, str]]) -> None:
+    """Open the store as the app does at start and find each message and its cut reply.
+
+    The session is saved as it changes, so a restart after a kill reopens the killed tab and
+    the next message continues that conversation: each one is looked up by its text.
+    """
     with Store.open(data_dir) as store:
-        for cid, text in sent.items():
-            user, reply = store.load_conversation(cid).messages
-            assert (user.role, user.plain_text) == (Role.USER, text)
+        for cid, text in sent:
+            messages = store.load_conversation(cid).messages
+            at = [i for i, m in enumerate(messages) if m.role is Role.USER and m.plain_text == text]
+            assert len(at) == 1, (text, [m.plain_text[:40] for m in messages])
+            reply = messages[at[0] + 1]
             assert reply.role is Role.ASSISTANT and reply.state is MessageState.INTERRUPTED
             assert reply.plain_text and LONG_ANSWER.startswith(reply.plain_text)
 
@@ -73,7 +79,7 @@ def check_everything_sent_is_there(data_dir: Path, sent: dict[str, str]) -> None
 @pytest.mark.slow
 def test_sigkill_mid_stream_twenty_times(qtbot: QtBot, windows: Windows, fake_xai: FakeXai) -> None:
     data_dir = windows.data_dir
-    sent: dict[str, str] = {}
+    sent: list[tuple[str, str]] = []
     for run in range(KILLS):
         fake_xai.script_next(Reply(text=LONG_ANSWER, chunk_delay=0.01))
         text = f"message sent before kill {run}"
@@ -82,7 +88,7 @@ def test_sigkill_mid_stream_twenty_times(qtbot: QtBot, windows: Windows, fake_xa
         app.kill()
         assert app.process.returncode == -signal.SIGKILL
         assert fake_xai.streams[-1].completed is False  # killed mid-stream
-        sent[cid] = text
+        sent.append((cid, text))
         assert integrity(data_dir) == [("ok",)]
         check_everything_sent_is_there(data_dir, sent)
     assert len(sent) == KILLS
@@ -100,7 +106,7 @@ def test_sigkill_mid_stream_twenty_times(qtbot: QtBot, windows: Windows, fake_xa
     tab.transcript.anchorClicked.emit(QUrl(f"act:retry:{reply.id}"))
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=10_000)
     final = tab.controller.conversation.messages[-1]
-    assert final.state is MessageState.COMPLETE and final.plain_text == f"Echo: {sent[cid]}"
+    assert final.state is MessageState.COMPLETE and final.plain_text == f"Echo: {sent[-1][1]}"
 
 
 def test_sigkill_keeps_the_open_tabs_and_a_draft_typed_just_before(

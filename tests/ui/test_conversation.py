@@ -4,7 +4,8 @@ and model output that is shown but never obeyed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
@@ -22,9 +23,33 @@ def send(qtbot: QtBot, tab: ConversationTab, text: str) -> None:
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)
 
 
+INLINE_ACTIONS = ("retry", "continue")  # links inside a failure or cut-off note
+
+
 def click_action(tab: ConversationTab, action: str, message_id: str) -> None:
-    """Click a per-message action link as the user does (an anchor in the transcript)."""
-    tab.transcript.anchorClicked.emit(QUrl(f"act:{action}:{message_id}"))
+    """Use a per-message action as the user does: hover the message, then click its icon
+    button in the action bar (or the entry of its "More" menu); Retry and Continue are
+    links in the note under the message."""
+    transcript = tab.transcript
+    if action in INLINE_ACTIONS:
+        transcript.anchorClicked.emit(QUrl(f"act:{action}:{message_id}"))
+        return
+    transcript.scroll_to_message(message_id)
+    rect = transcript.message_rect(message_id)
+    assert rect is not None
+    # Two steps: a move to where the pointer already is sends no event.
+    QTest.mouseMove(transcript.viewport(), rect.topLeft() + QPoint(2, 2))
+    QTest.mouseMove(transcript.viewport(), rect.center())
+    bar = transcript.action_bar
+    assert bar.isVisible() and bar.message_id == message_id
+    button = bar.button(action)
+    if button is not None:
+        assert button.toolTip() and button.accessibleName()
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        return
+    entry = bar.menu_action(action)
+    assert entry is not None, f"no {action} action for this message"
+    entry.trigger()
 
 
 def current(window: MainWindow) -> ConversationTab:

@@ -52,7 +52,8 @@ def test_the_first_message_of_a_new_conversation_saves_its_row_first(qtbot: QtBo
     assert worker.names() == ["save_conversation", "save_message", "save_message"]
     (row,) = worker.calls[0][1]
     assert (row.id, row.title, row.messages) == (conversation.id, "New", [])  # metadata only
-    cid, snapshot, position = worker.calls[1][1]
+    cid, snapshot, position, parent = worker.calls[1][1]
+    assert parent is None  # the first message has no message before it
     assert (cid, position, snapshot.plain_text) == (conversation.id, 0, "Hello")
     # What was handed to the store thread does not change with the message afterwards.
     first.parts.append(TextPart(" and more"))

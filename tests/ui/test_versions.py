@@ -69,7 +69,9 @@ def test_regenerate_twice_keeps_three_answers_across_a_restart(
     assert tab.switch_version(answer.id, -1)
     assert "Answer one." in tab.transcript.plain_text()
     assert tab.controller.conversation.messages[-1].usage is not None
-    assert "Usage" in tab.transcript.plain_text()  # the usage of a version switched to
+    # The usage of a version switched to is offered in its "More" menu.
+    assert tab.transcript.show_actions(tab.controller.conversation.messages[-1].id)
+    assert tab.transcript.action_bar.menu_action("usage") is not None
     tab.switch_version(tab.controller.conversation.messages[-1].id, +1)
     tab.switch_version(tab.controller.conversation.messages[-1].id, +1)
     assert shown(tab) == ["Name a colour", "Answer three."]

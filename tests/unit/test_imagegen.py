@@ -154,9 +154,9 @@ def test_costs_and_images_sum_in_the_usage_totals(store: Store) -> None:
     totals = store.usage_totals()
     images = totals["grok-imagine-image"]
     assert (images.replies, images.images, images.cost_in_usd_ticks) == (2, 2, 900_000_000)
-    assert images.unpriced == Usage()
+    assert images.tokens_to_price() == Usage()
     chat = totals["grok-3"]
-    assert chat.cost_in_usd_ticks == 0 and chat.unpriced.prompt_tokens == 10
+    assert chat.cost_in_usd_ticks == 0 and chat.tokens_to_price().prompt_tokens == 10
     loaded = store.load_conversation(conversation.id).messages[1]
     assert loaded.usage == Usage(cost_in_usd_ticks=400_000_000, images=2)
     assert [p.data for p in loaded.images] == [p.data for p in conversation.messages[1].images]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,6 +234,30 @@ def test_usage_totals_per_model(store: Store) -> None:
     )
     assert totals["grok-3-mini"].completion_tokens == 1
     assert store.usage_totals(since=1500.0)["grok-4"].total_tokens == 220
+
+
+def test_usage_by_day_and_model(store: Store) -> None:
+    conv = Conversation(title="d")
+    store.save_conversation(conv)
+    day1 = time.mktime((2026, 3, 1, 10, 0, 0, 0, 0, -1))
+    day2 = time.mktime((2026, 3, 2, 23, 30, 0, 0, 0, -1))
+    replies = [
+        ("grok-4", Usage(100, 10, 0, 0, 0, 110), day1),
+        ("grok-4", Usage(50, 5, 0, 0, 0, 55), day1 + 60),
+        ("grok-3", Usage(1, 1, 0, 0, 0, 2), day1),
+        ("grok-4", Usage(7, 3, 0, 0, 0, 10), day2),
+    ]
+    for i, (model, usage, created) in enumerate(replies):
+        store.save_message(
+            conv.id, Message.text(Role.ASSISTANT, "r", model=model, usage=usage, created_at=created), i
+        )
+    rows = store.usage_by_day(day1 - 1)
+    assert [(day, t.model, t.replies, t.total_tokens) for day, t in rows] == [
+        ("2026-03-01", "grok-3", 1, 2),
+        ("2026-03-01", "grok-4", 2, 165),
+        ("2026-03-02", "grok-4", 1, 10),
+    ]
+    assert [day for day, _t in store.usage_by_day(day2)] == ["2026-03-02"]
 
 
 def test_saved_conversations_keep_their_settings_after_an_update(store: Store) -> None:

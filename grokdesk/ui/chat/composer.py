@@ -18,9 +18,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument, QTextImageFormat
-from PySide6.QtWidgets import QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QHBoxLayout,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 SEND_ON_ENTER = "enter"
 SEND_ON_CTRL_ENTER = "ctrl+enter"
@@ -324,3 +332,76 @@ class Composer(QTextEdit):
         if keys != self._image_keys:
             self._image_keys = keys
             self.images_changed.emit()
+
+
+class ComposerBox(QFrame):
+    """One rounded box holding the attachments, the text and a tool row.
+
+    The tool row reads, left to right: the leading tools (attach, the role menu), the
+    tool buttons added with `add_tool_button` (search and other per-turn toggles), a
+    stretch, and the send/stop pair at the right end, of which one shows at a time.
+    """
+
+    def __init__(self, composer: Composer, attachments: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composerBox")
+        self.composer = composer
+        composer.setParent(self)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(10, 8, 8, 6)
+        column.setSpacing(4)
+        column.addWidget(attachments)
+        column.addWidget(composer)
+        self.tool_row = QHBoxLayout()
+        self.tool_row.setSpacing(2)
+        self.tool_row.setContentsMargins(0, 0, 0, 0)
+        self._leading = QHBoxLayout()
+        self._leading.setSpacing(2)
+        self._tools = QHBoxLayout()
+        self._tools.setSpacing(2)
+        self._trailing = QHBoxLayout()
+        self._trailing.setSpacing(6)
+        self.tool_row.addLayout(self._leading)
+        self.tool_row.addLayout(self._tools)
+        self.tool_row.addStretch(1)
+        self.tool_row.addLayout(self._trailing)
+        column.addLayout(self.tool_row)
+        composer.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit_height())
+        self._fit_height()
+        composer.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The box shows the focus of the text inside it (style sheets cannot ask).
+        if watched is self.composer and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self.setProperty("focused", event.type() == QEvent.Type.FocusIn)
+            self.style().unpolish(self)
+            self.style().polish(self)
+        return super().eventFilter(watched, event)
+
+    def add_leading(self, widget: QWidget) -> None:
+        """A tool at the left end of the row (attach, the role menu)."""
+        self._leading.addWidget(widget)
+
+    def add_tool_button(self, button: QAbstractButton) -> None:
+        """A per-turn tool (e.g. a web search toggle), after the leading tools.
+
+        A QToolButton is made flat to match the row; checkable buttons show their
+        checked state with the accent colour."""
+        if isinstance(button, QToolButton):
+            button.setAutoRaise(True)
+            button.setProperty("flat", True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._tools.addWidget(button)
+
+    def add_trailing(self, widget: QWidget) -> None:
+        """A control at the right end (the send and stop buttons)."""
+        self._trailing.addWidget(widget)
+
+    def _fit_height(self) -> None:
+        """Grow with the text from two lines up to about eight, then scroll."""
+        metrics = self.composer.fontMetrics()
+        document = self.composer.document()
+        content = round(document.size().height()) + 4
+        low = metrics.lineSpacing() * 2 + 12
+        high = metrics.lineSpacing() * 8 + 12
+        self.composer.setFixedHeight(max(low, min(high, content)))

@@ -7,13 +7,23 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut, QTextDocument
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -26,21 +36,24 @@ from grokdesk.core import catalog as core_catalog
 from grokdesk.core.budget import cost_usd, format_cost, format_usage
 from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
-from grokdesk.ui.chat.composer import Composer
+from grokdesk.ui.chat.composer import Composer, ComposerBox
 from grokdesk.ui.chat.contextmeter import ContextGuard, first_kept
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
+from grokdesk.ui.chat.emptystate import EmptyState
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.imagegen import ImageGeneration
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.transcript import TranscriptView
 from grokdesk.ui.chat.versions import VersionSwitch
+from grokdesk.ui.icons import icon, set_icon
 from grokdesk.ui.images.attachments import AttachmentStrip, NoticeArea
 from grokdesk.ui.modelcatalog import ModelCatalog
 from grokdesk.ui.noticebar import NoticeBar
 from grokdesk.ui.renderbudget import RenderBudget
 
 SENDABLE_ROLES = (("User", Role.USER), ("Assistant", Role.ASSISTANT), ("System", Role.SYSTEM))
+ROLE_ICONS = {Role.USER: "user", Role.ASSISTANT: "robot", Role.SYSTEM: "gear-six"}
 
 
 class ConversationTab(QWidget):
@@ -86,17 +99,22 @@ class ConversationTab(QWidget):
         self.meter.setObjectName("contextMeter")
         self.settings_button = QToolButton(self)
         self.settings_button.setObjectName("conversationSettingsButton")
-        self.settings_button.setText("⚙")
-        self.settings_button.setToolTip("Conversation settings: system prompt, temperature, reasoning effort")
         self.settings_button.setAccessibleName("Conversation settings")
+        self.settings_button.setProperty("flat", True)
+        set_icon(
+            self.settings_button,
+            "sliders-horizontal",
+            "Conversation settings: system prompt, temperature, reasoning effort",
+        )
         self.settings_button.clicked.connect(self.edit_settings)
 
         self.transcript = TranscriptView(self, render_budget=render_budget)
         self.version_switch = VersionSwitch(self.transcript, controller)
         # A child of the tab floating over the transcript: as a child of the scroll
         # area itself, showing or hiding it re-entered the scroll bar mid-update.
-        self.jump_button = QPushButton("↓ Jump to latest", self)
+        self.jump_button = QPushButton("Jump to latest", self)
         self.jump_button.setObjectName("jumpToLatest")
+        self.jump_button.setIcon(icon("arrow-down"))
         self.jump_button.hide()
         self.jump_button.clicked.connect(self._jump_to_latest)
         self.transcript.verticalScrollBar().valueChanged.connect(
@@ -116,29 +134,71 @@ class ConversationTab(QWidget):
 
         self.notice = NoticeBar("tabNotice", self)
 
+        # The role of the next message: a small menu in the composer's tool row. The
+        # combo box behind it holds the choice (and stays the scriptable control).
         self.role_picker = QComboBox(self)
         self.role_picker.setObjectName("rolePicker")
         self.role_picker.setAccessibleName("Role of the next message")
         for label, role in SENDABLE_ROLES:
             self.role_picker.addItem(label, role)
+        self.role_picker.hide()
         self.composer = Composer(self)
         self.composer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.composer.setMaximumHeight(110)
-        self.send_button = QPushButton("Send", self)
+        self.composer_box = ComposerBox(self.composer, self.attachment_strip, self)
+        self.send_button = QToolButton(self)
         self.send_button.setObjectName("sendButton")
+        set_icon(
+            self.send_button,
+            "paper-plane-right-fill",
+            "Send (Enter)",
+            role=QPalette.ColorRole.HighlightedText,
+        )
         self.send_button.setAccessibleName("Send message")
-        self.stop_button = QPushButton("Stop", self)
+        self.stop_button = QToolButton(self)
         self.stop_button.setObjectName("stopButton")
+        set_icon(
+            self.stop_button, "stop-fill", "Stop the reply (Esc)", role=QPalette.ColorRole.HighlightedText
+        )
         self.stop_button.setAccessibleName("Stop the reply")
         self.stop_button.setEnabled(False)
-        self.add_button = QToolButton(self)
-        self.add_button.setObjectName("addMessageButton")
-        self.add_button.setText("Add")
-        self.add_button.setToolTip("Add the message to the conversation without sending (Ctrl+Shift+Enter)")
+        self.stop_button.hide()  # in the send button's place while a reply streams
+        for button in (self.send_button, self.stop_button):
+            button.setFixedSize(30, 30)
         self.attach_button = QToolButton(self)
         self.attach_button.setObjectName("attachButton")
-        self.attach_button.setText("Attach images…")
-        self.attach_button.setToolTip("Attach JPEG or PNG images (or drop them, or paste with Ctrl+V)")
+        self.attach_button.setProperty("flat", True)
+        set_icon(
+            self.attach_button, "paperclip", "Attach JPEG or PNG images (or drop them, or paste with Ctrl+V)"
+        )
+        self.attach_button.setAccessibleName("Attach images")
+        self.role_button = QToolButton(self)
+        self.role_button.setObjectName("roleButton")
+        self.role_button.setProperty("flat", True)
+        self.role_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.role_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.role_button.setAccessibleName("Role of the next message")
+        self.role_menu = QMenu(self.role_button)
+        self.role_menu.setObjectName("roleMenu")
+        self.role_menu.addSection("Send the next message as")
+        roles = QActionGroup(self.role_menu)
+        self._role_actions: list[QAction] = []
+        for index, (label, role) in enumerate(SENDABLE_ROLES):
+            action = self.role_menu.addAction(icon(ROLE_ICONS[role]), label)
+            action.setCheckable(True)
+            action.setActionGroup(roles)
+            action.triggered.connect(lambda _checked=False, i=index: self.role_picker.setCurrentIndex(i))
+            self._role_actions.append(action)
+        self.role_menu.addSeparator()
+        self.add_action = self.role_menu.addAction(
+            icon("plus-circle"), "Add to the conversation without sending"
+        )
+        self.add_action.setObjectName("addMessageAction")
+        self.add_action.setShortcut(QKeySequence("Ctrl+Shift+Return"))
+        self.add_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the tab's shortcut acts
+        self.add_action.triggered.connect(lambda _checked=False: self.add_without_sending())
+        self.role_button.setMenu(self.role_menu)
+        self.role_picker.currentIndexChanged.connect(self._show_role)
+        self._show_role()
         self.attachments = ImageAttachments(
             self,
             composer=self.composer,
@@ -155,37 +215,34 @@ class ConversationTab(QWidget):
             self, self.transcript.viewport(), self.composer.viewport(), self.attachment_strip
         )
         self.attach_button.clicked.connect(self.attachments.choose_files)
+        self.composer_box.add_leading(self.attach_button)
+        self.composer_box.add_leading(self.role_button)
+        self.composer_box.add_trailing(self.send_button)
+        self.composer_box.add_trailing(self.stop_button)
         self.images = ImageGeneration(self, catalog)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model:", self))
+        top.setContentsMargins(12, 6, 8, 0)
         top.addWidget(self.model_picker)
         top.addStretch(1)
         top.addWidget(self.meter)
         top.addWidget(self.settings_button)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.attach_button)
-        buttons.addStretch(1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.role_picker, 0, Qt.AlignmentFlag.AlignTop)
-        bottom.addWidget(self.composer, 1)
-        bottom.addLayout(buttons)
+        bottom = QVBoxLayout()
+        bottom.setContentsMargins(16, 0, 16, 12)
+        bottom.addWidget(self.find_bar)
+        bottom.addWidget(self.notice)
+        bottom.addWidget(self.attachment_notices)
+        bottom.addWidget(self.images.controls)
+        bottom.addWidget(self.composer_box)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.transcript, 1)
-        layout.addWidget(self.find_bar)
-        layout.addWidget(self.notice)
-        layout.addWidget(self.attachment_notices)
-        layout.addWidget(self.attachment_strip)
-        layout.addWidget(self.images.controls)
         layout.addLayout(bottom)
 
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(controller.stop)
-        self.add_button.clicked.connect(self.add_without_sending)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(controller.stop)
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self.add_without_sending)
@@ -215,8 +272,38 @@ class ConversationTab(QWidget):
             )
             self._connect_context(self.context)
         self._connect_images()
+        # A new conversation shows what the model can do and the shortcuts until it starts.
+        self.empty_state = EmptyState(self.transcript.viewport())
+        controller.message_added.connect(lambda _m: self._update_empty_state())
+        controller.structure_changed.connect(self._update_empty_state)
+        self.model_changed.connect(lambda _m: self._update_empty_state())
+        if catalog is not None:
+            catalog.models_changed.connect(self._update_empty_state)
+        self._update_empty_state()
 
     # -- composing -----------------------------------------------------------
+
+    def add_tool_button(self, button: QAbstractButton) -> None:
+        """Put a per-turn tool (web search, X search, code execution...) in the composer's
+        tool row, after attach and the role menu; give it a tooltip and accessible name."""
+        self.composer_box.add_tool_button(button)
+
+    def _update_empty_state(self) -> None:
+        if self.controller.conversation.messages:
+            self.empty_state.hide()
+            return
+        model = self.controller.conversation.model
+        info = self.catalog.info(model) if self.catalog is not None and model else None
+        self.empty_state.show_for(model, info)
+
+    def _show_role(self) -> None:
+        """The role menu shows the role only when it is not the usual User."""
+        index = max(0, self.role_picker.currentIndex())
+        label, role = SENDABLE_ROLES[index]
+        self._role_actions[index].setChecked(True)
+        self.role_button.setIcon(icon(ROLE_ICONS[role]))
+        self.role_button.setText("" if role is Role.USER else f"as {label}")
+        self.role_button.setToolTip(f"Send the next message as: {label} (or add it without sending)")
 
     def composed_parts(self) -> list[Part]:
         """Text and images in the order the composer shows them."""
@@ -494,6 +581,9 @@ class ConversationTab(QWidget):
     def _on_streaming_changed(self, streaming: bool) -> None:
         self.stop_button.setEnabled(streaming)
         self.send_button.setEnabled(not streaming)
+        # One place for both: Stop shows where Send was while the reply streams.
+        self.send_button.setVisible(not streaming)
+        self.stop_button.setVisible(streaming)
         self.streaming_changed.emit(streaming)
 
     def _update_jump_button(self) -> None:

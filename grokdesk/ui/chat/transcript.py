@@ -13,28 +13,42 @@ open in the system browser only when clicked and only for http(s)/mailto.
 
 from __future__ import annotations
 
+import bisect
 import html
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QDesktopServices,
+    QFocusEvent,
+    QFontMetrics,
     QImage,
-    QPalette,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
     QShowEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFrame,
     QTextFrameFormat,
     QTextLength,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
-from grokdesk.core.markdown import next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
+from grokdesk.ui.icons import glyph_html
+from grokdesk.ui.look import Theme, theme_of
 from grokdesk.ui.renderbudget import RenderBudget
 
 # How many of the newest messages are rendered when a conversation opens; older
@@ -51,9 +65,18 @@ THUMB_SIZE = 160
 ROLE_LABELS = {
     Role.USER: "You",
     Role.ASSISTANT: "Grok",
-    Role.SYSTEM: "System",
+    Role.SYSTEM: "System message",
     Role.NOTICE: "Notice",
 }
+# Layout of a message: the gap below each one holds the action bar, so the bar never
+# covers text; the user's turns are indented bubbles, replies use the full width.
+MESSAGE_GAP = 18
+# The bar sits below a message's box, over its bottom margin and the empty line Qt
+# keeps between frames; hovering that far below a message still means that message.
+HOVER_REACH = BAR_HEIGHT + 12
+BUBBLE_MAX_PERCENT = 80
+BUBBLE_RADIUS = 14
+BOX_RADIUS = 10
 
 
 @dataclass
@@ -73,7 +96,9 @@ class _Rendered:
 class TranscriptView(QTextBrowser):
     """Signals:
     action_requested(str, str): (action, message id) for per-message actions:
-        copy, copy_md, edit, delete, regenerate, continue, retry, usage.
+        copy, copy_md, edit, delete, regenerate, continue, retry, usage. They come from
+        the action bar under the hovered (or keyboard-chosen) message, its context
+        menu, and the Retry / Continue links inside a failure or cut-off note.
     image_requested(str): the sha256 of a thumbnail the user clicked.
     version_requested(str, int): (message id, -1 or +1) from a message's version switch.
     """
@@ -88,12 +113,26 @@ class TranscriptView(QTextBrowser):
         self.render_budget = render_budget or RenderBudget()
         self.setObjectName("transcript")
         self.setAccessibleName("Conversation transcript")
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
         self.document().setUndoRedoEnabled(False)
-        self.document().setDocumentMargin(12)
+        self.document().setDocumentMargin(16)
         self.anchorClicked.connect(self._on_anchor_clicked)
+        self._theme: Theme = theme_of(self.palette())
+        self._copy_label = f"{glyph_html('copy')}&nbsp;Copy"
+        self.action_bar = MessageActionBar(self.viewport())
+        self.action_bar.triggered.connect(self.action_requested)
+        self.action_bar.navigate.connect(self._step_message)
+        self.action_bar.dismissed.connect(self._dismiss_bar)
+        self._bar_message: str | None = None
+        # Where the pointer rests over the messages: after a rebuild (a regenerate, an
+        # edit) the bar comes back under it without waiting for the pointer to move.
+        self._pointer: QPoint | None = None
+        self._keyboard_message: str | None = None
+        self.viewport().setMouseTracking(True)
+        self.viewport().installEventFilter(self)
         self._messages: list[Message] = []
         self._rendered: dict[str, _Rendered] = {}
         self._first_shown = 0
@@ -102,6 +141,7 @@ class TranscriptView(QTextBrowser):
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.verticalScrollBar().valueChanged.connect(lambda _v: self._place_bar())
         # The document lays out lazily: the range grows after an insert returns, so
         # following the end means answering every range change.
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
@@ -160,8 +200,11 @@ class TranscriptView(QTextBrowser):
         window_first = self._first_shown
         self._first_shown = max(window_first, len(self._messages) - FIRST_SCREEN)
         doc = self.document()
-        doc.clear()
+        # Forgotten before the frames go: clearing moves the scroll bar, which places the bar.
         self._rendered.clear()
+        self._bar_message = None
+        self.action_bar.hide()
+        doc.clear()
         batch = QTextCursor(doc)
         batch.beginEditBlock()  # one layout pass for the whole rebuild
         if self._first_shown > 0:
@@ -184,6 +227,13 @@ class TranscriptView(QTextBrowser):
         if self._first_shown > window_first:
             self._fill_pending = True
             QTimer.singleShot(0, self, self._fill_first_window)
+        if self._pointer is not None:
+            QTimer.singleShot(0, self, self._hover_again)
+
+    def _hover_again(self) -> None:
+        message = self._message_at(self._pointer) if self._pointer is not None else None
+        if message is not None and self._bar_message is None:
+            self.show_actions(message.id)
 
     def show_earlier(self) -> None:
         """Render the next older batch above what is shown (the user asked for it)."""
@@ -329,20 +379,62 @@ class TranscriptView(QTextBrowser):
     # -- rendering -----------------------------------------------------------
 
     def _frame_format(self, message: Message) -> QTextFrameFormat:
+        # No background here: the rounded boxes behind messages are painted in
+        # paintEvent (a text frame can only have square corners).
         fmt = QTextFrameFormat()
-        fmt.setPadding(8)
-        fmt.setTopMargin(6)
-        fmt.setBottomMargin(6)
+        fmt.setTopMargin(2)
+        fmt.setBottomMargin(MESSAGE_GAP)
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-        palette = self.palette()
-        base = palette.color(QPalette.ColorRole.Base)
         if message.role is Role.USER:
-            fmt.setBackground(_tint(base, palette.color(QPalette.ColorRole.Highlight), 0.10))
-        elif message.role is Role.SYSTEM:
-            fmt.setBackground(_tint(base, QColor("#b08900"), 0.10))
-        elif message.role is Role.NOTICE or message.state is MessageState.FAILED:
-            fmt.setBackground(_tint(base, QColor("#d0342c"), 0.10))
+            # A bubble at the right, as wide as its text up to most of the line: the
+            # left margin takes the rest (a floating frame let the reply below flow
+            # beside a short bubble).
+            fmt.setLeftMargin(self._bubble_margin(message))
+            fmt.setPadding(12)
+        elif _boxed(message):
+            fmt.setPadding(12)
+        else:
+            fmt.setPadding(4)
         return fmt
+
+    def _bubble_margin(self, message: Message) -> float:
+        document = self.document()
+        width = document.textWidth() if document.textWidth() > 0 else self.viewport().width()
+        room = max(0.0, width - 2 * document.documentMargin())
+        widest = room * BUBBLE_MAX_PERCENT / 100
+        text = message.plain_text
+        if "```" in text or "|" in text or len(text) > 400:
+            natural = widest  # code, tables and long text take the room they can get
+        else:
+            metrics = QFontMetrics(document.defaultFont())
+            natural = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
+            if message.images:
+                natural = max(natural, THUMB_SIZE + 8)
+            natural += 2 * 12 + 10  # frame padding, slack for rounding
+        return max(0.0, room - min(natural, widest))
+
+    def _reflow_bubbles(self) -> None:
+        """The width changed: the user's bubbles keep to the right edge."""
+        for message in self._shown():
+            if message.role is Role.USER:
+                frame = self._rendered[message.id].frame
+                fmt = frame.frameFormat().toFrameFormat()
+                margin = self._bubble_margin(message)
+                if abs(fmt.leftMargin() - margin) >= 1:
+                    fmt.setLeftMargin(margin)
+                    frame.setFrameFormat(fmt)
+        self._place_bar()
+
+    def _box_colour(self, message: Message) -> QColor | None:
+        """The fill of the rounded box behind a message, if it has one."""
+        theme = self._theme
+        if message.role is Role.USER:
+            return QColor(theme.user_bubble)
+        if message.role in (Role.SYSTEM, Role.NOTICE) or message.state is MessageState.INTERRUPTED:
+            return QColor(theme.notice_bg)
+        if message.state is MessageState.FAILED:
+            return QColor(theme.error_bg)
+        return None
 
     def _append_frame(self, message: Message) -> None:
         cursor = QTextCursor(self.document())
@@ -362,6 +454,7 @@ class TranscriptView(QTextBrowser):
         rendered.frame.setFrameFormat(self._frame_format(message))
         cursor = self._frame_cursor(rendered.frame)
         cursor.removeSelectedText()
+        _reset_formats(cursor)
         body, code_blocks = self._body_html(message)
         rendered.code_blocks = code_blocks
         cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
@@ -377,6 +470,7 @@ class TranscriptView(QTextBrowser):
             # text: it is rendered again as the stream's stable part).
             cursor = self._frame_cursor(frame)
             cursor.removeSelectedText()
+            _reset_formats(cursor)
             cursor.insertHtml(self._header_html(message))
             rendered.tail_chars = 0
             rendered.stable_chars = 0
@@ -392,7 +486,7 @@ class TranscriptView(QTextBrowser):
         # over the next updates and meanwhile shows as plain text.
         stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
         if stable > rendered.stable_chars:
-            finished = render_markdown(text[rendered.stable_chars : stable])
+            finished = self._markdown(text[rendered.stable_chars : stable])
             cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
             rendered.code_blocks.extend(finished.code_blocks)
             rendered.stable_chars = stable
@@ -405,7 +499,7 @@ class TranscriptView(QTextBrowser):
             else:
                 # The open tail is re-rendered on every update: no highlighting there,
                 # so a long unfinished code block does not cost more with each token.
-                cursor.insertHtml(render_markdown(tail, highlight=False).html)
+                cursor.insertHtml(self._markdown(tail, highlight=False).html)
         rendered.tail_chars = frame.lastPosition() - tail_start
         if stable < split_stable_prefix(text, start=stable):
             self._schedule_catch_up(message)
@@ -450,7 +544,7 @@ class TranscriptView(QTextBrowser):
         tail = text[rendered.stable_chars :]
         html_text = ""
         if tail.strip():
-            finished = render_markdown(tail)
+            finished = self._markdown(tail)
             html_text = _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
             rendered.code_blocks.extend(finished.code_blocks)
         html_text += self._footer_html(message)
@@ -461,43 +555,47 @@ class TranscriptView(QTextBrowser):
         rendered.streamed = False
 
     def _header_html(self, message: Message) -> str:
-        cut = ""
+        theme = self._theme
+        head = ""
         if message.id == self._cut_before:
-            cut = (
-                '<p align="center" style="color:#b08900"><small>✂ Messages above this line are left '
-                "out of requests to fit the model's context window.</small></p>"
+            head = (
+                f'<p align="center" style="color:{theme.notice_text}"><small>✂ Messages above this line '
+                "are left out of requests to fit the model's context window.</small></p>"
             )
-        label = ROLE_LABELS[message.role]
-        if message.role is Role.ASSISTANT and message.model:
-            label += f" · {html.escape(message.model)}"
-        actions = self._actions(message)
-        links = " ".join(f'<a href="act:{name}:{message.id}">{title}</a>' for name, title in actions)
+        # The version switch ("‹ 2/3 ›") of a message with versions.
         extra = self.header_extra(message)
-        head = cut + f'<p style="margin:0"><b>{label}</b>&nbsp;&nbsp;<small>{links}{extra}</small></p>'
+        if message.role is not Role.USER:
+            # A quiet header: who, which model, when. The user's bubble needs none.
+            pieces = [f"<b>{ROLE_LABELS[message.role]}</b>"]
+            if message.role is Role.ASSISTANT and message.model:
+                pieces.append(html.escape(message.model))
+            pieces.append(_clock(message.created_at))
+            head += (
+                f'<p style="margin-top:0; margin-bottom:4px; color:{theme.muted}">'
+                f"<small>{' · '.join(pieces)}{extra}</small></p>"
+            )
+        elif extra:
+            head += f'<p align="right" style="margin-top:0; color:{theme.muted}"><small>{extra}</small></p>'
         if message.reasoning:
+            quiet = f'style="color:{theme.muted}; text-decoration:none"'
             words = len(message.reasoning.split())
             if message.id in self._expanded_reasoning:
                 head += (
-                    f'<p style="margin:2px 0"><small><a href="reasoning:{message.id}">'
-                    f"▾ Hide reasoning</a></small></p>"
-                    f'<blockquote style="color:gray">{_escape_lines(message.reasoning)}</blockquote>'
+                    f'<p style="margin-top:2px; margin-bottom:4px"><small><a href="reasoning:{message.id}" '
+                    f"{quiet}>▾ Hide reasoning</a></small></p>"
+                    f'<table cellspacing="0" cellpadding="0" style="margin-bottom:8px"><tr>'
+                    f'<td width="3" bgcolor="{theme.control_border}">&nbsp;</td><td width="10"></td>'
+                    f'<td style="color:{theme.muted}">{_escape_lines(message.reasoning)}</td></tr></table>'
                 )
             else:
                 head += (
-                    f'<p style="margin:2px 0"><small><a href="reasoning:{message.id}">'
-                    f"▸ Show reasoning ({words} words)</a></small></p>"
+                    f'<p style="margin-top:2px; margin-bottom:6px"><small><a href="reasoning:{message.id}" '
+                    f"{quiet}>▸ Show reasoning ({words} words)</a></small></p>"
                 )
         return head
 
-    def _actions(self, message: Message) -> list[tuple[str, str]]:
-        if message.role is Role.NOTICE:
-            return [("delete", "Dismiss")]
-        # The same while streaming and after, so a finished reply needs no new header
-        # (the controller ignores edits of a reply still streaming).
-        actions = [("copy", "Copy"), ("copy_md", "Copy Markdown"), ("edit", "Edit"), ("delete", "Delete")]
-        if message.role is Role.ASSISTANT:
-            actions.append(("regenerate", "Regenerate"))
-        return actions
+    def _markdown(self, text: str, *, highlight: bool = True) -> Rendered:
+        return render_markdown(text, dark=self._theme.dark, highlight=highlight, copy_label=self._copy_label)
 
     def _body_html(self, message: Message) -> tuple[str, list[str]]:
         parts_html: list[str] = []
@@ -509,7 +607,7 @@ class TranscriptView(QTextBrowser):
             if message.role is Role.NOTICE:
                 parts_html.append(f"<p>{_escape_lines(part.text)}</p>")
                 continue
-            rendered = render_markdown(part.text)
+            rendered = self._markdown(part.text)
             parts_html.append(_renumber_copy_links(rendered.html, message.id, len(code_blocks)))
             code_blocks.extend(rendered.code_blocks)
         return "".join(parts_html), code_blocks
@@ -518,39 +616,254 @@ class TranscriptView(QTextBrowser):
         width, height = _fit(part.width, part.height, THUMB_SIZE)
         note = ""
         if part.rejected:
-            note = f'<br/><small style="color:#d0342c">Not sent: {html.escape(part.rejected)}</small>'
+            note = f'<br/><small style="color:{self._theme.error_text}">Not sent: {html.escape(part.rejected)}</small>'
         return (
             f'<p><a href="image:{part.sha256}"><img src="thumb:{part.sha256}" width="{width}" '
             f'height="{height}"/></a><br/><small>{html.escape(part.name)}</small>{note}</p>'
         )
 
     def _footer_html(self, message: Message) -> str:
-        notes: list[str] = []
+        theme = self._theme
+        notes: list[tuple[str, str]] = []
         mid = message.id
+        retry = f'<a href="act:retry:{mid}"><b>Retry</b></a>'
         if message.state is MessageState.STOPPED:
-            notes.append("Stopped by you. What arrived is kept.")
+            notes.append((theme.muted, "■ Stopped by you. What arrived is kept."))
         elif message.state is MessageState.INTERRUPTED:
             notes.append(
-                f'GrokDesk closed while this reply was arriving; it is incomplete. <a href="act:retry:{mid}">Retry</a>'
+                (
+                    theme.notice_text,
+                    f"⚠ GrokDesk closed while this reply was arriving; it is incomplete. {retry}",
+                )
             )
         elif message.state is MessageState.FAILED:
             error = html.escape(message.error or "The reply failed.")
-            return (
-                f'<p style="color:#d0342c;margin-top:4px">⚠ {error} <a href="act:retry:{mid}">Retry</a></p>'
-            )
+            return f'<p style="color:{theme.error_text}; margin-top:4px">⚠ {error}&nbsp;&nbsp;{retry}</p>'
         if message.finish_reason == "length" and message.state is MessageState.COMPLETE:
             notes.append(
-                "The reply reached its length limit and was cut off. "
-                f'<a href="act:continue:{mid}">Continue</a>'
+                (
+                    theme.notice_text,
+                    "The reply reached its length limit and was cut off. "
+                    f'<a href="act:continue:{mid}"><b>Continue</b></a>',
+                )
             )
-        if message.usage is not None and mid in self.usage_text:
-            usage = f'<a href="act:usage:{mid}">Usage</a>'
-            if mid in self._usage_shown:
-                usage += ": " + html.escape(self.usage_text[mid])
-            notes.append(usage)
-        if not notes:
-            return ""
-        return "".join(f'<p style="color:gray;margin-top:4px"><small>{n}</small></p>' for n in notes)
+        if message.usage is not None and mid in self.usage_text and mid in self._usage_shown:
+            notes.append((theme.muted, "Usage: " + html.escape(self.usage_text[mid])))
+        return "".join(
+            f'<p style="color:{colour}; margin-top:6px"><small>{note}</small></p>' for colour, note in notes
+        )
+
+    # -- painting: rounded boxes behind messages -----------------------------------
+
+    def _frame_rect(self, message: Message) -> QRectF | None:
+        """The message's box (margins left out) in document coordinates."""
+        rendered = self._rendered.get(message.id)
+        if rendered is None:
+            return None
+        rect = self.document().documentLayout().frameBoundingRect(rendered.frame)
+        fmt = rendered.frame.frameFormat()
+        return rect.adjusted(fmt.leftMargin(), fmt.topMargin(), -fmt.rightMargin(), -fmt.bottomMargin())
+
+    def message_rect(self, message_id: str) -> QRect | None:
+        """Where a rendered message is, in viewport coordinates (the document is laid out
+        first: Qt otherwise lays it out lazily and the rectangles are provisional)."""
+        self.document().pageCount()
+        message = self._message(message_id)
+        rect = self._frame_rect(message) if message is not None else None
+        if rect is None:
+            return None
+        return rect.translated(-self._scroll_offset()).toRect()
+
+    def _bottom_of(self, message: Message) -> float:
+        rect = self._frame_rect(message)
+        return rect.bottom() if rect is not None else 0.0
+
+    def _scroll_offset(self) -> QPoint:
+        return QPoint(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+
+    def _shown(self) -> list[Message]:
+        return [m for m in self._messages[self._first_shown :] if m.id in self._rendered]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        offset = self._scroll_offset()
+        visible = QRectF(event.rect()).translated(offset)
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(-offset)
+        painter.setPen(Qt.PenStyle.NoPen)
+        shown = self._shown()
+        # Messages are laid out top to bottom: skip those above the exposed area by
+        # bisection, so a paint costs the same with 60 or 2,000 messages rendered.
+        first = bisect.bisect_left(shown, visible.top(), key=self._bottom_of)
+        for message in shown[first:]:
+            rect = self._frame_rect(message)
+            if rect is None or rect.bottom() < visible.top():
+                continue
+            if rect.top() > visible.bottom():
+                break
+            colour = self._box_colour(message)
+            radius = BUBBLE_RADIUS if message.role is Role.USER else BOX_RADIUS
+            if colour is not None:
+                painter.setBrush(colour)
+                painter.drawRoundedRect(rect, radius, radius)
+            if message.id == self._keyboard_message:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(QPen(QColor(self._theme.accent), 2))
+                painter.drawRoundedRect(rect.adjusted(-3, -3, 3, 3), radius + 2, radius + 2)
+                painter.setPen(Qt.PenStyle.NoPen)
+        painter.end()
+        super().paintEvent(event)
+
+    # -- the action bar --------------------------------------------------------------
+
+    def _message(self, message_id: str | None) -> Message | None:
+        return next((m for m in self._messages if m.id == message_id), None) if message_id else None
+
+    def _message_at(self, point: QPoint) -> Message | None:
+        """The message whose box or the gap below it holds `point` (viewport coordinates)."""
+        y = point.y() + self.verticalScrollBar().value()
+        shown = self._shown()
+        first = bisect.bisect_left(shown, float(y - HOVER_REACH), key=self._bottom_of)
+        for message in shown[first:]:
+            rect = self._frame_rect(message)
+            if rect is not None and rect.top() - 4 <= y <= rect.bottom() + HOVER_REACH:
+                return message
+        return None
+
+    def show_actions(self, message_id: str) -> bool:
+        """Show the action bar under a message (what hovering it does)."""
+        message = self._message(message_id)
+        if message is None or message.id not in self._rendered:
+            return False
+        self._bar_message = message.id
+        self.action_bar.set_message(
+            message, usage=self.usage_text.get(message.id, ""), usage_shown=message.id in self._usage_shown
+        )
+        self._place_bar()
+        return True
+
+    def _place_bar(self) -> None:
+        message = self._message(self._bar_message)
+        rect = self._frame_rect(message) if message is not None else None
+        if message is None or rect is None:
+            self.action_bar.hide()
+            return
+        rect = rect.translated(-self._scroll_offset())
+        bar = self.action_bar
+        bar.adjustSize()
+        x = rect.right() - bar.width() if message.role is Role.USER else rect.left()
+        bar.move(round(x), round(rect.bottom() + 2))
+        bar.show()
+        bar.raise_()
+
+    def _hide_bar(self) -> None:
+        if self.action_bar.has_focus_inside():
+            return
+        self._bar_message = None
+        self.action_bar.hide()
+
+    def _step_message(self, step: int) -> None:
+        """Alt+Up / Alt+Down: choose the previous or next message for keyboard actions."""
+        shown = self._shown()
+        if not shown:
+            return
+        ids = [m.id for m in shown]
+        current = self._keyboard_message or self._bar_message
+        index = max(0, min(len(ids) - 1, ids.index(current) + step)) if current in ids else len(ids) - 1
+        message = shown[index]
+        self._keyboard_message = message.id
+        rect = self._frame_rect(message)
+        if rect is not None:
+            self._follow = False
+            bar = self.verticalScrollBar()
+            height = self.viewport().height()
+            if rect.top() < bar.value() or rect.bottom() + HOVER_REACH > bar.value() + height:
+                bar.setValue(round(min(rect.top() - 8, rect.bottom() + HOVER_REACH - height)))
+        self.show_actions(message.id)
+        self.action_bar.focus_first()
+        self.viewport().update()
+
+    def _dismiss_bar(self) -> None:
+        self._keyboard_message = None
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._bar_message = None
+        self.action_bar.hide()
+        self.viewport().update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.viewport():
+            kind = event.type()
+            if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+                self._pointer = event.position().toPoint()
+                message = self._message_at(self._pointer)
+                if message is None:
+                    self._hide_bar()
+                elif message.id != self._bar_message:
+                    if self._keyboard_message and self._keyboard_message != message.id:
+                        self._keyboard_message = None
+                        self.viewport().update()
+                    self.show_actions(message.id)
+            elif kind == QEvent.Type.Leave and not self.action_bar.underMouse():
+                self._pointer = None
+                self._hide_bar()
+            elif kind == QEvent.Type.Resize:
+                QTimer.singleShot(0, self, self._reflow_bubbles)
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if alt and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            self._step_message(-1 if event.key() == Qt.Key.Key_Up else 1)
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        QTimer.singleShot(0, self, self._drop_keyboard_choice)
+
+    def _drop_keyboard_choice(self) -> None:
+        """Focus left the transcript and its bar: the keyboard choice ends."""
+        if self._keyboard_message and not self.hasFocus() and not self.action_bar.has_focus_inside():
+            self._keyboard_message = None
+            self._hide_bar()
+            self.viewport().update()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """The standard menu plus the actions of the message under the pointer (or the
+        keyboard-chosen one, for the Menu key)."""
+        menu = self.createStandardContextMenu(event.pos())
+        if event.reason() == QContextMenuEvent.Reason.Keyboard and self._keyboard_message:
+            message = self._message(self._keyboard_message)
+        else:
+            message = self._message_at(event.pos())  # viewport coordinates, as the menu's
+        if message is not None:
+            menu.addSeparator()
+            entries = [("copy", "Copy message"), ("copy_md", "Copy as Markdown"), ("edit", "Edit…")]
+            if message.role is Role.NOTICE:
+                entries = []
+            if message.role is Role.ASSISTANT:
+                entries.append(("regenerate", "Regenerate"))
+            entries.append(("delete", "Dismiss" if message.role is Role.NOTICE else "Delete"))
+            for name, text in entries:
+                action = menu.addAction(text)
+                action.triggered.connect(
+                    lambda _checked=False, n=name, mid=message.id: self.action_requested.emit(n, mid)
+                )
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+
+    # -- theme -----------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            theme = theme_of(self.palette())
+            if theme is not self._theme:
+                # Colours are baked into the rendered HTML: render again in the new ones.
+                self._theme = theme
+                if self._messages and not self._deferred:
+                    self.rebuild()
+                self.viewport().update()
 
     # -- interaction -----------------------------------------------------------
 
@@ -562,6 +875,8 @@ class TranscriptView(QTextBrowser):
         message = next((m for m in self._messages if m.id == message_id), None)
         if message is not None:
             self.message_changed(message)
+            if self._bar_message == message_id:
+                self.show_actions(message_id)
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         scheme = url.scheme()
@@ -636,9 +951,24 @@ def _fit(width: int, height: int, box: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _tint(base: QColor, accent: QColor, amount: float) -> QColor:
-    return QColor(
-        round(base.red() * (1 - amount) + accent.red() * amount),
-        round(base.green() * (1 - amount) + accent.green() * amount),
-        round(base.blue() * (1 - amount) + accent.blue() * amount),
+def _reset_formats(cursor: QTextCursor) -> None:
+    """The empty block left after clearing a frame keeps the format of the last block that
+    was there (a quote's indent, say); the new HTML must not inherit it."""
+    cursor.setBlockFormat(QTextBlockFormat())
+    cursor.setCharFormat(QTextCharFormat())
+
+
+def _boxed(message: Message) -> bool:
+    """Notices, system messages and failures sit in a tinted box."""
+    return message.role in (Role.SYSTEM, Role.NOTICE) or message.state in (
+        MessageState.FAILED,
+        MessageState.INTERRUPTED,
     )
+
+
+def _clock(timestamp: float) -> str:
+    """ "14:02" today, "3 Dec 14:02" before."""
+    moment = datetime.fromtimestamp(timestamp)
+    if moment.date() == datetime.now().date():
+        return moment.strftime("%H:%M")
+    return f"{moment.day} {moment.strftime('%b %H:%M')}"

@@ -87,8 +87,7 @@ def _error_label(object_name: str) -> QLabel:
     label.setObjectName(object_name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setProperty("role", "error")  # for the theme's style sheet
-    label.setStyleSheet("color: #c0392b;")
+    label.setProperty("role", "error")  # coloured by the theme's style sheet
     label.hide()
     return label
 
