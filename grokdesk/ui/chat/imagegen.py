@@ -69,12 +69,13 @@ class ImageControls(QWidget):
         )
 
     def describe(self, model: ImageModel | None, model_id: str) -> None:
-        pieces = [f"{model_id} makes images: the text you send is the prompt."]
+        pieces = ["The text you send is the prompt."]
         if model is None or model.edits_images:
-            pieces.append("Attach up to 5 images to edit them (refer to them as <IMAGE_0>, <IMAGE_1>…).")
+            pieces.append("Attached images (up to 5: <IMAGE_0>, <IMAGE_1>…) are edited.")
         if model is not None and model.price_ticks is not None:
             pieces.append(f"{imagegen.format_ticks(model.price_ticks)} per image.")
         self.hint.setText(" ".join(pieces))
+        self.hint.setToolTip(f"{model_id} makes images (Grok Imagine); it does not chat.")
 
 
 class _ImageTurn:
