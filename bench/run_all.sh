@@ -6,7 +6,7 @@ set -u
 PY=${1:-${PYTHON:-python3}}
 HERE=$(cd "$(dirname "$0")" && pwd)
 status=0
-for script in bench_startup bench_streaming bench_long_conversation bench_search bench_memory bench_image_intake; do
+for script in bench_startup bench_streaming bench_long_conversation bench_search bench_memory bench_image_intake bench_math; do
   echo "== $script"
   timeout 900 "$PY" "$HERE/$script.py" 2>"$HERE/out/$script.stderr" || { echo "!! $script failed (see bench/out/$script.stderr)"; status=1; }
 done

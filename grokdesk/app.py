@@ -1,7 +1,8 @@
 """Composition root: command line, logging, QApplication, the qasync loop, wiring, shutdown.
 
 Automation contract (README and docs/ARCHITECTURE.md): `grokdesk [--data-dir DIR] [--base-url URL] [--smoke]
-[--version]`, `grokdesk import PATH...`, `grokdesk export --format md|json --out DIR`;
+[--version]`, `grokdesk --install-desktop-entry | --uninstall-desktop-entry`, `grokdesk import PATH...`,
+`grokdesk export --format md|json --out DIR`;
 environment `XAI_API_KEY` (used for that run, never saved), `GROKDESK_BASE_URL`,
 `GROKDESK_DATA_DIR`; `create_main_window(*, data_dir, base_url=None, api_key=None)`.
 """
@@ -25,8 +26,11 @@ from grokdesk.core.endpoint import DEFAULT_BASE_URL
 if TYPE_CHECKING:
     from PySide6.QtGui import QGuiApplication, QIcon
 
+    from grokdesk.platformcheck import PlatformProblem
     from grokdesk.ui.mainwindow import MainWindow
     from grokdesk.ui.quitsignals import QuitSignals
+    from grokdesk.ui.settings.appsettings import AppSettings
+    from grokdesk.ui.settings.welcome import MenuEntryOffer
 
 log = logging.getLogger("grokdesk")
 
@@ -53,6 +57,14 @@ def resolve_data_dir(arg: str | None) -> Path:
 
 def resolve_base_url(arg: str | None, saved: str | None = None) -> str:
     return arg or os.environ.get(ENV_BASE_URL) or saved or DEFAULT_BASE_URL
+
+
+class _NotYetPrinted(logging.Filter):
+    """Keeps a record the user was already shown on stderr (``extra={"printed": True}``)
+    out of the stderr handler, so the terminal shows it once; the log file still gets it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "printed", False)
 
 
 class _SecretFilter(logging.Filter):
@@ -96,7 +108,9 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> None:
     except OSError as exc:
         print(f"GrokDesk: cannot write logs to {data_dir / 'logs'}: {exc.strerror}", file=sys.stderr)
     if sys.stderr is not None and not getattr(sys, "frozen", False):
-        handlers.append(logging.StreamHandler(sys.stderr))
+        console = logging.StreamHandler(sys.stderr)
+        console.addFilter(_NotYetPrinted())
+        handlers.append(console)
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(SECRET_FILTER)
@@ -123,6 +137,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     _add_common_options(parser, default=None)
     parser.set_defaults(verbose=False)
     parser.add_argument("--smoke", action="store_true", help="start, paint the main window, exit 0")
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add GrokDesk to the applications menu (Linux; the .desktop file and icons in your XDG folders)",
+    )
+    entry.add_argument(
+        "--uninstall-desktop-entry", action="store_true", help="remove that menu entry and its icons"
+    )
     # Hidden end-to-end check of an installed or frozen app (packaging/smoke_stream.py):
     # send TEXT after the first paint, print one JSON line when the reply ends, exit 0 if
     # it completed with text.
@@ -141,6 +164,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return desktop_entry_command(install=args.install_desktop_entry)
     data_dir = resolve_data_dir(args.data_dir)
     if args.command in ("import", "export"):
         from grokdesk.cli import run_command
@@ -150,6 +175,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from grokdesk.crashreport import install_exception_logging
 
     install_exception_logging(early_faults_to_stderr=True)
+    problem = platform_problem()
+    if problem is not None:
+        # Qt would abort the interpreter with a message that names neither the missing
+        # library nor its package; say it ourselves and stop cleanly.
+        from grokdesk.platformcheck import EXIT_NO_PLATFORM
+
+        print(problem.message, file=sys.stderr)
+        log.error("%s", problem.message, extra={"printed": True})
+        return EXIT_NO_PLATFORM
     return run_gui(
         data_dir=data_dir,
         base_url=args.base_url,
@@ -157,6 +191,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         smoke_send=args.smoke_send,
         model=args.model,
     )
+
+
+def platform_problem() -> PlatformProblem | None:
+    """Why Qt could not open a window here (checked before any QApplication exists)."""
+    # Not importing Qt for this: QtGui itself fails to load without some of the libraries
+    # checked here.
+    qtgui = sys.modules.get("PySide6.QtGui")
+    if qtgui is not None and qtgui.QGuiApplication.instance() is not None:
+        return None  # a QApplication already runs (tests): its platform loaded
+    from grokdesk.platformcheck import check_platform, try_load
+
+    return check_platform(os.environ, try_load)
+
+
+def desktop_entry_command(*, install: bool) -> int:
+    """`--install-desktop-entry` / `--uninstall-desktop-entry`: 0 on success, 1 otherwise."""
+    from grokdesk import desktopentry
+
+    if not desktopentry.supported():
+        print("The applications-menu entry is for Linux desktops.", file=sys.stderr)
+        return 1
+    data = desktopentry.data_home(os.environ)
+    try:
+        if not install:
+            removed = desktopentry.uninstall(data)
+            print(
+                "Removed the GrokDesk menu entry and icons (your conversations are kept)."
+                if removed
+                else "No GrokDesk menu entry was installed."
+            )
+            return 0
+        launcher = desktopentry.find_launcher()
+        if launcher is None:
+            print(
+                "Cannot find the installed grokdesk command to start from the menu: install GrokDesk "
+                "with pip or pipx first, then run grokdesk --install-desktop-entry.",
+                file=sys.stderr,
+            )
+            return 1
+        print(desktopentry.install(data, launcher).describe())
+        return 0
+    except desktopentry.DesktopEntryError as exc:
+        print(f"GrokDesk: {exc}", file=sys.stderr)
+        return 1
+
+
+def menu_entry_offer(settings: AppSettings) -> MenuEntryOffer | None:
+    """What the welcome view offers: adding GrokDesk to the applications menu, on Linux,
+    once (until added or declined), when no entry exists and an installed launcher does."""
+    from grokdesk.ui.settings.welcome import MenuEntryOffer
+
+    if settings.menu_entry_offer_answered:
+        return None
+    try:
+        from grokdesk import desktopentry
+    except ImportError:
+        return None  # a source checkout run without installing: no icons, no launcher
+    if not desktopentry.supported():
+        return None
+    data = desktopentry.data_home(os.environ)
+    if desktopentry.is_installed(data):
+        return None
+    launcher = desktopentry.find_launcher()
+    if launcher is None:
+        return None
+
+    def install() -> str:
+        return desktopentry.install(data, launcher).describe()
+
+    return MenuEntryOffer(install=install)
 
 
 def create_main_window(
@@ -203,6 +307,7 @@ def create_main_window(
         keystore.key,
         proxy=settings.proxy,
         client_options=client_options,
+        api_modes=settings,
     )
     worker = StoreWorker(data_dir)
     try:
@@ -228,6 +333,7 @@ def create_main_window(
         data_dir=data_dir,
         secret_sink=SECRET_FILTER.secrets.add,
         base_url_override=base_url or os.environ.get(ENV_BASE_URL) or None,
+        menu_entry_offer=menu_entry_offer(settings),
     )
     catalog.setParent(window)
     sink.setParent(window)

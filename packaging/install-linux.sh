@@ -10,6 +10,10 @@
 #                                                   works even where ~/.local/bin is not on PATH)
 #   ~/.local/share/icons/hicolor/NxN/apps/grokdesk.png and scalable/apps/grokdesk.svg
 #
+# `grokdesk --install-desktop-entry` (grokdesk/desktopentry.py) writes the same entry, from the same
+# template, and the same icons for a pip or pipx install: keep the two in step
+# (tests/unit/test_desktop_entry.py compares their entries).
+#
 # Honours XDG_DATA_HOME; GROKDESK_BUILD_DIR installs another build folder. Your conversations and settings are not touched by either direction.
 set -euo pipefail
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from grokdesk.api.events import ContentDelta, ReasoningDelta
+from grokdesk.api.errors import stream_error_from_event
+from grokdesk.api.events import ContentDelta, ReasoningDelta, StreamEvent, UsageUpdate
 from grokdesk.core.conversation import Usage
 
 
@@ -106,3 +107,28 @@ def read_completion(body: Mapping[str, object]) -> ChatCompletion:
         finish_reason=reason if isinstance(reason, str) else None,
         model=model if isinstance(model, str) else None,
     )
+
+
+class ChatStreamReader:
+    """Turns chat-completion chunks into stream events, one chunk at a time."""
+
+    def __init__(self, api_key: str | None = None) -> None:
+        self._api_key = api_key
+        self._last_usage: Usage | None = None
+        self.finish_reason: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.finish_reason is not None
+
+    def read(self, chunk: Mapping[str, object]) -> list[StreamEvent]:
+        if is_error_event(chunk):
+            raise stream_error_from_event(chunk, api_key=self._api_key)
+        content = read_chunk(chunk)
+        events: list[StreamEvent] = list(content.deltas)
+        # Usage may come on any chunk, not always the last; the last non-null one counts.
+        if content.usage is not None and content.usage != self._last_usage:
+            self._last_usage = content.usage
+            events.append(UsageUpdate(content.usage))
+        self.finish_reason = content.finish_reason or self.finish_reason
+        return events

@@ -13,12 +13,12 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from httpx_sse import EventSource
 
-from grokdesk.api.chunks import ChatCompletion, is_error_event, read_chunk, read_completion
+from grokdesk.api.chunks import ChatCompletion, ChatStreamReader, is_error_event, read_completion
 from grokdesk.api.errors import (
     ApiError,
     BadAnswer,
@@ -31,9 +31,10 @@ from grokdesk.api.errors import (
     error_from_transport,
     stream_error_from_event,
 )
-from grokdesk.api.events import ContentDelta, Finished, StreamEvent, UsageUpdate
+from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
+from grokdesk.api.responses import ResponsesReader
 from grokdesk.core.endpoint import DEFAULT_BASE_URL, is_loopback_host, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
@@ -46,6 +47,19 @@ _STREAM_OPTIONS_REFUSED = "argument not supported: stream_options"
 _TAIL_TIMEOUT = 2.0
 
 Sleep = Callable[[float], Awaitable[object]]
+RESPONSES_PATH = "responses"
+CHAT_PATH = "chat/completions"
+
+
+class _StreamReader(Protocol):
+    """Turns one parsed stream event into ours; raises an ApiError for an error event."""
+
+    finish_reason: str | None
+
+    @property
+    def complete(self) -> bool: ...
+
+    def read(self, chunk: dict[str, Any]) -> list[StreamEvent]: ...
 
 
 def check_base_url(base_url: str) -> str:
@@ -217,7 +231,27 @@ class XaiClient:
                 async for event in self._events_from_whole_answer(response):
                     yield event
                 return
-            async for event in self._read_stream(response):
+            async for event in self._read_stream(response, ChatStreamReader(self._key)):
+                yield event
+        finally:
+            await response.aclose()
+
+    async def stream_responses(self, body: Mapping[str, object]) -> AsyncIterator[StreamEvent]:
+        """A `/v1/responses` reply as the same events as `stream_chat`, plus tool calls,
+        cited sources and encrypted reasoning items (ToolCallStarted/Finished,
+        SourceCited, ProviderItem). Errors as in `stream_chat`; a 404 or 405 here means
+        the server has no Responses API (BadRequest/ModelNotFound with that status).
+        """
+        response = await self._send("POST", RESPONSES_PATH, {**body, "stream": True}, stream=True)
+        try:
+            reader = ResponsesReader(self._key)
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                await response.aread()
+                for event in reader.read_whole(self._json(response)):
+                    yield event
+                yield Finished(reader.finish_reason)
+                return
+            async for event in self._read_stream(response, reader):
                 yield event
         finally:
             await response.aclose()
@@ -231,7 +265,7 @@ class XaiClient:
 
     async def _open_stream(self, body: dict[str, object]) -> httpx.Response:
         try:
-            return await self._send("POST", "chat/completions", body, stream=True)
+            return await self._send("POST", CHAT_PATH, body, stream=True)
         except BadRequest as error:
             # Refused for a while in April 2025 (400 "Argument not supported: stream_options"):
             # send once more without it.
@@ -239,17 +273,17 @@ class XaiClient:
                 raise
             log.info("server refused stream_options; sending again without it")
             body = {k: v for k, v in body.items() if k != "stream_options"}
-            return await self._send("POST", "chat/completions", body, stream=True)
+            return await self._send("POST", CHAT_PATH, body, stream=True)
 
-    async def _read_stream(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+    async def _read_stream(
+        self, response: httpx.Response, reader: _StreamReader
+    ) -> AsyncIterator[StreamEvent]:
         events = EventSource(response).aiter_sse()
         started = saw_done = False
-        finish_reason: str | None = None
-        last_usage = None
         watchdog = _Watchdog(response, self._first_token_timeout)
         try:
             while True:
-                complete = saw_done or finish_reason is not None
+                complete = saw_done or reader.complete
                 if complete:
                     watchdog.limit = min(self._stall_timeout, _TAIL_TIMEOUT)
                 elif started:
@@ -278,22 +312,17 @@ class XaiClient:
                     continue
                 if not data or saw_done:
                     continue
-                chunk = self._parse_chunk(data)
-                if is_error_event(chunk):
-                    raise stream_error_from_event(chunk, api_key=self._key)
-                content = read_chunk(chunk)
-                for delta in content.deltas:
-                    started = True
-                    yield delta
-                # Usage may come on any chunk, not always the last; the last non-null one counts.
-                if content.usage is not None and content.usage != last_usage:
-                    last_usage = content.usage
-                    yield UsageUpdate(content.usage)
-                finish_reason = content.finish_reason or finish_reason
+                for event in reader.read(self._parse_chunk(data)):
+                    # Only words count as started: after a search the model may think
+                    # silently for minutes before it writes, which is no stall.
+                    if isinstance(event, ContentDelta | ReasoningDelta):
+                        started = True
+                    yield event
         finally:
             watchdog.stop()
             await events.aclose()
-        if finish_reason is None and not saw_done:
+        finish_reason = reader.finish_reason
+        if not reader.complete and not saw_done:
             raise StreamBroken(
                 "The reply ended before it was complete. What arrived is kept; send again to retry."
             )

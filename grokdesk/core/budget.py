@@ -186,10 +186,21 @@ def format_usage(usage: Usage, model: ModelInfo | None) -> str:
         pieces.append(f"{usage.reasoning_tokens:,} reasoning")
     total = usage.total_tokens or usage.prompt_tokens + billed_completion_tokens(usage)
     pieces.append(f"{total:,} total")
-    cost = cost_usd(usage, model) if model is not None else None
+    pieces += tool_call_counts(usage)
+    cost = cost_usd(usage, model)
     if cost is not None:
         pieces.append(format_cost(cost))
     return " · ".join(pieces)
+
+
+def tool_call_counts(usage: Usage) -> list[str]:
+    """ "2 web searches", "1 X search", "1 code run": the server-side tool calls of a turn."""
+    counts = (
+        (usage.web_search_calls, "web search", "web searches"),
+        (usage.x_search_calls, "X search", "X searches"),
+        (usage.code_calls, "code run", "code runs"),
+    )
+    return [f"{n:,} {one if n == 1 else many}" for n, one, many in counts if n]
 
 
 def format_window(used: int, window: int | None, *, estimated: bool) -> str:

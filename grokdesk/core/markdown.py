@@ -14,6 +14,10 @@ shown as text; images are never emitted as <img> (nothing is fetched); only
 http, https and mailto links become clickable, anything else stays plain text.
 Code blocks are highlighted with Pygments (inline styles), labelled, and get a
 `copy:N` link, N indexing `Rendered.code_blocks`.
+
+LaTeX math (see core/math.py) becomes `<img src="math:…">`, the only image emitted:
+its URL holds the formula, which the view typesets itself (nothing is fetched). With
+`math_images=False` formulas are written as their source instead (plain-text copies).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from grokdesk.core.math import MAX_FORMULA_CHARS, Formula, math_plugin, math_url
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 # Above this a code block is shown without colours: highlighting time grows with
@@ -64,6 +70,7 @@ DARK = Theme("github-dark", "#2d3138", "#30363d", "#9ba3ad", "#14171c", "#20242b
 class Rendered:
     html: str
     code_blocks: list[str] = field(default_factory=list)
+    formulas: list[Formula] = field(default_factory=list)
 
 
 def is_safe_link(url: str) -> bool:
@@ -152,6 +159,47 @@ class _QtRenderer(RendererHTML):
             return '<ul style="list-style-type: none;">\n'
         return "<ul>\n"
 
+    def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # A display formula inside a paragraph closes it to stand centred on its own line;
+        # it must know whether there is a <p> to close (a tight list item has none).
+        env["in_paragraph"] = not tokens[idx].hidden
+        return self.renderToken(tokens, idx, options, env)
+
+    def paragraph_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["in_paragraph"] = False
+        return self.renderToken(tokens, idx, options, env)
+
+    def math_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self._formula(tokens[idx].meta["formula"], env)
+
+    def math_display(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        image = self._formula(tokens[idx].meta["formula"], env)
+        if not env.get("math_images", True):
+            return image
+        if env.get("in_paragraph"):
+            return f'</p><p align="center">{image}</p><p>'
+        return f"<br />{image}<br />"
+
+    def math_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        image = self._formula(tokens[idx].meta["formula"], env)
+        if not env.get("math_images", True):
+            return f'<p style="white-space: pre-wrap;">{image}</p>\n'
+        return f'<p align="center">{image}</p>\n'
+
+    def math_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # A display formula still arriving: its source as it is, until it closes.
+        return f'<p style="white-space: pre-wrap;">{escape(tokens[idx].content)}</p>\n'
+
+    def _formula(self, formula: Formula, env: EnvType) -> str:
+        if not env.get("math_images", True):
+            return escape(formula.source)
+        if len(formula.latex) > MAX_FORMULA_CHARS:
+            code = escape(formula.source)
+            return f'<code style="background-color: {self.theme.inline_code_background};">{code}</code>'
+        formulas: list[Formula] = env.setdefault("formulas", [])
+        formulas.append(formula)
+        return f'<img src="{math_url(formula)}" />'
+
     def blockquote_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return f'<blockquote style="color: {self.theme.muted};">\n'
 
@@ -162,6 +210,7 @@ def _parser(theme: Theme) -> MarkdownIt:
     )
     md.enable(["table", "strikethrough", "linkify"])
     md.use(tasklists_plugin)
+    md.use(math_plugin)
     # A link that fails validation stays literal text: nothing but http(s) and mailto is clickable.
     md.validateLink = is_safe_link  # type: ignore[method-assign]
     renderer: Any = md.renderer
@@ -173,9 +222,15 @@ _PARSERS = {id(theme): _parser(theme) for theme in (LIGHT, DARK)}
 
 
 def render_markdown(
-    text: str, *, dark: bool = False, highlight: bool = True, copy_label: str = "Copy"
+    text: str,
+    *,
+    dark: bool = False,
+    highlight: bool = True,
+    copy_label: str = "Copy",
+    math_images: bool = True,
 ) -> Rendered:
-    """Safe HTML for a QTextBrowser, and the code blocks its `copy:N` links refer to.
+    """Safe HTML for a QTextBrowser, the code blocks its `copy:N` links refer to, and
+    the formulas its `math:` images stand for (their source instead with `math_images=False`).
 
     `copy_label` is the (trusted) HTML inside each code block's copy link.
     `highlight=False` skips Pygments: meant for the still-streaming tail, where a
@@ -187,9 +242,17 @@ def render_markdown(
     fence, which is cheap to parse) is shown as plain text.
     """
     parser = _PARSERS[id(DARK if dark else LIGHT)]
-    env: dict[str, Any] = {"code_blocks": [], "highlight": highlight, "copy_label": copy_label}
+    env: dict[str, Any] = {
+        "code_blocks": [],
+        "formulas": [],
+        "highlight": highlight,
+        "copy_label": copy_label,
+        "math_images": math_images,
+    }
     if len(text) <= MAX_BLOCK_CHARS:
-        return Rendered(parser.render(text, env), env["code_blocks"])
+        return Rendered(
+            _without_empty_paragraphs(parser.render(text, env)), env["code_blocks"], env["formulas"]
+        )
     pieces = []
     cuts = [0, *_boundaries(text, 0), len(text)]
     for begin, end in itertools.pairwise(cuts):
@@ -198,7 +261,16 @@ def render_markdown(
             pieces.append(parser.render(block, env))
         elif block.strip():
             pieces.append(f'<p style="white-space: pre-wrap;">{escape(block.strip())}</p>\n')
-    return Rendered("".join(pieces), env["code_blocks"])
+    return Rendered(_without_empty_paragraphs("".join(pieces)), env["code_blocks"], env["formulas"])
+
+
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>")
+
+
+def _without_empty_paragraphs(html_text: str) -> str:
+    """Drop the empty paragraphs a display formula leaves when it opens or ends its
+    paragraph (Qt would show each as a blank line)."""
+    return _EMPTY_PARAGRAPH.sub("", html_text) if "math:d/" in html_text else html_text
 
 
 _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")

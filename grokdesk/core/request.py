@@ -1,4 +1,4 @@
-"""Building the chat-completions request body from a conversation.
+"""Building the request body (chat completions or Responses) from a conversation.
 
 The request carries exactly the messages the transcript shows, in order, minus
 notices, rejected images and anything empty (the API answers an empty message,
@@ -17,6 +17,7 @@ from grokdesk.core.catalog import reasoning_efforts, supported_params
 from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, Role, TextPart
 from grokdesk.core.images import data_url
 from grokdesk.core.models import ModelInfo
+from grokdesk.core.tools import tools_array
 
 JsonDict = dict[str, Any]
 
@@ -191,4 +192,93 @@ def build_summary_request(
     }
     if stream and include_usage:
         body["stream_options"] = {"include_usage": True}
+    return body
+
+
+# -- the Responses API ------------------------------------------------------------------
+
+# Encrypted reasoning comes back with each reply, so no response needs to be stored.
+RESPONSES_INCLUDE = ("reasoning.encrypted_content",)
+
+
+def response_input_item(message: Message) -> JsonDict | None:
+    """One message as a Responses `input` item, or None when nothing in it may be sent."""
+    payload = message_payload(message)
+    if payload is None or isinstance(payload["content"], str):
+        return payload
+    content: list[JsonDict] = []
+    for part in payload["content"]:
+        if part["type"] == "text":
+            content.append({"type": "input_text", "text": part["text"]})
+        else:
+            image = part["image_url"]
+            content.append({"type": "input_image", "image_url": image["url"], "detail": image["detail"]})
+    return {"role": payload["role"], "content": content}
+
+
+def response_input(
+    conversation: Conversation, *, model: str, now: datetime | None = None, drop_oldest: int = 0
+) -> list[JsonDict]:
+    """The `input` array: the whole conversation as the transcript holds it, every turn.
+
+    An assistant reply's encrypted reasoning goes just before it, as the API returned
+    them, but only to the model that wrote it (another model cannot read it).
+    Leading system messages stay and `drop_oldest` counts messages, as in
+    `request_messages`.
+    """
+    groups: list[list[JsonDict]] = []
+    for message in conversation.messages:
+        item = response_input_item(message)
+        if item is None:
+            continue
+        group = [item]
+        if message.role is Role.ASSISTANT and message.provider_items and message.model == model:
+            group = [dict(i) for i in message.provider_items] + group
+        groups.append(group)
+    lead = 0
+    while lead < len(groups) and groups[lead][-1]["role"] == "system":
+        lead += 1
+    kept = groups[:lead] + groups[lead + max(0, drop_oldest) :]
+    items: list[JsonDict] = []
+    prompt = system_prompt_text(conversation.settings, now)
+    if prompt:
+        items.append({"role": "system", "content": prompt})
+    for group in kept:
+        items.extend(group)
+    return items
+
+
+def build_responses_request(
+    conversation: Conversation,
+    *,
+    model: str,
+    model_info: ModelInfo | None,
+    now: datetime | None = None,
+    stream: bool = True,
+    drop_oldest: int = 0,
+) -> JsonDict:
+    """The JSON body for POST /v1/responses: stateless (`store: false`), the conversation
+    id as the prompt cache key, the tools the conversation turned on. Penalties and
+    `stop` are never sent: the Responses API refuses them."""
+    settings = conversation.settings
+    body: JsonDict = {
+        "model": model,
+        "input": response_input(conversation, model=model, now=now, drop_oldest=drop_oldest),
+        "stream": stream,
+        "store": False,
+        "include": list(RESPONSES_INCLUDE),
+        "prompt_cache_key": conversation.id,
+    }
+    tools = tools_array(
+        web=settings.web_search, x=settings.x_search, code=settings.code_execution, filters=settings.filters
+    )
+    if tools:
+        body["tools"] = tools
+    params = _parameters(settings, model_info or model)
+    if "temperature" in params:
+        body["temperature"] = params["temperature"]
+    if "max_completion_tokens" in params:
+        body["max_output_tokens"] = params["max_completion_tokens"]
+    if "reasoning_effort" in params:
+        body["reasoning"] = {"effort": params["reasoning_effort"]}
     return body

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from grokdesk.core.conversation import ConversationSettings, ImageDetail, ImagePart, Part, TextPart, Usage
+from grokdesk.core.sources import Source
+from grokdesk.core.tools import SearchFilters, ToolCall
 
 JsonDict = dict[str, Any]
 
@@ -104,7 +106,53 @@ def decode_settings(value: object) -> ConversationSettings:
     if not isinstance(value, Mapping):
         return ConversationSettings()
     known = {f.name for f in dataclasses.fields(ConversationSettings)}
-    return ConversationSettings(**{k: v for k, v in value.items() if k in known})
+    settings = ConversationSettings(**{k: v for k, v in value.items() if k in known and k != "filters"})
+    settings.filters = decode_filters(value.get("filters"))
+    return settings
+
+
+def decode_filters(value: object) -> SearchFilters:
+    if not isinstance(value, Mapping):
+        return SearchFilters()
+    filters = SearchFilters()
+    for name in ("allowed_domains", "excluded_domains", "allowed_x_handles", "excluded_x_handles"):
+        items = value.get(name)
+        if isinstance(items, list):
+            setattr(filters, name, [i for i in items if isinstance(i, str)])
+    for name in ("from_date", "to_date"):
+        if isinstance(value.get(name), str):
+            setattr(filters, name, value[name])
+    return filters
+
+
+def encode_tools(tools: list[ToolCall]) -> list[JsonDict]:
+    return [t.to_json() for t in tools]
+
+
+def decode_tools(value: object) -> list[ToolCall]:
+    items = value if isinstance(value, list) else []
+    return [t for t in map(ToolCall.from_json, items) if t is not None]
+
+
+def encode_sources(sources: list[Source]) -> list[JsonDict]:
+    return [s.to_json() for s in sources]
+
+
+def decode_sources(value: object) -> list[Source]:
+    items = value if isinstance(value, list) else []
+    return [s for s in map(Source.from_json, items) if s is not None]
+
+
+def decode_provider_items(value: object) -> list[JsonDict]:
+    items = value if isinstance(value, list) else []
+    return [dict(i) for i in items if isinstance(i, dict) and isinstance(i.get("type"), str)]
+
+
+def search_text(tools: list[ToolCall], sources: list[Source]) -> str:
+    """What the search index sees of a reply's searches and sources."""
+    lines = [t.query for t in tools if t.query]
+    lines += [f"{s.title} {s.url}".strip() for s in sources]
+    return "\n".join(lines)
 
 
 def dumps(value: object) -> str:

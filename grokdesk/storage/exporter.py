@@ -5,6 +5,7 @@ Existing files are never overwritten: a number is added to the name instead.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -13,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from grokdesk.core.conversation import Conversation, ImagePart, Message, MessageState, Role, TextPart
+from grokdesk.core.sources import source_label
+from grokdesk.core.tools import ToolStatus, describe_call
 from grokdesk.storage import jsonformat
 from grokdesk.storage.errors import sqlite_errors
 from grokdesk.storage.store import Store
@@ -83,6 +86,14 @@ def _message_markdown(message: Message, images_folder: str) -> list[str]:
     lines = [f"## {heading} · {_when(message.created_at)}", ""]
     if message.reasoning:
         lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
+    for call in message.tools:
+        lines.append(f"> {describe_call(dataclasses.replace(call, status=ToolStatus.COMPLETED))}")
+        if call.code:
+            lines += [">", "> ```python", *(f"> {line}" for line in call.code.splitlines()), "> ```"]
+        if call.output:
+            lines += [">", "> ```text", *(f"> {line}" for line in call.output.splitlines()), "> ```"]
+    if message.tools:
+        lines.append("")
     for part in message.parts:
         if isinstance(part, TextPart):
             text = part.text if message.role is not Role.NOTICE else "> " + part.text.replace("\n", "\n> ")
@@ -90,11 +101,22 @@ def _message_markdown(message: Message, images_folder: str) -> list[str]:
         else:
             alt = part.name.replace("]", "") or "image"
             lines += [f"![{alt}]({images_folder}/{_image_file_name(part)})", ""]
+    lines += _tools_markdown(message)
     if message.state not in (MessageState.COMPLETE, MessageState.STREAMING):
         lines += [f"*({message.state.value})*", ""]
     if message.error:
         lines += [f"> **Error:** {message.error}", ""]
     return lines
+
+
+def _tools_markdown(message: Message) -> list[str]:
+    """The reply's Sources list: each cited URL once, domain first."""
+    if not message.sources:
+        return []
+    lines = ["**Sources**", ""]
+    for number, source in enumerate(message.sources, 1):
+        lines.append(f"{number}. [{source_label(source)}]({source.url})")
+    return [*lines, ""]
 
 
 def _image_file_name(image: ImagePart) -> str:

@@ -55,6 +55,9 @@ def encode(conversations: Iterable[Conversation], *, exported_at: float | None =
                     "error": message.error,
                     "reasoning": message.reasoning,
                     "parts": codec.encode_parts(message.parts),
+                    "tools": codec.encode_tools(message.tools),
+                    "sources": codec.encode_sources(message.sources),
+                    "provider_items": message.provider_items,
                 }
             )
         items.append(
@@ -173,6 +176,9 @@ def _message(item: object, images: dict[str, codec.ImageInfo]) -> Message:
         usage=codec.decode_usage(item.get("usage")),
         error=_optional_str(item, "error"),
         reasoning=str(item.get("reasoning") or ""),
+        tools=codec.decode_tools(item.get("tools")),
+        sources=codec.decode_sources(item.get("sources")),
+        provider_items=codec.decode_provider_items(item.get("provider_items")),
     )
 
 

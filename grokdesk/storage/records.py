@@ -72,8 +72,11 @@ class UsageTotals:
     cached_tokens: int = 0
     image_tokens: int = 0
     total_tokens: int = 0
-    # The API's own cost of the replies that reported one, and the images made.
+    # The API's own cost of the replies that reported one, their tool calls, the images made.
     cost_in_usd_ticks: int = 0
+    web_search_calls: int = 0
+    x_search_calls: int = 0
+    code_calls: int = 0
     images: int = 0
     # Tokens of the replies without the API's cost, to be priced from the model's prices;
     # None: not told apart, so all the tokens above are priced that way.

@@ -157,7 +157,17 @@ UPDATE messages SET parent_id = (
 CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE, V4_VERSIONS_UPGRADE)
+# Responses: what a reply did on the Responses API. `tools` are its server-side tool
+# calls (kind, query, code, output), `sources` the URLs it cites, `provider_items` the
+# encrypted reasoning sent back on later turns; all JSON lists, NULL when empty. The
+# queries and URLs also go into `text`, so the library's search finds them.
+V3_RESPONSES_UPGRADE = """
+ALTER TABLE messages ADD COLUMN tools TEXT;
+ALTER TABLE messages ADD COLUMN sources TEXT;
+ALTER TABLE messages ADD COLUMN provider_items TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE, V4_VERSIONS_UPGRADE, V3_RESPONSES_UPGRADE)
 CURRENT_VERSION = len(MIGRATIONS)
 
 

@@ -91,7 +91,7 @@ WHERE messages_fts MATCH :query AND c.deleted_at IS NULL
 ORDER BY messages_fts.rowid DESC LIMIT :limit
 """
 
-_MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning"
+_MESSAGE_COLUMNS = "id, role, parts, model, created, finish_reason, usage, error, state, reasoning, tools, sources, provider_items"
 
 
 class _Derived:
@@ -505,21 +505,22 @@ class Store:
         Soft-deleted conversations count: the tokens were spent.
         """
         rows = self._conn.execute(
-            f"SELECT coalesce(model, ''), {_USAGE_SUMS} FROM messages "
+            f"SELECT coalesce(model, ''), count(*), {_USAGE_SUMS} FROM messages "
             "WHERE usage IS NOT NULL AND created >= ? GROUP BY coalesce(model, '') ORDER BY 1",
             (float("-inf") if since is None else since,),
         ).fetchall()
-        return {r[0]: _usage_totals(r[0], r[1:]) for r in rows}
+        return {r[0]: _usage_totals(r[0], r[1], r[2:]) for r in rows}
 
+    @_mapped
     def usage_by_day(self, since: float) -> list[tuple[str, UsageTotals]]:
         """Tokens per local calendar day ("YYYY-MM-DD") and model, for replies created at
         or after `since`, oldest day first (for a chart of the last weeks)."""
         rows = self._conn.execute(
-            f"SELECT date(created, 'unixepoch', 'localtime'), coalesce(model, ''), {_USAGE_SUMS} "
+            f"SELECT date(created, 'unixepoch', 'localtime'), coalesce(model, ''), count(*), {_USAGE_SUMS} "
             "FROM messages WHERE usage IS NOT NULL AND created >= ? GROUP BY 1, 2 ORDER BY 1, 2",
             (since,),
         ).fetchall()
-        return [(r[0], _usage_totals(r[1], r[2:])) for r in rows]
+        return [(r[0], _usage_totals(r[1], r[2], r[3:])) for r in rows]
 
     # ---------------------------------------------------------------- helpers
 
@@ -566,11 +567,13 @@ class Store:
         usage = codec.encode_usage(message.usage)
         cursor = self._conn.execute(
             "INSERT INTO messages (id, conversation_id, position, role, parts, text, model, created, "
-            "finish_reason, usage, error, state, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "finish_reason, usage, error, state, reasoning, tools, sources, provider_items) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET position = excluded.position, role = excluded.role, "
             "parts = excluded.parts, text = excluded.text, model = excluded.model, created = excluded.created, "
             "finish_reason = excluded.finish_reason, usage = excluded.usage, error = excluded.error, "
-            "state = excluded.state, reasoning = excluded.reasoning "
+            "state = excluded.state, reasoning = excluded.reasoning, tools = excluded.tools, "
+            "sources = excluded.sources, provider_items = excluded.provider_items "
             "WHERE messages.conversation_id = excluded.conversation_id",
             (
                 message.id,
@@ -578,7 +581,7 @@ class Store:
                 position,
                 message.role.value,
                 codec.dumps(codec.encode_parts(message.parts)),
-                codec.plain_text(message.parts),
+                _indexed_text(message),
                 message.model,
                 message.created_at,
                 message.finish_reason,
@@ -586,6 +589,9 @@ class Store:
                 message.error,
                 message.state.value,
                 message.reasoning,
+                codec.dumps(codec.encode_tools(message.tools)) if message.tools else None,
+                codec.dumps(codec.encode_sources(message.sources)) if message.sources else None,
+                codec.dumps(message.provider_items) if message.provider_items else None,
             ),
         )
         if cursor.rowcount == 0:
@@ -703,10 +709,13 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...], images: dict[str, code
         error=row[7],
         state=MessageState(row[8]),
         reasoning=row[9],
+        tools=codec.decode_tools(_json_or_none(row[10])),
+        sources=codec.decode_sources(_json_or_none(row[11])),
+        provider_items=codec.decode_provider_items(_json_or_none(row[12])),
     )
 
 
-_USAGE_FIELDS = (
+_TOKEN_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
     "reasoning_tokens",
@@ -714,29 +723,51 @@ _USAGE_FIELDS = (
     "image_tokens",
     "total_tokens",
 )
-_USAGE_EXTRAS = ("cost_in_usd_ticks", "images")
-# count(*), the sums of every field, then the token sums of the replies that did not report
-# their cost (0 or absent): only those are priced from the model's prices.
+_COST_FIELDS = ("cost_in_usd_ticks", "web_search_calls", "x_search_calls", "code_calls", "images")
+# The sums of every usage field, then the token sums of the replies without the API's own
+# cost (those are priced from the model's prices instead).
 _USAGE_SUMS = ", ".join(
-    [
-        "count(*)",
-        *(f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*_USAGE_FIELDS, *_USAGE_EXTRAS)),
-        *(
-            f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
-            f"THEN json_extract(usage, '$.{f}') END), 0)"
-            for f in _USAGE_FIELDS
-        ),
+    [f"coalesce(sum(json_extract(usage, '$.{f}')), 0)" for f in (*_TOKEN_FIELDS, *_COST_FIELDS)]
+    + [
+        f"coalesce(sum(CASE WHEN coalesce(json_extract(usage, '$.cost_in_usd_ticks'), 0) = 0 "
+        f"THEN json_extract(usage, '$.{f}') END), 0)"
+        for f in _TOKEN_FIELDS
     ]
 )
 
 
-def _usage_totals(model: str, row: Sequence[Any]) -> UsageTotals:
-    """A UsageTotals from the columns of `_USAGE_SUMS`."""
-    names = (*_USAGE_FIELDS, *_USAGE_EXTRAS)
-    width = len(names)
+def _usage_totals(model: str, replies: int, sums: Sequence[Any]) -> UsageTotals:
+    names = (*_TOKEN_FIELDS, *_COST_FIELDS)
+    values = [int(v) for v in sums]
     return UsageTotals(
         model,
-        int(row[0]),
-        **{name: int(v) for name, v in zip(names, row[1 : 1 + width], strict=True)},
-        unpriced=Usage(**{name: int(v) for name, v in zip(_USAGE_FIELDS, row[1 + width :], strict=True)}),
+        replies,
+        prompt_tokens=values[0],
+        completion_tokens=values[1],
+        reasoning_tokens=values[2],
+        cached_tokens=values[3],
+        image_tokens=values[4],
+        total_tokens=values[5],
+        cost_in_usd_ticks=values[6],
+        web_search_calls=values[7],
+        x_search_calls=values[8],
+        code_calls=values[9],
+        images=values[10],
+        unpriced=Usage(*values[len(names) :]),
     )
+
+
+def _json_or_none(value: object) -> object:
+    if not isinstance(value, str):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None  # a damaged extra is dropped, the message itself still loads
+
+
+def _indexed_text(message: Message) -> str:
+    """The text the search index sees: the message, plus its searches and cited URLs."""
+    text = codec.plain_text(message.parts)
+    extra = codec.search_text(message.tools, message.sources)
+    return f"{text}\n{extra}" if extra else text

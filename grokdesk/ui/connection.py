@@ -5,12 +5,38 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from grokdesk.api.client import KeyInfo, XaiClient
 
 log = logging.getLogger("grokdesk.ui.connection")
+
+
+class ApiModes(Protocol):
+    """Where the per-server API choice lives (the app settings)."""
+
+    def api_mode(self, base_url: str) -> str: ...
+
+    def lacks_responses(self, base_url: str) -> bool: ...
+
+    def remember_lacks_responses(self, base_url: str) -> None: ...
+
+
+class _RememberedModes:
+    """Automatic everywhere, remembered for this run only (no settings to keep it in)."""
+
+    def __init__(self) -> None:
+        self._lacking: set[str] = set()
+
+    def api_mode(self, base_url: str) -> str:
+        return "automatic"
+
+    def lacks_responses(self, base_url: str) -> bool:
+        return base_url in self._lacking
+
+    def remember_lacks_responses(self, base_url: str) -> None:
+        self._lacking.add(base_url)
 
 
 class ApiConnection:
@@ -25,8 +51,10 @@ class ApiConnection:
         *,
         proxy: str = "system",
         client_options: Mapping[str, Any] | None = None,
+        api_modes: ApiModes | None = None,
     ) -> None:
         self._base_url = base_url
+        self._modes: ApiModes = api_modes or _RememberedModes()
         self._client_options = dict(client_options or {})
         self._api_key = api_key
         self._proxy = proxy
@@ -66,6 +94,24 @@ class ApiConnection:
                 **self._client_options,
             )
         return self._client
+
+    # -- which chat API ------------------------------------------------------------------
+
+    def uses_responses(self) -> bool:
+        """Turns go to /responses unless the setting says Chat Completions, or Automatic
+        found out that this server has no Responses API."""
+        mode = self._modes.api_mode(self._base_url)
+        if mode == "chat":
+            return False
+        return mode == "responses" or not self._modes.lacks_responses(self._base_url)
+
+    def may_fall_back(self) -> bool:
+        """Automatic: a 404/405 on /responses switches this server to Chat Completions."""
+        return self._modes.api_mode(self._base_url) == "automatic"
+
+    def responses_missing(self) -> None:
+        log.info("the server has no Responses API; using Chat Completions from now on")
+        self._modes.remember_lacks_responses(self._base_url)
 
     def set_api_key(self, api_key: str | None) -> None:
         self._api_key = api_key or None

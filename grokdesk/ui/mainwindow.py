@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from grokdesk.api.client import KeyInfo
     from grokdesk.ui.library.usageview import UsageDialog
     from grokdesk.ui.settings.dialog import SettingsDialog
-    from grokdesk.ui.settings.welcome import WelcomeView
+    from grokdesk.ui.settings.welcome import MenuEntryOffer, WelcomeView
 
 log = logging.getLogger("grokdesk.ui.mainwindow")
 # Share of the screen's width and height the window takes on a first start.
@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         data_dir: Path,
         secret_sink: Callable[[str], None] = lambda _key: None,
         base_url_override: str | None = None,
+        menu_entry_offer: MenuEntryOffer | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir
         self._secret_sink = secret_sink
         self._base_url_override = base_url_override
+        self._menu_entry_offer = menu_entry_offer
         self._painted = False
         self._closed_down = False
         self._pending_state = b""
@@ -171,10 +173,18 @@ class MainWindow(QMainWindow):
         if self.welcome is None:
             from grokdesk.ui.settings.welcome import WelcomeView
 
-            self.welcome = WelcomeView(self._check_key, self.keystore, self)
+            self.welcome = WelcomeView(
+                self._check_key, self.keystore, self, menu_entry=self._menu_entry_offer
+            )
             self.welcome.key_saved.connect(self._on_key_saved)
+            self.welcome.menu_entry_answered.connect(self._on_menu_entry_answered)
             self.stack.addWidget(self.welcome)
         self.stack.setCurrentWidget(self.welcome)
+
+    def _on_menu_entry_answered(self, _added: bool) -> None:
+        # Offered once: added or declined, the welcome view does not ask again.
+        self.settings.menu_entry_offer_answered = True
+        self._menu_entry_offer = None
 
     async def _check_key(self, key: str) -> KeyInfo:
         return await check_key(self.connection, key)
@@ -217,7 +227,13 @@ class MainWindow(QMainWindow):
         )
         conversation = Conversation(
             model=self.default_model(),
-            settings=ConversationSettings(system_prompt=prompt, add_datetime=self.settings.add_datetime),
+            settings=ConversationSettings(
+                system_prompt=prompt,
+                add_datetime=self.settings.add_datetime,
+                web_search=self.settings.default_web_search,
+                x_search=self.settings.default_x_search,
+                code_execution=self.settings.default_code_execution,
+            ),
         )
         return self.open_conversation(conversation)
 
@@ -229,6 +245,7 @@ class MainWindow(QMainWindow):
         controller = ChatController(
             conversation,
             client_provider=self.connection.client,
+            route=self.connection,
             sink=self._sink,
             model_info=self.catalog.info,
         )

@@ -17,10 +17,11 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QTimer
 from pytestqt.qtbot import QtBot
 
-from grokdesk.app import create_main_window, setup_logging
+from grokdesk.app import SETTINGS_NAME, create_main_window, setup_logging
 from grokdesk.storage.store import DB_NAME
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
+from grokdesk.ui.settings.appsettings import AppSettings
 from tests.helpers.fake_xai import FakeXai
 from tests.ui.conftest import shut_down
 
@@ -90,7 +91,15 @@ class Windows:
         api_key: str | None = "fake",
         client_options: dict[str, Any] | None = None,
         model: str = "grok-3",
+        api: str | None = None,
     ) -> MainWindow:
+        if api is not None:
+            # The Settings choice for this server: "automatic", "responses" or "chat".
+            data = data_dir or self.data_dir
+            data.mkdir(parents=True, exist_ok=True)
+            settings = AppSettings.at_path(data / SETTINGS_NAME)
+            settings.set_api_mode(base_url or self.fake.base_url, api)
+            settings.sync()
         window = create_main_window(
             data_dir=data_dir or self.data_dir,
             base_url=base_url or self.fake.base_url,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from grokdesk import __version__
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 
 
 def run_app(
@@ -64,7 +64,7 @@ def test_smoke_send_streams_a_reply_with_the_key_from_the_environment(
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["ok"] is True
     assert report["reply"] == "Echo: Hello from the command line"
-    sent = fake_xai.requests_to(CHAT)[-1]
+    sent = fake_xai.requests_to(TURNS)[-1]
     assert sent.headers["authorization"] == f"Bearer {fake_xai.api_key}"
     # Used for that run, never saved: not in any file the app wrote.
     for path in (tmp_path / "data").rglob("*"):

@@ -20,7 +20,7 @@ from grokdesk.storage.store import Store
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from tests.e2e.conftest import StallProbe, Windows, current, key_variants, saved_messages
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import CHAT, RESPONSES, TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import (
     IMAGE_NOT_SUPPORTED_BODY,
     MISSING_KEY_BODY,
@@ -128,9 +128,15 @@ def reopen_and_check(data_dir: Path, conversation_id: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
+# Every fault on the Responses API (the default); the ones whose stream shape differs
+# between the two APIs also on Chat Completions.
+CASES = [(name, "responses") for name in FAULTS] + [(name, "chat") for name, f in FAULTS.items() if f.partial]
+
+
+@pytest.mark.parametrize(("name", "api"), CASES, ids=[f"{n}-{a}" for n, a in CASES])
 def test_fault_is_explained_and_retry_recovers(  # noqa: PLR0917 (fixtures)
     name: str,
+    api: str,
     qtbot: QtBot,
     windows: Windows,
     fake_xai: FakeXai,
@@ -138,14 +144,15 @@ def test_fault_is_explained_and_retry_recovers(  # noqa: PLR0917 (fixtures)
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fault = FAULTS[name]
-    window = windows.open()
+    window = windows.open(api=api)
     tab = current(window)
     probe = StallProbe().start()
     fake_xai.script_next(*fault.scripts)
     started = time.monotonic()
     send(qtbot, tab, QUESTION)
     cid = tab.controller.conversation.id
-    assert fake_xai.count(CHAT) == fault.attempts
+    assert fake_xai.count(TURNS) == fault.attempts
+    assert fake_xai.count(RESPONSES if api == "responses" else CHAT) == fault.attempts
 
     if fault.recovers_by_itself:
         assert_recovered(qtbot, tab)
@@ -173,7 +180,7 @@ def test_fault_is_explained_and_retry_recovers(  # noqa: PLR0917 (fixtures)
         qtbot.waitUntil(lambda: saved_messages(windows.data_dir, cid) == expected, timeout=5000)
         composer_works(qtbot, tab)
         click_retry(qtbot, tab, reply.id)
-        assert fake_xai.count(CHAT) == fault.attempts + 1
+        assert fake_xai.count(TURNS) == fault.attempts + 1
         assert_recovered(qtbot, tab)
     longest = probe.stop()
     assert probe.ticks > 0 and longest < MAX_STALL_S, f"the UI stalled for {longest:.3f} s"
@@ -205,7 +212,7 @@ def test_connection_refused_then_server_comes_up(
     server.requested_port = port
     with server:
         click_retry(qtbot, tab, reply.id)
-        assert server.count(CHAT) == 1
+        assert server.count(TURNS) == 1
         assert_recovered(qtbot, tab)
     assert probe.stop() < MAX_STALL_S
     cid = tab.controller.conversation.id

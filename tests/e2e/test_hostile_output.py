@@ -21,7 +21,7 @@ from grokdesk.core.conversation import MessageState
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.settings.dialog import SettingsDialog
 from tests.e2e.conftest import Windows, anchors, current
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import CHAT, RESPONSES, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply
 from tests.helpers.tls_server import SelfSignedServer
 
@@ -74,7 +74,7 @@ def images(tab: ConversationTab) -> list[str]:
 
 
 def assert_nothing_fetched(fake: FakeXai) -> None:
-    allowed = {CHAT, "/v1/models", "/v1/language-models", "/v1/tokenize-text", "/v1/api-key"}
+    allowed = {CHAT, RESPONSES, "/v1/models", "/v1/language-models", "/v1/tokenize-text", "/v1/api-key"}
     assert sorted({r.path for r in fake.requests} - allowed) == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 from pytestqt.qtbot import QtBot
 
@@ -18,7 +19,7 @@ from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.images.viewer import ImageViewer
 from grokdesk.ui.mainwindow import MainWindow
 from tests.e2e.conftest import Windows, anchors, current
-from tests.helpers.fake_xai import CHAT, FakeXai, ImageReply
+from tests.helpers.fake_xai import TURNS, FakeXai, ImageReply
 from tests.helpers.fake_xai_images import EDIT_PATH, GENERATE_PATH, MODERATION_BODY, TEMP_PREFIX
 from tests.helpers.fake_xai_scripts import Error, NeverAnswer
 
@@ -59,7 +60,7 @@ def test_prompt_makes_images_kept_across_a_restart(qtbot: QtBot, windows: Window
     fake_xai.script_next(ImageReply(as_url=True), path=GENERATE_PATH)
     send(qtbot, tab, PROMPT)
 
-    assert fake_xai.count(CHAT) == 0
+    assert fake_xai.count(TURNS) == 0
     (request,) = fake_xai.requests_to(GENERATE_PATH)
     sent = request.json
     assert "size" not in sent
@@ -134,7 +135,7 @@ def test_edit_this_image(qtbot: QtBot, windows: Windows, fake_xai: FakeXai) -> N
     edited = tab.controller.conversation.messages[-1]
     assert edited.state is MessageState.COMPLETE and len(edited.images) == 1
     assert edited.images[0].sha256 != generated.sha256
-    assert fake_xai.count(CHAT) == 0
+    assert fake_xai.count(TURNS) == 0
 
 
 def test_generated_image_attaches_to_the_next_chat_turn(
@@ -153,17 +154,23 @@ def test_generated_image_attaches_to_the_next_chat_turn(
     tab.send_button.click()
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)
 
-    (chat,) = fake_xai.requests_to(CHAT)
-    messages = chat.json["messages"]
+    (turn,) = fake_xai.requests_to(TURNS)
+    # Chat Completions' `messages` or the Responses API's `input`, whichever the app used.
+    messages = turn.json.get("messages") or turn.json["input"]
     last = messages[-1]
     assert last["role"] == "user"
-    urls = [p["image_url"]["url"] for p in last["content"] if p.get("type") == "image_url"]
+    urls = [_image_url(p) for p in last["content"] if p.get("type") in ("image_url", "input_image")]
     assert [base64.b64decode(u.partition(",")[2]) for u in urls] == [generated.data]
     # The generated reply itself goes to the chat model as text only.
     assistant = [m for m in messages if m["role"] == "assistant"]
     assert assistant and all(isinstance(m["content"], str) for m in assistant)
     assert "Echo: What is in this picture? [1 image]" in tab.transcript.plain_text()
     assert tab.controller.conversation.messages[-2].images == [generated]
+
+
+def _image_url(part: dict[str, Any]) -> str:
+    url = part["image_url"]
+    return url if isinstance(url, str) else str(url["url"])
 
 
 def window_info_takes_images(tab: ConversationTab, model: str) -> bool:

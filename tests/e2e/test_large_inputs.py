@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState
 from tests.e2e.conftest import StallProbe, Windows, anchors, current
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply
 
 # Measured on a busy 2-core machine (longest stall, whole run): 1 MB line 0.8 s / 8 s;
@@ -63,7 +63,7 @@ def test_5_mb_paste_then_send_is_stopped_as_too_long(
     assert isinstance(box, QMessageBox) and "too long" in box.windowTitle()
     box.reject()
     box.deleteLater()
-    assert not tab.controller.conversation.messages and fake_xai.count(CHAT) == 0
+    assert not tab.controller.conversation.messages and fake_xai.count(TURNS) == 0
     assert tab.composer.toPlainText().strip() == big.strip()  # nothing typed is lost
     assert tab.send_button.isEnabled()
     assert paste_stall < MAX_STALL_S["paste"] and send_stall < MAX_STALL_S["send"]

@@ -6,6 +6,11 @@ empty messages, images, prompt length). Tests queue what the next request gets
 (`script_next`, scripts in fake_xai_scripts.py) and read what it received
 (`requests`, `count`, `any_request_to`, `streams`, `wait_for_client_close`).
 
+`/v1/responses` is served too (fake_xai_responses.py): its parameter rules, its event
+order, and the recorded streams in tests/data/responses/ (RawStream). A script queued
+without a path goes to the next turn on either chat API (TURNS); `RecordedRequest.messages`
+reads the conversation sent in either form.
+
     with FakeXai() as fake:                       # or the `fake_xai` fixture
         client = XaiClient(fake.base_url, fake.api_key)
         fake.script_next(Error(503), Reply(text="Hello"))
@@ -34,10 +39,17 @@ from tests.helpers.fake_xai_images import (
     ImageReply,
     image_model_entry,
 )
+from tests.helpers.fake_xai_responses import (
+    STREAM_ERROR_EVENT,
+    chat_messages,
+    check_parameters,
+    reply_events,
+)
 from tests.helpers.fake_xai_scripts import (
     EMPTY_MESSAGE_BODY,
     IMAGE_NOT_SUPPORTED_BODY,
     IMAGE_TOKENS,
+    INVALID,
     MISSING_KEY_BODY,
     NO_ROUTE_BODY,
     NOT_JPEG_OR_PNG_BODY,
@@ -71,10 +83,14 @@ from tests.helpers.fake_xai_scripts import (
 
 DEFAULT_API_KEY = "xai-test-key-0123456789abcdefghijklmnopqrstuvwxyz"
 CHAT = "/v1/chat/completions"
+RESPONSES = "/v1/responses"
+# Not a route: "the next turn", whichever of the two chat APIs the client uses.
+TURNS = "turns"
 ROUTES = {
     ("GET", "/v1/models"),
     ("GET", "/v1/language-models"),
     ("POST", CHAT),
+    ("POST", RESPONSES),
     ("POST", "/v1/tokenize-text"),
     ("GET", "/v1/api-key"),
     ("GET", MODELS_PATH),
@@ -102,6 +118,15 @@ class RecordedRequest:
     def json(self) -> dict[str, Any]:
         assert isinstance(self.body, dict), f"request {self.index} had no JSON object body"
         return self.body
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The conversation sent, as chat-completion messages, whichever API carried it."""
+        if self.path == RESPONSES:
+            return chat_messages(self.json.get("input"))
+        messages = self.json.get("messages")
+        assert isinstance(messages, list)
+        return messages
 
 
 @dataclass
@@ -144,6 +169,8 @@ def _cut_point(script: Script | None) -> int | None:
     """After how many chunks a script interrupts the stream; None when it does not."""
     match script:
         case StreamError(after_chunks=n) | DropAfter(chunks=n) | StallAfter(chunks=n) | Malformed(after=n):
+            return n
+        case RawStream(stall_after=int(n)):
             return n
     return None
 
@@ -251,12 +278,13 @@ class FakeXai:
     def base_url(self) -> str:
         return self.root_url + "/v1"
 
-    def script_next(self, *scripts: Script, path: str = CHAT) -> None:
-        """Queue what the next requests to `path` get, in order; afterwards the default."""
+    def script_next(self, *scripts: Script, path: str = TURNS) -> None:
+        """Queue what the next requests to `path` get, in order; afterwards the default.
+        TURNS: the next chat turns, on /chat/completions or /responses alike."""
         with self._lock:
             self._scripts.setdefault(path, deque()).extend(scripts)
 
-    def pending_scripts(self, path: str = CHAT) -> int:
+    def pending_scripts(self, path: str = TURNS) -> int:
         with self._lock:
             return len(self._scripts.get(path, ()))
 
@@ -282,9 +310,10 @@ class FakeXai:
             return list(self._requests)
 
     def requests_to(self, path: str) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == path]
+        paths = (CHAT, RESPONSES) if path == TURNS else (path,)
+        return [r for r in self.requests if r.path in paths]
 
-    def count(self, path: str = CHAT) -> int:
+    def count(self, path: str = TURNS) -> int:
         return len(self.requests_to(path))
 
     def any_request_to(self, path: str) -> bool:
@@ -392,6 +421,8 @@ class FakeXai:
     def _pop_script(self, path: str) -> Script | None:
         with self._lock:
             queue = self._scripts.get(path)
+            if not queue and path in (CHAT, RESPONSES):
+                queue = self._scripts.get(TURNS)
             return queue.popleft() if queue else None
 
     async def _answer(self, conn: _Connection, request: _Request) -> None:
@@ -431,6 +462,8 @@ class FakeXai:
             return
         if request.path == CHAT:
             await self._chat(conn, request, script)
+        elif request.path == RESPONSES:
+            await self._responses(conn, request, script)
         elif request.path == "/v1/models":
             style = self.models_style
             await self._send_json(
@@ -625,6 +658,46 @@ class FakeXai:
             return NOT_JPEG_OR_PNG_BODY
         return None
 
+    # -- responses ------------------------------------------------------------------------
+
+    async def _responses(self, conn: _Connection, request: _Request, script: Script | None) -> None:
+        body = request.body if isinstance(request.body, dict) else None
+        if body is None:
+            await self._send_json(conn, 400, {"code": INVALID, "error": "Bad JSON."})
+            return
+        if isinstance(script, RefuseStreamOptions):
+            script = None
+        items = body.get("input")
+        messages = chat_messages(items)
+        if isinstance(items, list) and len(messages) != sum(
+            1 for i in items if isinstance(i, dict) and i.get("type", "message") == "message"
+        ):
+            await self._send_json(conn, 400, EMPTY_MESSAGE_BODY)
+            return
+        problem, model, prompt_tokens, _image_tokens = self._check_chat({**body, "messages": messages})
+        if problem is None and model is not None:
+            problem = check_parameters(body, model.id)
+        if problem is not None:
+            await self._send_json(conn, problem[0], problem[1])
+            return
+        assert model is not None
+        reply = script if isinstance(script, Reply) else Reply()
+        text = reply.text if reply.text is not None else self._echo({"messages": messages})
+        reasoning = reply.reasoning
+        if reasoning is None:
+            reasoning = (
+                f"The user wrote {len(text.split())} words; I will echo them." if model.reasoning else ""
+            )
+        reported = reply.model or model.id
+        events = reply_events(reply, reported, body, text, reasoning, prompt_tokens)
+        if not body.get("stream") or reply.ignore_stream:
+            if script is not None and not isinstance(script, Reply):
+                await self._send_json(conn, 503, STREAM_ERROR_BODY)
+                return
+            await self._send_json(conn, 200, events[-1]["response"])
+            return
+        await self._stream(conn, request, reply, events, script)
+
     # -- streaming --------------------------------------------------------------------------
 
     async def _stream(
@@ -647,7 +720,7 @@ class FakeXai:
             },
         )
         conn.writer.write(head)
-        writing = asyncio.create_task(self._write_events(conn, reply, chunks, script, record))
+        writing = asyncio.create_task(self._write_events(conn, reply, chunks, script, record, request.path))
         # The client sends nothing while it reads an answer; EOF here means it closed.
         eof = asyncio.create_task(conn.reader.read(1))
         try:
@@ -669,13 +742,14 @@ class FakeXai:
                 self._closed.notify_all()
         raise _ClientClosed
 
-    async def _write_events(
+    async def _write_events(  # noqa: PLR0917
         self,
         conn: _Connection,
         reply: Reply,
         chunks: list[dict[str, Any]],
         script: Script | None,
         record: StreamRecord,
+        request_path: str = CHAT,
     ) -> None:
         events: list[str] = [f"data: {json.dumps(c)}\n\n" for c in chunks]
         delay = reply.chunk_delay
@@ -683,10 +757,15 @@ class FakeXai:
             events = [e if isinstance(e, str) else f"data: {json.dumps(e)}\n\n" for e in script.events]
             delay = script.chunk_delay
         cut = _cut_point(script)
+        if cut is not None and request_path == RESPONSES and not isinstance(script, RawStream):
+            # Counted from the first streamed token, as on chat completions, so "after 3"
+            # means three tokens of the reply arrived, not three lifecycle events.
+            cut += next((i for i, c in enumerate(chunks) if c.get("type", "").endswith(".delta")), 0)
         if cut is not None:
             await self._write(conn, events[:cut], delay, record, reply.comments)
             if isinstance(script, StreamError):
-                body = script.body if script.body is not None else STREAM_ERROR_BODY
+                default = STREAM_ERROR_EVENT if request_path == RESPONSES else STREAM_ERROR_BODY
+                body = script.body if script.body is not None else default
                 await self._write(conn, [f"data: {json.dumps(body)}\n\n"], 0, record, False)
                 await self._end_body(conn, record)
                 return
@@ -698,7 +777,7 @@ class FakeXai:
                 await self._write(
                     conn, ['data: {"id": "broken", "choices": [{"delta": \n\n'], 0, record, False
                 )
-            if isinstance(script, StallAfter):
+            if isinstance(script, StallAfter | RawStream):
                 await self._wait_for_release()
             events = events[cut:]
         if not isinstance(script, RawStream) and reply.send_done:
@@ -742,6 +821,8 @@ class FakeXai:
 __all__ = [
     "CHAT",
     "DEFAULT_API_KEY",
+    "RESPONSES",
+    "TURNS",
     "CloseWithoutAnswer",
     "DropAfter",
     "Error",

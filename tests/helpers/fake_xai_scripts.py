@@ -216,10 +216,12 @@ class RefuseStreamOptions:
 
 @dataclass
 class RawStream:
-    """A 200 SSE body written exactly: dicts as `data: <json>` events, strings as they are."""
+    """A 200 SSE body written exactly: dicts as `data: <json>` events, strings as they are.
+    `stall_after`: after that many events, wait as StallAfter does until `release()`."""
 
     events: list[dict[str, Any] | str]
     chunk_delay: float = 0.0
+    stall_after: int | None = None
 
 
 Script = (

@@ -25,7 +25,7 @@ from grokdesk.ui.chat.composer import OBJECT_CHAR
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.images.attachments import CHIP_MIME, AttachmentChip
 from grokdesk.ui.mainwindow import MainWindow
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import NOT_JPEG_OR_PNG_BODY, Error, Reply
 from tests.ui.conftest import MakeWindow
 
@@ -98,7 +98,7 @@ def send_and_wait(qtbot: QtBot, tab: ConversationTab) -> None:
 
 
 def sent_content(fake_xai: FakeXai) -> list[dict[str, Any]]:
-    content = fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"]
+    content = fake_xai.requests_to(TURNS)[-1].messages[-1]["content"]
     assert isinstance(content, list)
     return content
 
@@ -396,9 +396,9 @@ def test_text_only_model_is_warned_and_switched_in_one_click(
     assert any(t.startswith("grok-3 does not take images.") for t in notices(tab))
 
     qtbot.keyClicks(tab.composer, "Describe it")
-    requests_before = fake_xai.count(CHAT)
+    requests_before = fake_xai.count(TURNS)
     qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
-    assert fake_xai.count(CHAT) == requests_before
+    assert fake_xai.count(TURNS) == requests_before
     assert not tab.controller.is_streaming
     assert tab.composer.text_without_images() == "Describe it" and len(chips(tab)) == 1
     assert any(t.startswith("grok-3 does not take images.") for t in notices(tab))
@@ -413,9 +413,9 @@ def test_text_only_model_is_warned_and_switched_in_one_click(
     assert notices(tab) == []
 
     send_and_wait(qtbot, tab)
-    sent = fake_xai.requests_to(CHAT)[-1].json
-    assert sent["model"] == target
-    assert image_of(sent["messages"][-1]["content"][0])[0] == "image/jpeg"
+    sent = fake_xai.requests_to(TURNS)[-1]
+    assert sent.json["model"] == target
+    assert image_of(sent.messages[-1]["content"][0])[0] == "image/jpeg"
 
 
 def test_rejected_image_does_not_break_the_next_turn(
@@ -435,9 +435,9 @@ def test_rejected_image_does_not_break_the_next_turn(
 
     qtbot.keyClicks(tab.composer, "Then just say hello")
     send_and_wait(qtbot, tab)
-    sent = fake_xai.requests_to(CHAT)[-1].json
-    assert "image_url" not in str(sent["messages"])
-    assert sent["messages"][-1] == {"role": "user", "content": "Then just say hello"}
+    sent = fake_xai.requests_to(TURNS)[-1]
+    assert "image_url" not in str(sent.messages) and "input_image" not in str(sent.json)
+    assert sent.messages[-1] == {"role": "user", "content": "Then just say hello"}
     reply = tab.controller.conversation.messages[-1]
     assert reply.role is Role.ASSISTANT and reply.state is MessageState.COMPLETE
 
@@ -506,10 +506,10 @@ def test_sending_waits_for_images_still_being_read(
     tab = open_tab(make_window)
     photo = write(tmp_path / "slow.png", image_bytes("PNG"))
     task = tab.attach_paths([photo])
-    requests_before = fake_xai.count(CHAT)
+    requests_before = fake_xai.count(TURNS)
     assert tab.attachments.pending == 1  # the pool has not been asked yet: nothing ran
     tab.send()
-    assert fake_xai.count(CHAT) == requests_before
+    assert fake_xai.count(TURNS) == requests_before
     assert "Wait a moment: 1 image is still being read." in notices(tab)
     qtbot.waitUntil(task.done, timeout=5000)
     assert len(chips(tab)) == 1 and notices(tab) == []

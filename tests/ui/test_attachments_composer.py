@@ -14,7 +14,7 @@ from grokdesk.core.conversation import ImagePart
 from grokdesk.core.images import MAX_IMAGE_BYTES
 from grokdesk.ui.chat.composer import OBJECT_CHAR, Composer
 from grokdesk.ui.chat.tab import ConversationTab
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.ui.conftest import MakeWindow
 from tests.ui.test_attachments import (
     chips,
@@ -126,14 +126,14 @@ def shown_as_images(composer: Composer) -> str:
 
 
 def sent_images(fake_xai: FakeXai) -> list[bytes]:
-    content = fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"]
+    content = fake_xai.requests_to(TURNS)[-1].messages[-1]["content"]
     if isinstance(content, str):
         return []
     return [image_of(part)[1] for part in content if part["type"] == "image_url"]
 
 
 def sent_text(fake_xai: FakeXai) -> str:
-    content = fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"]
+    content = fake_xai.requests_to(TURNS)[-1].messages[-1]["content"]
     if isinstance(content, str):
         return content
     return " ".join(part["text"] for part in content if part["type"] == "text")

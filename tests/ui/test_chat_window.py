@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import RESPONSES, TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply, StallAfter
 from tests.ui.conftest import MakeWindow
 
@@ -29,10 +29,12 @@ def test_sent_message_streams_the_whole_reply(
     assert "The capital of France is Paris." in shown
     assert not tab.stop_button.isEnabled()
     assert tab.composer.toPlainText() == ""
-    sent = fake_xai.requests_to(CHAT)[-1].json
+    request = fake_xai.requests_to(TURNS)[-1]
+    sent = request.json
+    assert request.path == RESPONSES  # the Responses API is the default
     assert sent["model"] == "grok-3"
-    assert sent["stream"] is True
-    assert sent["messages"][-1] == {"role": "user", "content": "What is the capital of France?"}
+    assert sent["stream"] is True and sent["store"] is False
+    assert request.messages[-1] == {"role": "user", "content": "What is the capital of France?"}
     reply = tab.controller.conversation.messages[-1]
     assert reply.role is Role.ASSISTANT and reply.state is MessageState.COMPLETE
     assert reply.usage is not None and reply.usage.completion_tokens > 0

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.budget import MESSAGE_OVERHEAD_TOKENS, cost_usd, format_cost
 from grokdesk.core.conversation import Usage
 from grokdesk.ui.chat.tab import ConversationTab
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import CHAT, TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply, count_tokens
 from tests.ui.conftest import MakeWindow
 from tests.ui.test_conversation import click_action, current, send
@@ -99,15 +99,15 @@ def test_leaving_out_the_oldest_turns(qtbot: QtBot, make_window: MakeWindow, fak
     _fill(qtbot, fake_xai, tab, 3)
     window.catalog.learn_limit("grok-3", 400)
     tab.composer.setPlainText("final question " + LONG_TEXT)
-    sent_before = fake_xai.count(CHAT)
+    sent_before = fake_xai.count(TURNS)
     tab.send()
     box = _over_window_dialog(qtbot, tab)
     assert "400" in box.text()
-    assert fake_xai.count(CHAT) == sent_before  # never cut silently: nothing sent yet
+    assert fake_xai.count(TURNS) == sent_before  # never cut silently: nothing sent yet
     _button(box, "dropOldestButton").click()
-    qtbot.waitUntil(lambda: fake_xai.count(CHAT) == sent_before + 1, timeout=3000)
+    qtbot.waitUntil(lambda: fake_xai.count(TURNS) == sent_before + 1, timeout=3000)
     qtbot.waitUntil(lambda: not tab.controller.is_streaming)
-    sent = fake_xai.requests_to(CHAT)[-1].json["messages"]
+    sent = fake_xai.requests_to(TURNS)[-1].messages
     assert sent[-1]["content"].startswith("final question")
     assert all(not m["content"].startswith("question 0") for m in sent)
     assert "left out of requests" in tab.transcript.plain_text()
@@ -124,10 +124,10 @@ def test_switching_to_a_larger_model(qtbot: QtBot, make_window: MakeWindow, fake
     switch = _button(box, "switchModelButton")
     assert "grok-" in switch.text()
     switch.click()
-    qtbot.waitUntil(lambda: not tab.controller.is_streaming and fake_xai.count(CHAT) == 2, timeout=3000)
-    last = fake_xai.requests_to(CHAT)[-1].json
-    assert last["model"] != "grok-3"
-    assert len(last["messages"]) == 3  # nothing left out
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming and fake_xai.count(TURNS) == 2, timeout=3000)
+    last = fake_xai.requests_to(TURNS)[-1]
+    assert last.json["model"] != "grok-3"
+    assert len(last.messages) == 3  # nothing left out
 
 
 def test_new_conversation_from_a_summary(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai) -> None:

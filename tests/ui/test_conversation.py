@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.conversation import MessageState, Role
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply, StallAfter
 from tests.ui.conftest import MakeWindow
 
@@ -128,7 +128,7 @@ def test_regenerate_shows_the_new_reply(qtbot: QtBot, make_window: MakeWindow, f
     assert "First answer." not in tab.transcript.plain_text()
     roles = [m.role for m in tab.controller.conversation.messages]
     assert roles == [Role.USER, Role.ASSISTANT]
-    assert fake_xai.requests_to(CHAT)[-1].json["messages"][-1] == {"role": "user", "content": "Question"}
+    assert fake_xai.requests_to(TURNS)[-1].messages[-1] == {"role": "user", "content": "Question"}
 
 
 def test_an_edited_question_is_sent_again(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai) -> None:
@@ -144,7 +144,7 @@ def test_an_edited_question_is_sent_again(qtbot: QtBot, make_window: MakeWindow,
     qtbot.waitUntil(
         lambda: not tab.controller.is_streaming and len(tab.controller.conversation.messages) == 2
     )
-    assert fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"] == "What is 3+3?"
+    assert fake_xai.requests_to(TURNS)[-1].messages[-1]["content"] == "What is 3+3?"
     assert "Echo: What is 3+3?" in tab.transcript.plain_text()
 
 
@@ -158,7 +158,7 @@ def test_continue_after_length_limit(qtbot: QtBot, make_window: MakeWindow, fake
     click_action(tab, "continue", reply.id)
     qtbot.waitUntil(lambda: not tab.controller.is_streaming and reply.finish_reason == "stop", timeout=5000)
     assert reply.plain_text == "Once upon a time, the end."
-    sent = fake_xai.requests_to(CHAT)[-1].json["messages"]
+    sent = fake_xai.requests_to(TURNS)[-1].messages
     assert sent[-1] == {"role": "assistant", "content": "Once upon a time"}
     assert "length limit" not in tab.transcript.plain_text()
 
@@ -176,7 +176,7 @@ def test_roles_in_any_order_are_sent_as_shown(
     tab.composer.setPlainText("Example: Bonjour!")
     tab.add_without_sending()
     send(qtbot, tab, "How are you?")
-    sent = fake_xai.requests_to(CHAT)[-1].json["messages"]
+    sent = fake_xai.requests_to(TURNS)[-1].messages
     assert [(m["role"], m["content"]) for m in sent] == [
         ("user", "Hello"),
         ("assistant", "Echo: Hello"),
@@ -209,10 +209,10 @@ def test_inline_error_then_retry_succeeds(qtbot: QtBot, make_window: MakeWindow,
     qtbot.waitUntil(lambda: not tab.controller.is_streaming)
     assert [m.state for m in tab.controller.conversation.messages] == [MessageState.COMPLETE] * 2
     # The error was shown, never sent: the retried request carries the question only.
-    assert fake_xai.requests_to(CHAT)[-1].json["messages"] == [
-        m for m in fake_xai.requests_to(CHAT)[-1].json["messages"] if m["role"] != "notice"
+    assert fake_xai.requests_to(TURNS)[-1].messages == [
+        m for m in fake_xai.requests_to(TURNS)[-1].messages if m["role"] != "notice"
     ]
-    assert fake_xai.requests_to(CHAT)[-1].json["messages"][-1] == {"role": "user", "content": "Question"}
+    assert fake_xai.requests_to(TURNS)[-1].messages[-1] == {"role": "user", "content": "Question"}
 
 
 def test_model_output_is_shown_never_obeyed(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai) -> None:

@@ -152,6 +152,7 @@ def test_an_unexpected_failure_during_a_turn_ends_the_reply_with_retry(
         raise RuntimeError("a bug while building the request")
 
     monkeypatch.setattr(controller_module, "build_chat_request", broken)
+    monkeypatch.setattr(controller_module, "build_responses_request", broken)
     tab.composer.setPlainText("hello")
     tab.send()
     qtbot.waitUntil(lambda: not tab.controller.is_streaming, timeout=5000)

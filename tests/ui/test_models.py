@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_images import GENERATE_PATH
 from tests.helpers.fake_xai_scripts import Error, FakeModel, Reply, unknown_model_body
 from tests.ui.conftest import MakeWindow, shut_down
@@ -56,11 +56,11 @@ def test_alias_is_honoured_and_can_be_pinned(
     tab = current(window)
     tab.select_model("grok-3-latest")
     send(qtbot, tab, "hello")
-    assert fake_xai.requests_to(CHAT)[-1].json["model"] == "grok-3-latest"
+    assert fake_xai.requests_to(TURNS)[-1].json["model"] == "grok-3-latest"
     tab.pin_model()
     assert tab.controller.conversation.model == "grok-3"
     send(qtbot, tab, "again")
-    assert fake_xai.requests_to(CHAT)[-1].json["model"] == "grok-3"
+    assert fake_xai.requests_to(TURNS)[-1].json["model"] == "grok-3"
 
 
 def test_offline_start_uses_the_cached_list(
@@ -96,8 +96,8 @@ def test_retired_model_is_replaced_on_request(
     action = tab.notice.action_button
     assert action.isVisible() and "retry" in action.text()
     action.click()
-    qtbot.waitUntil(lambda: not tab.controller.is_streaming and fake_xai.count(CHAT) == 2, timeout=5000)
-    assert fake_xai.requests_to(CHAT)[-1].json["model"] != "grok-3-mini"
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming and fake_xai.count(TURNS) == 2, timeout=5000)
+    assert fake_xai.requests_to(TURNS)[-1].json["model"] != "grok-3-mini"
     assert "Answered by another model." in tab.transcript.plain_text()
 
 
@@ -111,11 +111,11 @@ def test_model_the_api_no_longer_lists_is_not_sent_to(
     tab.select_model("grok-3-mini")
     tab.composer.setPlainText("hello")
     tab.send()
-    assert fake_xai.count(CHAT) == 0  # no failed send
+    assert fake_xai.count(TURNS) == 0  # no failed send
     assert tab.notice.isVisible() and "grok-3-mini" in tab.notice.label.text()
     tab.notice.action_button.click()
-    qtbot.waitUntil(lambda: fake_xai.count(CHAT) == 1 and not tab.controller.is_streaming, timeout=5000)
-    assert fake_xai.requests_to(CHAT)[-1].json["model"] != "grok-3-mini"
+    qtbot.waitUntil(lambda: fake_xai.count(TURNS) == 1 and not tab.controller.is_streaming, timeout=5000)
+    assert fake_xai.requests_to(TURNS)[-1].json["model"] != "grok-3-mini"
 
 
 def test_parameters_a_model_rejects_are_not_sent(
@@ -127,12 +127,12 @@ def test_parameters_a_model_rejects_are_not_sent(
     settings.reasoning_effort = "high"
     settings.temperature = 0.5
     send(qtbot, tab, "think hard")
-    sent = fake_xai.requests_to(CHAT)[-1].json
-    assert sent["reasoning_effort"] == "high" and sent["temperature"] == 0.5
+    sent = fake_xai.requests_to(TURNS)[-1].json
+    assert sent["reasoning"] == {"effort": "high"} and sent["temperature"] == 0.5
     tab.select_model("grok-3")
     send(qtbot, tab, "now plainly")
-    sent = fake_xai.requests_to(CHAT)[-1].json
-    assert "reasoning_effort" not in sent  # grok-3 is not a reasoning model
+    sent = fake_xai.requests_to(TURNS)[-1].json
+    assert "reasoning" not in sent  # grok-3 is not a reasoning model
     assert sent["temperature"] == 0.5
 
 
@@ -161,7 +161,7 @@ def test_retired_image_model_is_replaced_like_a_chat_model(
     tab = current(window)
     tab.composer.setPlainText("a lighthouse at dawn")
     tab.send()
-    assert fake_xai.count(GENERATE_PATH) == 0 and fake_xai.count(CHAT) == 0  # no failed request
+    assert fake_xai.count(GENERATE_PATH) == 0 and fake_xai.count(TURNS) == 0  # no failed request
     assert tab.notice.isVisible() and "grok-imagine-image-pro" in tab.notice.label.text()
     assert "grok-imagine-image" in tab.notice.action_button.text()
     tab.notice.action_button.click()
@@ -169,5 +169,5 @@ def test_retired_image_model_is_replaced_like_a_chat_model(
         lambda: fake_xai.count(GENERATE_PATH) == 1 and not tab.controller.is_streaming, timeout=5000
     )
     assert fake_xai.requests_to(GENERATE_PATH)[-1].json["model"] == "grok-imagine-image"
-    assert fake_xai.count(CHAT) == 0
+    assert fake_xai.count(TURNS) == 0
     assert len(tab.controller.conversation.messages[-1].images) == 1

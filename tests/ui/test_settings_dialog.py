@@ -300,3 +300,18 @@ def test_full_round_saves_settings_and_keeps_the_key_out_of_every_file(
     tail = GOOD_KEY.removeprefix("xai-").encode()  # the key without its well-known prefix
     leaks = [p for p in files if secret in p.read_bytes() or tail in p.read_bytes()]
     assert leaks == []
+
+
+def test_the_api_choice_is_per_server_and_live_tool_defaults_are_kept(qtbot: QtBot, env: Env) -> None:
+    env.settings.remember_lacks_responses("https://api.x.ai/v1")
+    dialog = env.dialog(qtbot)
+    assert dialog.api_mode_combo.currentData() == "automatic"
+    dialog.api_mode_combo.setCurrentIndex(dialog.api_mode_combo.findData("chat"))
+    dialog.web_search_check.setChecked(True)
+    dialog.code_check.setChecked(True)
+    dialog.accept()
+    assert env.settings.api_mode("https://api.x.ai/v1") == "chat"
+    assert env.settings.api_mode("http://127.0.0.1:1/v1") == "automatic"  # another server
+    assert not env.settings.lacks_responses("https://api.x.ai/v1")  # a choice by hand replaces it
+    assert (env.settings.default_web_search, env.settings.default_x_search) == (True, False)
+    assert env.settings.default_code_execution

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import Role
 from grokdesk.ui.chat.tab import ConversationTab
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply
 from tests.ui.conftest import MakeWindow, shut_down
 from tests.ui.test_conversation import click_action, current, send
@@ -21,9 +21,7 @@ from tests.ui.test_conversation import click_action, current, send
 def sent_messages(fake_xai: FakeXai) -> list[tuple[str, str]]:
     """(role, content) of the last chat request, the system message left out."""
     return [
-        (m["role"], m["content"])
-        for m in fake_xai.requests_to(CHAT)[-1].json["messages"]
-        if m["role"] != "system"
+        (m["role"], m["content"]) for m in fake_xai.requests_to(TURNS)[-1].messages if m["role"] != "system"
     ]
 
 
@@ -115,10 +113,10 @@ def test_editing_the_first_question_keeps_the_old_branch_reachable(
     assert shown(tab) == ["What is 2+2?", "Echo: What is 2+2?", "And 3+3?", "Echo: And 3+3?"]
     assert "And 3+3?" in tab.transcript.plain_text()
     # Editing a reply makes a version too, without asking for anything.
-    requests = len(fake_xai.requests_to(CHAT))
+    requests = len(fake_xai.requests_to(TURNS))
     reply = tab.controller.conversation.messages[1]
     tab.controller.edit(reply.id, "Four.")
     assert shown(tab) == ["What is 2+2?", "Four."]
     assert tab.controller.conversation.messages[1].role is Role.ASSISTANT
     assert tab.controller.version_of(tab.controller.conversation.messages[1].id) == (2, 2)
-    assert len(fake_xai.requests_to(CHAT)) == requests
+    assert len(fake_xai.requests_to(TURNS)) == requests

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import keyring
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore, SaveResult
 from grokdesk.ui.settings.keyentry import xai_key_checker
-from grokdesk.ui.settings.welcome import CONSOLE_URL, WelcomeView
+from grokdesk.ui.settings.welcome import CONSOLE_URL, MenuEntryOffer, WelcomeView
 from tests.helpers.fake_xai import DEFAULT_API_KEY as GOOD_KEY
 from tests.helpers.fake_xai import FakeXai
 from tests.helpers.fake_xai_scripts import TEAM_ID, Error
 from tests.helpers.memkeyring import MemoryKeyring
+from tests.ui.conftest import MakeWindow, shut_down
 
 pytestmark = pytest.mark.usefixtures("qloop")
 
@@ -268,3 +271,104 @@ def test_a_broken_check_is_reported_not_left_spinning(
     assert memory.store == {}
     assert "TypeError" in caplog.text
     assert GOOD_KEY not in caplog.text
+
+
+# -- the applications-menu offer ------------------------------------------------------------------
+
+
+def make_offer_view(qtbot: QtBot, install: Callable[[], str]) -> tuple[WelcomeView, list[bool]]:
+    view = WelcomeView(
+        xai_key_checker(closed_port_url(), max_retries=0),
+        KeyStore({}),
+        open_url=Opened(),
+        menu_entry=MenuEntryOffer(install=install),
+    )
+    qtbot.addWidget(view)
+    view.show()
+    answers: list[bool] = []
+    view.menu_entry_answered.connect(answers.append)
+    return view, answers
+
+
+def test_menu_entry_offer_adds_once_clicked(qtbot: QtBot, memory: MemoryKeyring) -> None:
+    calls: list[str] = []
+
+    def install() -> str:
+        calls.append("install")
+        return "Added GrokDesk to the applications menu."
+
+    view, answers = make_offer_view(qtbot, install)
+    row = view.findChild(QWidget, "menuEntryOffer")
+    assert row is view.menu_entry and row.isVisible()
+    assert calls == []  # nothing is written before the user asks
+    add = view.findChild(QPushButton, "addMenuEntryButton")
+    add.click()
+    qtbot.waitUntil(lambda: answers == [True], timeout=5000)
+    assert calls == ["install"]
+    assert view.menu_entry.status.text() == "Added GrokDesk to the applications menu."
+    assert add.isHidden()
+
+
+def test_menu_entry_offer_failure_is_shown_and_can_be_declined(qtbot: QtBot, memory: MemoryKeyring) -> None:
+    def install() -> str:
+        raise OSError("Cannot write the menu entry: Permission denied (/home/a/.local/share/applications).")
+
+    view, answers = make_offer_view(qtbot, install)
+    row = view.menu_entry
+    assert row is not None
+    row.add_button.click()
+    qtbot.waitUntil(row.add_button.isEnabled, timeout=5000)
+    assert "Permission denied" in row.status.text()
+    assert answers == []  # not remembered: a failure is no answer
+    row.decline_button.click()
+    assert answers == [False]
+    assert row.isHidden()
+
+
+def test_no_offer_without_one(qtbot: QtBot, fake_xai: FakeXai, memory: MemoryKeyring) -> None:
+    view = make_view(qtbot, fake_xai.base_url, KeyStore({}))
+    assert view.menu_entry is None
+    assert view.findChild(QWidget, "menuEntryOffer") is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="freedesktop.org menus")
+def test_the_app_offers_the_menu_entry_once(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    memory: MemoryKeyring,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    launcher = tmp_path / "venv" / "bin" / "grokdesk"
+    launcher.parent.mkdir(parents=True)
+    launcher.write_text("#!/bin/sh\n", encoding="utf-8")
+    launcher.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(launcher)])
+    xdg = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    data = tmp_path / "data"
+
+    first = make_window(data_dir=data, api_key=None)
+    assert first.welcome is not None and first.welcome.menu_entry is not None
+    first.welcome.menu_entry.add_button.click()
+    entry = xdg / "applications" / "grokdesk.desktop"
+    qtbot.waitUntil(lambda: first.settings.menu_entry_offer_answered, timeout=10_000)
+    assert f"TryExec={launcher}" in entry.read_text(encoding="utf-8").splitlines()
+    shut_down(qtbot, first)
+
+    # Added: not offered again, even after the entry is removed by hand.
+    entry.unlink()
+    second = make_window(data_dir=data, api_key=None)
+    assert second.welcome is not None and second.welcome.menu_entry is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="freedesktop.org menus")
+def test_no_offer_when_the_entry_exists(
+    make_window: MakeWindow, memory: MemoryKeyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xdg = tmp_path / "xdg"
+    (xdg / "applications").mkdir(parents=True)
+    (xdg / "applications" / "grokdesk.desktop").write_text("[Desktop Entry]\n", encoding="utf-8")
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    window = make_window(api_key=None)
+    assert window.welcome is not None and window.welcome.menu_entry is None

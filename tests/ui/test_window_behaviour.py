@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState
-from tests.helpers.fake_xai import CHAT, FakeXai
+from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply, StallAfter, bad_key_body
 from tests.ui.conftest import MakeWindow, shut_down
 from tests.ui.test_conversation import current, send
@@ -30,7 +30,7 @@ def test_reasoning_is_collapsed_until_asked(qtbot: QtBot, make_window: MakeWindo
     assert shown.index("Adding two") < shown.index("Four.")
     # The reasoning is never replayed to the API as content.
     send(qtbot, tab, "and 3+3?")
-    assistant = [m for m in fake_xai.requests_to(CHAT)[-1].json["messages"] if m["role"] == "assistant"]
+    assistant = [m for m in fake_xai.requests_to(TURNS)[-1].messages if m["role"] == "assistant"]
     assert assistant == [{"role": "assistant", "content": "Four."}]
 
 
@@ -79,10 +79,10 @@ def test_composer_keys(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai)
     qtbot.keyClick(tab.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClicks(tab.composer, "line two")
     assert tab.composer.toPlainText() == "line one\nline two"
-    assert fake_xai.count(CHAT) == 0
+    assert fake_xai.count(TURNS) == 0
     qtbot.keyClick(tab.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: not tab.controller.is_streaming and fake_xai.count(CHAT) == 1, timeout=5000)
-    assert fake_xai.requests_to(CHAT)[-1].json["messages"][-1]["content"] == "line one\nline two"
+    qtbot.waitUntil(lambda: not tab.controller.is_streaming and fake_xai.count(TURNS) == 1, timeout=5000)
+    assert fake_xai.requests_to(TURNS)[-1].messages[-1]["content"] == "line one\nline two"
     assert tab.composer.toPlainText() == ""
     qtbot.keyClick(tab.composer, Qt.Key.Key_Up)
     assert tab.composer.toPlainText() == "line one\nline two"
@@ -91,7 +91,7 @@ def test_composer_keys(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai)
     tab.composer.set_send_key("ctrl+enter")
     qtbot.keyClicks(tab.composer, "a")
     qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
-    assert tab.composer.toPlainText() == "a\n" and fake_xai.count(CHAT) == 1
+    assert tab.composer.toPlainText() == "a\n" and fake_xai.count(TURNS) == 1
 
 
 def test_restart_restores_tabs_models_drafts_and_the_active_tab(

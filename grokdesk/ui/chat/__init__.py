@@ -6,7 +6,9 @@ task of one turn), ``transcript`` (the read-only view of the messages),
 (glue between the composer and the attachment strip), ``contextmeter`` and
 ``tokencount`` (the context window meter and its token counting),
 ``conversationsettings`` (the per-conversation dialog), ``versions`` (the switch
-between versions of a message).
+between versions of a message), ``mathrender`` (typesets the LaTeX formulas of the
+transcript off the UI thread), ``tooltoggles`` (the live search and code buttons),
+``toolrecords`` (tool calls and sources in a reply).
 
 Depends on ``grokdesk.ui.images`` (its public modules) and the shared plumbing
 at the top of ``grokdesk.ui``; nothing outside ``mainwindow`` imports from here.

@@ -64,8 +64,20 @@ def light_payloads(conversation: Conversation, now: datetime | None = None) -> l
         payload = message_payload(light)
         if payload is not None:
             payload["_images"] = [(p.detail, p.width, p.height) for p in light.images if p.rejected is None]
+            payload["_resent"] = resent_reasoning_tokens(message, conversation.model)
             payloads.append(payload)
     return payloads
+
+
+def resent_reasoning_tokens(message: Message, model: str) -> int:
+    """The encrypted reasoning sent back before this reply (only to the model that wrote
+    it): what the reply reported as reasoning, else a guess from the size of the blob."""
+    if not message.provider_items or message.model != model:
+        return 0
+    if message.usage is not None and message.usage.reasoning_tokens:
+        return message.usage.reasoning_tokens
+    blob = sum(len(str(item.get("encrypted_content", ""))) for item in message.provider_items)
+    return blob * 3 // 16  # base64 to bytes, about four bytes a token
 
 
 def measure(
@@ -106,13 +118,13 @@ def payload_tokens(payload: dict[str, Any], count: Callable[[str], int]) -> int:
     tokens = MESSAGE_OVERHEAD_TOKENS
     content = payload["content"]
     if isinstance(content, str):
-        return tokens + count(content)
+        return tokens + count(content) + int(payload.get("_resent", 0))
     for part in content:
         if part.get("type") == "text":
             tokens += count(part["text"])
     for detail, width, height in payload.get("_images", ()):
         tokens += image_tokens(detail, width, height)
-    return tokens
+    return tokens + int(payload.get("_resent", 0))
 
 
 def _without_pixels(message: Message) -> Message:

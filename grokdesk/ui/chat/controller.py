@@ -21,8 +21,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from grokdesk.api.errors import ApiError, ImageRejected
-from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEvent, UsageUpdate
+from grokdesk.api.errors import ApiError, BadRequest, ImageRejected
+from grokdesk.api.events import (
+    ContentDelta,
+    Finished,
+    ProviderItem,
+    ReasoningDelta,
+    SourceCited,
+    StreamEvent,
+    ToolCallFinished,
+    ToolCallStarted,
+    UsageUpdate,
+)
 from grokdesk.core import versions
 from grokdesk.core.conversation import (
     Conversation,
@@ -36,7 +46,9 @@ from grokdesk.core.conversation import (
     title_from_text,
 )
 from grokdesk.core.models import ModelInfo
-from grokdesk.core.request import build_chat_request
+from grokdesk.core.request import build_chat_request, build_responses_request
+from grokdesk.core.sources import add_source
+from grokdesk.core.tools import ToolCall
 from grokdesk.ui.asynctasks import spawn
 
 if TYPE_CHECKING:
@@ -64,6 +76,18 @@ class ChatClient(Protocol):
     def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
 
     async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion: ...
+
+    def stream_responses(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
+
+
+class ApiRoute(Protocol):
+    """Which chat API the server gets (the connection, from the per-server setting)."""
+
+    def uses_responses(self) -> bool: ...
+
+    def may_fall_back(self) -> bool: ...
+
+    def responses_missing(self) -> None: ...
 
 
 class PreparedTurn(Protocol):
@@ -120,10 +144,14 @@ class ChatController(QObject):
         sink: ConversationSink,
         model_info: Callable[[str], ModelInfo | None],
         clock: Callable[[], datetime] = datetime.now,
+        route: ApiRoute | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        # Without a route (tests of the controller alone) turns use Chat Completions.
+        self._route = route
+        self._told_no_tools = False
         self.conversation = conversation
         versions.sync(conversation)
         self._client_provider = client_provider
@@ -331,18 +359,19 @@ class ChatController(QObject):
         if client is None:
             self.add_notice("No API key is set. Open Settings (Ctrl+,) to add your xAI API key.")
             return
+        self._tell_if_tools_unavailable()
         model = self.conversation.model
         # What is sent is what the conversation holds now; the body itself (base64 of
         # every image) is built off the UI thread.
         snapshot = dataclasses.replace(self.conversation, messages=list(self.conversation.messages))
-        build = functools.partial(
-            build_chat_request,
-            snapshot,
-            model=model,
-            model_info=self._model_info(model),
-            now=self._clock(),
-            drop_oldest=self.drop_oldest,
-        )
+        options: dict[str, Any] = {
+            "model": model,
+            "model_info": self._model_info(model),
+            "now": self._clock(),
+            "drop_oldest": self.drop_oldest,
+        }
+        chat = functools.partial(build_chat_request, snapshot, **options)
+        responses = functools.partial(build_responses_request, snapshot, **options)
         turn = self.turn_runner.prepare(model, snapshot) if self.turn_runner is not None else None
         if turn is not None:
             continuing = None  # an image turn always makes a new reply
@@ -359,31 +388,38 @@ class ChatController(QObject):
         self._streaming = reply
         self._sink.save_message(self.conversation, reply)
         self._last_flush = self._monotonic()
-        work = self._stream(client, build, reply) if turn is None else self._run_turn(turn, client, reply)
+        work = (
+            self._stream(client, chat, responses, reply)
+            if turn is None
+            else self._run_turn(turn, client, reply)
+        )
         self._task = spawn(work, name=f"reply-{reply.id}")
         self.streaming_changed.emit(True)
 
-    async def _stream(self, client: ChatClient, build: Callable[[], dict[str, Any]], reply: Message) -> None:
+    async def _stream(
+        self,
+        client: ChatClient,
+        chat: Callable[[], dict[str, Any]],
+        responses: Callable[[], dict[str, Any]],
+        reply: Message,
+    ) -> None:
         try:
-            body = await asyncio.to_thread(build)
-            slice_started = time.monotonic()
-            async for event in client.stream_chat(body):
-                if isinstance(event, ContentDelta):
-                    # Collected and joined once per view update: appending each token
-                    # to the text copied the whole reply per token.
-                    self._pending.append(event.text)
-                elif isinstance(event, ReasoningDelta):
-                    reply.reasoning += event.text
-                elif isinstance(event, UsageUpdate):
-                    reply.usage = event.usage
-                elif isinstance(event, Finished):
-                    reply.finish_reason = event.reason
-                self._mark_dirty(reply)
-                if time.monotonic() - slice_started > YIELD_AFTER_S:
-                    # A network read can hold hundreds of buffered events: let the
-                    # window paint and react between slices of them.
-                    await asyncio.sleep(0)
-                    slice_started = time.monotonic()
+            route = self._route
+            if route is not None and route.uses_responses():
+                body = await asyncio.to_thread(responses)
+                try:
+                    await self._consume(client.stream_responses(body), reply)
+                except BadRequest as error:
+                    # A server without /responses (404 or 405 on the route): Automatic
+                    # switches it to Chat Completions once and remembers that.
+                    if error.status not in (404, 405) or not route.may_fall_back() or self._started(reply):
+                        raise
+                    route.responses_missing()
+                    body = await asyncio.to_thread(chat)
+                    await self._consume(client.stream_chat(body), reply)
+            else:
+                body = await asyncio.to_thread(chat)
+                await self._consume(client.stream_chat(body), reply)
             reply.state = MessageState.COMPLETE
         except asyncio.CancelledError:
             reply.state = MessageState.STOPPED
@@ -414,6 +450,48 @@ class ChatController(QObject):
             self._handle_api_error(error)
         finally:
             self._finish(reply)
+
+    def _tell_if_tools_unavailable(self) -> None:
+        """Live tools exist only on the Responses API: say so once when this server gets
+        Chat Completions, instead of leaving the toggles silently without effect."""
+        settings = self.conversation.settings
+        wanted = settings.web_search or settings.x_search or settings.code_execution
+        if not wanted or self._told_no_tools or self._route is None or self._route.uses_responses():
+            return
+        self._told_no_tools = True
+        self.add_notice(
+            "Web search, X search and code execution need the Responses API, which this server "
+            "is not using (Settings → API). Replies here come without them."
+        )
+
+    async def _consume(self, events: AsyncIterator[StreamEvent], reply: Message) -> None:
+        slice_started = time.monotonic()
+        async for event in events:
+            if isinstance(event, ContentDelta):
+                # Collected and joined once per view update: appending each token
+                # to the text copied the whole reply per token.
+                self._pending.append(event.text)
+            elif isinstance(event, ReasoningDelta):
+                reply.reasoning += event.text
+            elif isinstance(event, UsageUpdate):
+                reply.usage = event.usage
+            elif isinstance(event, Finished):
+                reply.finish_reason = event.reason
+            elif isinstance(event, ToolCallStarted | ToolCallFinished):
+                _put_call(reply.tools, event.call)
+            elif isinstance(event, SourceCited):
+                add_source(reply.sources, event.source.url, event.source.title)
+            elif isinstance(event, ProviderItem):
+                reply.provider_items.append(event.item)
+            self._mark_dirty(reply)
+            if time.monotonic() - slice_started > YIELD_AFTER_S:
+                # A network read can hold hundreds of buffered events: let the
+                # window paint and react between slices of them.
+                await asyncio.sleep(0)
+                slice_started = time.monotonic()
+
+    def _started(self, reply: Message) -> bool:
+        return bool(self._pending or reply.plain_text or reply.reasoning or reply.tools)
 
     def _handle_api_error(self, error: ApiError) -> None:
         log.info("reply failed: %s", type(error).__name__)
@@ -496,6 +574,15 @@ class ChatController(QObject):
             self.conversation.title = title_from_text(text)
             self._sink.save_conversation(self.conversation)
             self.title_changed.emit(self.conversation.title)
+
+
+def _put_call(calls: list[ToolCall], call: ToolCall) -> None:
+    """Replace the record of the same call, or add it at the end."""
+    for index, known in enumerate(calls):
+        if known.id == call.id:
+            calls[index] = call
+            return
+    calls.append(call)
 
 
 def _has_content(parts: list[Part]) -> bool:

@@ -44,6 +44,7 @@ from grokdesk.ui.chat.emptystate import EmptyState
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.imagegen import ImageGeneration
 from grokdesk.ui.chat.tokencount import TokenCounter
+from grokdesk.ui.chat.tooltoggles import ToolToggles
 from grokdesk.ui.chat.transcript import TranscriptView
 from grokdesk.ui.chat.versions import VersionSwitch
 from grokdesk.ui.icons import icon, set_icon
@@ -243,6 +244,10 @@ class ConversationTab(QWidget):
 
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(controller.stop)
+        self.tool_toggles = ToolToggles(self, lambda: self.controller.conversation.settings)
+        for button in self.tool_toggles.buttons.values():
+            self.add_tool_button(button)
+        self.tool_toggles.changed.connect(self.settings_changed)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(controller.stop)
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self.add_without_sending)
@@ -454,9 +459,8 @@ class ConversationTab(QWidget):
             return ""
         total = 0.0
         for message in self.controller.conversation.messages:
-            info = self.catalog.info(message.model or "")
             if message.usage is not None:
-                total += cost_usd(message.usage, info) or 0.0
+                total += cost_usd(message.usage, self.catalog.info(message.model or "")) or 0.0
         return format_cost(total) if total else ""
 
     def _model_usable(self) -> bool:
@@ -533,6 +537,7 @@ class ConversationTab(QWidget):
         dialog = ConversationSettingsDialog(conversation.settings, model=conversation.model, parent=self)
         if dialog.exec():
             self.controller.set_settings(dialog.result_settings())
+            self.tool_toggles.load()
             self.settings_changed.emit()
 
     def edit_message(self, message: Message) -> QInputDialog:
@@ -606,5 +611,6 @@ class ConversationTab(QWidget):
 def _visible_text(message: Message) -> str:
     """The text of a message without Markdown syntax, as a person reads it."""
     document = QTextDocument()
-    document.setHtml(render_markdown(message.plain_text).html)
+    # Formulas as their LaTeX source: a copied formula must stay a formula.
+    document.setHtml(render_markdown(message.plain_text, math_images=False).html)
     return document.toPlainText()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -46,6 +46,8 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.ui.chat import toolrecords
+from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
 from grokdesk.ui.icons import glyph_html
 from grokdesk.ui.look import Theme, theme_of
@@ -91,6 +93,8 @@ class _Rendered:
     tail_chars: int = 0
     # True while the frame holds a streamed rendering (header, stable blocks, tail).
     streamed: bool = False
+    # The tool records the header showed when it was rendered.
+    tools: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class TranscriptView(QTextBrowser):
@@ -137,6 +141,7 @@ class TranscriptView(QTextBrowser):
         self._rendered: dict[str, _Rendered] = {}
         self._first_shown = 0
         self._expanded_reasoning: set[str] = set()
+        self._expanded_tools: set[str] = set()
         self._usage_shown: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
@@ -161,6 +166,7 @@ class TranscriptView(QTextBrowser):
         self._fill_pending = False
         # Extra markup after a message's actions (the version switch sets it).
         self.header_extra: Callable[[Message], str] = lambda _message: ""
+        self.math = MathImages(self)  # typesets the `math:` images of rendered formulas
 
     # -- public API ----------------------------------------------------------
 
@@ -297,7 +303,12 @@ class TranscriptView(QTextBrowser):
         if rendered is None:
             return
         incremental = message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning
-        finishing = not incremental and rendered.streamed and not message.reasoning
+        finishing = (
+            not incremental
+            and rendered.streamed
+            and not message.reasoning
+            and rendered.tools == toolrecords.tools_signature(message)
+        )
         if (incremental or finishing) and not self.render_budget.allows():
             self._schedule_catch_up(message)  # another tab used this frame's time
             return
@@ -370,11 +381,17 @@ class TranscriptView(QTextBrowser):
     # -- Qt overrides --------------------------------------------------------
 
     def loadResource(self, kind: int, name: QUrl | str) -> object:
-        """Serve only our own thumbnails: nothing remote, nothing from disk."""
+        """Serve only our own thumbnails and typeset formulas: nothing remote, nothing from disk."""
         url = QUrl(name)
         if url.scheme() == "thumb":
             return self._thumbs.get(url.path())
+        if url.scheme() == "math":
+            return self.math.resource(url)
         return None
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """A copied selection gives each formula as its LaTeX source."""
+        return self.math.mime_data(self.textCursor()) or super().createMimeDataFromSelection()
 
     # -- rendering -----------------------------------------------------------
 
@@ -458,6 +475,7 @@ class TranscriptView(QTextBrowser):
         body, code_blocks = self._body_html(message)
         rendered.code_blocks = code_blocks
         cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
+        rendered.tools = toolrecords.tools_signature(message)
         rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
         rendered.tail_chars = 0
         rendered.streamed = False
@@ -465,6 +483,8 @@ class TranscriptView(QTextBrowser):
     def _update_streaming(self, message: Message, rendered: _Rendered) -> None:
         text = message.plain_text
         frame = rendered.frame
+        if rendered.tools != toolrecords.tools_signature(message):
+            rendered.streamed = False  # a tool call started or ended: the header changes
         if not rendered.streamed:
             # First update: start from the header alone (a continued reply keeps its
             # text: it is rendered again as the stream's stable part).
@@ -472,6 +492,7 @@ class TranscriptView(QTextBrowser):
             cursor.removeSelectedText()
             _reset_formats(cursor)
             cursor.insertHtml(self._header_html(message))
+            rendered.tools = toolrecords.tools_signature(message)
             rendered.tail_chars = 0
             rendered.stable_chars = 0
             rendered.code_blocks = []
@@ -592,10 +613,13 @@ class TranscriptView(QTextBrowser):
                     f'<p style="margin-top:2px; margin-bottom:6px"><small><a href="reasoning:{message.id}" '
                     f"{quiet}>▸ Show reasoning ({words} words)</a></small></p>"
                 )
-        return head
+        return head + toolrecords.tools_html(message, expanded=message.id in self._expanded_tools)
 
     def _markdown(self, text: str, *, highlight: bool = True) -> Rendered:
-        return render_markdown(text, dark=self._theme.dark, highlight=highlight, copy_label=self._copy_label)
+        rendered = render_markdown(
+            text, dark=self._theme.dark, highlight=highlight, copy_label=self._copy_label
+        )
+        return toolrecords.with_citation_links(rendered, text)
 
     def _body_html(self, message: Message) -> tuple[str, list[str]]:
         parts_html: list[str] = []
@@ -649,7 +673,7 @@ class TranscriptView(QTextBrowser):
             )
         if message.usage is not None and mid in self.usage_text and mid in self._usage_shown:
             notes.append((theme.muted, "Usage: " + html.escape(self.usage_text[mid])))
-        return "".join(
+        return toolrecords.sources_html(message) + "".join(
             f'<p style="color:{colour}; margin-top:6px"><small>{note}</small></p>' for colour, note in notes
         )
 
@@ -890,6 +914,12 @@ class TranscriptView(QTextBrowser):
                 self._expanded_reasoning.discard(message_id)
             else:
                 self._expanded_reasoning.add(message_id)
+            message = next((m for m in self._messages if m.id == message_id), None)
+            if message is not None and message.id in self._rendered:
+                self._render_into(self._rendered[message.id], message)
+        elif scheme == "tools":
+            message_id = url.path()
+            self._expanded_tools.symmetric_difference_update({message_id})
             message = next((m for m in self._messages if m.id == message_id), None)
             if message is not None and message.id in self._rendered:
                 self._render_into(self._rendered[message.id], message)

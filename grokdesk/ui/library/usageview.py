@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grokdesk.core.budget import TICKS_PER_USD, cost_usd, format_cost
+from grokdesk.core.budget import TICKS_PER_USD, cost_usd, format_cost, tool_call_counts
 from grokdesk.core.conversation import Usage
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
@@ -32,7 +32,7 @@ from grokdesk.ui.persistence import StoreCall
 
 CHART_DAYS = 30
 GRID_STEPS = 5
-COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Images")
+COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Tool calls", "Images")
 
 
 def totals_cost(totals: UsageTotals, info: ModelInfo | None) -> float | None:
@@ -43,6 +43,15 @@ def totals_cost(totals: UsageTotals, info: ModelInfo | None) -> float | None:
         return reported
     priced = cost_usd(unpriced, info) if info is not None else None
     return None if priced is None else reported + priced
+
+
+def tool_calls_text(totals: UsageTotals) -> str:
+    usage = Usage(
+        web_search_calls=totals.web_search_calls,
+        x_search_calls=totals.x_search_calls,
+        code_calls=totals.code_calls,
+    )
+    return ", ".join(tool_call_counts(usage))
 
 
 def period_starts(now: float | None = None) -> tuple[float, float]:
@@ -281,6 +290,7 @@ class UsageDialog(QDialog):
                 f"{totals.reasoning_tokens:,}",
                 f"{totals.cached_tokens:,}",
                 format_cost(cost) if cost is not None else "price unknown",
+                tool_calls_text(totals),
                 f"{totals.images:,}",
             )
             for column, value in enumerate(values):
@@ -292,6 +302,14 @@ class UsageDialog(QDialog):
         costs = [totals_cost(t, self._model_info(t.model)) for t in totals.values()]
         known = [c for c in costs if c is not None]
         text = f"{tokens:,} tokens in {sum(t.replies for t in totals.values()):,} replies"
+        calls = UsageTotals(
+            "",
+            web_search_calls=sum(t.web_search_calls for t in totals.values()),
+            x_search_calls=sum(t.x_search_calls for t in totals.values()),
+            code_calls=sum(t.code_calls for t in totals.values()),
+        )
+        if tool_calls_text(calls):
+            text += f" ({tool_calls_text(calls)})"
         images = sum(t.images for t in totals.values())
         if images:
             text += f", {images:,} image{'s' if images != 1 else ''} made"

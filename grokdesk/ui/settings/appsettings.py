@@ -7,6 +7,7 @@ dialog shows that reason next to the field, and the setters raise ValueError wit
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,9 @@ FONT_SIZE_MAX: Final = 32
 DEFAULT_FONT_SIZE: Final = 11
 
 _TRUE = {"true", "1", "yes", "on"}
+# Which chat API a server gets: Responses with a fallback, always Responses, or Chat Completions.
+API_MODES = ("automatic", "responses", "chat")
+API_MODE_LABELS = {"automatic": "Automatic", "responses": "Responses", "chat": "Chat Completions"}
 _FALSE = {"false", "0", "no", "off"}
 
 
@@ -320,3 +324,75 @@ class AppSettings:
     @window_state.setter
     def window_state(self, value: bytes) -> None:
         self._qs.setValue("window/state", QByteArray(value))
+
+    # -- first run
+    @property
+    def menu_entry_offer_answered(self) -> bool:
+        """The welcome view offered the applications-menu entry and it was added or declined."""
+        return self._bool("first_run/menu_entry_offer_answered", False)
+
+    @menu_entry_offer_answered.setter
+    def menu_entry_offer_answered(self, value: bool) -> None:
+        self._qs.setValue("first_run/menu_entry_offer_answered", bool(value))
+
+    # -- which chat API each server gets
+    def api_mode(self, base_url: str) -> str:
+        """ "automatic", "responses" or "chat" for the server at `base_url`."""
+        mode = self._json_map("api/modes").get(normalize_base_url(base_url))
+        return mode if mode in API_MODES else "automatic"
+
+    def set_api_mode(self, base_url: str, mode: str) -> None:
+        _refuse(None if mode in API_MODES else f"Unknown API setting “{mode}”.")
+        modes = self._json_map("api/modes")
+        modes[normalize_base_url(base_url)] = mode
+        self._qs.setValue("api/modes", json.dumps(modes))
+        if mode != "automatic":
+            # A choice made by hand replaces what Automatic had found out.
+            self.forget_lacks_responses(base_url)
+
+    def lacks_responses(self, base_url: str) -> bool:
+        """Automatic found out that this server has no Responses API (it answered 404/405)."""
+        return bool(self._json_map("api/no_responses").get(normalize_base_url(base_url)))
+
+    def remember_lacks_responses(self, base_url: str) -> None:
+        found = self._json_map("api/no_responses")
+        found[normalize_base_url(base_url)] = True
+        self._qs.setValue("api/no_responses", json.dumps(found))
+
+    def forget_lacks_responses(self, base_url: str) -> None:
+        found = self._json_map("api/no_responses")
+        if found.pop(normalize_base_url(base_url), None) is not None:
+            self._qs.setValue("api/no_responses", json.dumps(found))
+
+    # -- live search defaults for new conversations
+    @property
+    def default_web_search(self) -> bool:
+        return self._bool("tools/web_search", False)
+
+    @default_web_search.setter
+    def default_web_search(self, value: bool) -> None:
+        self._qs.setValue("tools/web_search", bool(value))
+
+    @property
+    def default_x_search(self) -> bool:
+        return self._bool("tools/x_search", False)
+
+    @default_x_search.setter
+    def default_x_search(self, value: bool) -> None:
+        self._qs.setValue("tools/x_search", bool(value))
+
+    @property
+    def default_code_execution(self) -> bool:
+        return self._bool("tools/code_execution", False)
+
+    @default_code_execution.setter
+    def default_code_execution(self, value: bool) -> None:
+        self._qs.setValue("tools/code_execution", bool(value))
+
+    def _json_map(self, key: str) -> dict[str, object]:
+        value = self._qs.value(key)
+        try:
+            data = json.loads(str(value)) if value is not None else {}
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}

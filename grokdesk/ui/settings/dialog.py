@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 from grokdesk.core.endpoint import validate_base_url
 from grokdesk.storage.keystore import KeySource, KeyStore, KeyStoreError
 from grokdesk.ui.settings.appsettings import (
+    API_MODE_LABELS,
+    API_MODES,
     FONT_SIZE_MAX,
     FONT_SIZE_MIN,
     AppSettings,
@@ -218,6 +220,15 @@ class SettingsDialog(QDialog):
         form.addRow("Network proxy:", proxy_row)
         form.addRow("", self.proxy_error)
 
+        self.api_mode_combo = _combo(
+            "apiModeCombo", "Chat API for this server", [(m, API_MODE_LABELS[m]) for m in API_MODES]
+        )
+        self.api_mode_combo.setToolTip(
+            "Automatic uses the Responses API (live search, code execution, reasoning summaries) "
+            "and switches to Chat Completions for a server that does not offer it."
+        )
+        form.addRow("API:", self.api_mode_combo)
+
         self.base_url_field.textChanged.connect(self._validate)
         self.proxy_mode_combo.currentIndexChanged.connect(self._validate)
         self.proxy_url_field.textChanged.connect(self._validate)
@@ -263,6 +274,19 @@ class SettingsDialog(QDialog):
 
         self.image_detail_combo = _combo("imageDetailCombo", "Default image detail", DETAIL_CHOICES)
         form.addRow("Image detail:", self.image_detail_combo)
+
+        tools_row = QHBoxLayout()
+        self.web_search_check = QCheckBox("Web search")
+        _name(self.web_search_check, "defaultWebSearchCheck", "Search the web by default")
+        self.x_search_check = QCheckBox("X search")
+        _name(self.x_search_check, "defaultXSearchCheck", "Search X by default")
+        self.code_check = QCheckBox("Code execution")
+        _name(self.code_check, "defaultCodeCheck", "Let the model run code by default")
+        for check in (self.web_search_check, self.x_search_check, self.code_check):
+            check.setToolTip("Billed by xAI per successful call, on top of tokens.")
+            tools_row.addWidget(check)
+        tools_row.addStretch(1)
+        form.addRow("Live tools:", tools_row)
 
         self.model_combo.editTextChanged.connect(self._validate)
         return box
@@ -321,6 +345,10 @@ class SettingsDialog(QDialog):
         self.add_datetime_check.setChecked(s.add_datetime)
         self.standing_context_edit.setPlainText(s.standing_context)
         _select(self.image_detail_combo, s.default_image_detail)
+        _select(self.api_mode_combo, s.api_mode(s.base_url))
+        self.web_search_check.setChecked(s.default_web_search)
+        self.x_search_check.setChecked(s.default_x_search)
+        self.code_check.setChecked(s.default_code_execution)
         _select(self.send_key_combo, s.send_key)
         _select(self.theme_combo, s.theme)
         self.font_size_spin.setValue(s.font_size)
@@ -365,6 +393,12 @@ class SettingsDialog(QDialog):
         s.add_datetime = self.add_datetime_check.isChecked()
         s.standing_context = self.standing_context_edit.toPlainText()
         s.default_image_detail = str(self.image_detail_combo.currentData())
+        mode = str(self.api_mode_combo.currentData())
+        if mode != s.api_mode(s.base_url):
+            s.set_api_mode(s.base_url, mode)
+        s.default_web_search = self.web_search_check.isChecked()
+        s.default_x_search = self.x_search_check.isChecked()
+        s.default_code_execution = self.code_check.isChecked()
         s.send_key = str(self.send_key_combo.currentData())
         s.theme = str(self.theme_combo.currentData())
         s.font_size = self.font_size_spin.value()
