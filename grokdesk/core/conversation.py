@@ -162,6 +162,8 @@ class ConversationSettings:
     web_search: bool = False
     x_search: bool = False
     code_execution: bool = False
+    # The image_generation tool: the model may make images mid-reply.
+    image_generation: bool = False
     filters: SearchFilters = field(default_factory=SearchFilters)
 
 

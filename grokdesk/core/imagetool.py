@@ -110,11 +110,12 @@ def images_in_response(response: Mapping[str, object]) -> list[ToolImage]:
     return reader.images
 
 
-def tool_image_parts(images: list[ToolImage]) -> list[Part]:
-    """The images as parts of the reply, kept like images from an image model."""
-    return [
-        image_part(
-            image.as_generated(), image_file_name(image.prompt or "image", index, image.as_generated().mime)
-        )
-        for index, image in enumerate(images)
-    ]
+def tool_image_parts(images: list[ToolImage], first: int = 0) -> list[Part]:
+    """The images as parts of the reply, kept like images from an image model; `first`:
+    how many the reply already holds (for their names)."""
+    parts: list[Part] = []
+    for index, image in enumerate(images):
+        generated = image.as_generated()
+        name = image_file_name(image.prompt or "image", first + index, generated.mime)
+        parts.append(image_part(generated, name))
+    return parts

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import ImagePart, MessageState, Role
@@ -19,11 +21,14 @@ from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.images.viewer import ImageViewer
 from grokdesk.ui.mainwindow import MainWindow
 from tests.e2e.conftest import Windows, anchors, current
-from tests.helpers.fake_xai import TURNS, FakeXai, ImageReply
-from tests.helpers.fake_xai_images import EDIT_PATH, GENERATE_PATH, MODERATION_BODY, TEMP_PREFIX
-from tests.helpers.fake_xai_scripts import Error, NeverAnswer
+from tests.helpers.fake_xai import RESPONSES, TURNS, FakeXai, ImageReply
+from tests.helpers.fake_xai_images import EDIT_PATH, GENERATE_PATH, MODERATION_BODY, TEMP_PREFIX, make_image
+from tests.helpers.fake_xai_responses import recorded_events
+from tests.helpers.fake_xai_scripts import Error, NeverAnswer, RawStream
 
 PROMPT = "a lighthouse at dawn"
+# The placeholder the recorded image-tool stream carries instead of a picture.
+RECORDED_RESULT = "ZmFrZUltYWdlQmFzZTY0RGF0YQ=="
 
 
 def ready(
@@ -226,3 +231,34 @@ def test_stop_while_generating(qtbot: QtBot, windows: Windows, fake_xai: FakeXai
     text = tab.transcript.plain_text()
     assert "Generating 3 images…" not in text and "Stopped by you" in text
     fake_xai.release()
+
+
+def test_a_chat_model_makes_an_image_mid_reply(qtbot: QtBot, windows: Windows, fake_xai: FakeXai) -> None:
+    # The recorded stream of the image_generation tool, with a real picture as its result.
+    picture = make_image(7, "1:1")
+    recorded = json.dumps(recorded_events("responses-image-generation-tool.chunks.jsonl"))
+    events = json.loads(recorded.replace(RECORDED_RESULT, base64.b64encode(picture).decode("ascii")))
+    fake_xai.script_next(RawStream(events))
+    window, tab = ready(qtbot, windows, model="grok-4.3")
+    toggle = tab.findChild(QToolButton, "imageGenToggle")
+    assert toggle is not None and toggle.isCheckable() and not toggle.isChecked()
+    toggle.click()
+    send(qtbot, tab, "Draw a paper boat on a pond")
+
+    (turn,) = fake_xai.requests_to(TURNS)
+    assert turn.path == RESPONSES and {"type": "image_generation"} in turn.json["tools"]
+    reply = tab.controller.conversation.messages[-1]
+    assert reply.state is MessageState.COMPLETE and [p.data for p in reply.images] == [picture]
+    assert reply.images[0].name.startswith("a-delicate-origami-paper-boat")
+    assert "Here's a serene image of a paper boat" in reply.plain_text
+    sha = reply.images[0].sha256
+    qtbot.waitUntil(lambda: sha in shown_images(tab), timeout=3000)
+    qtbot.waitUntil(lambda: tab.transcript.loadResource(2, _thumb(sha)) is not None, timeout=3000)
+
+    windows.close(window)
+    again = windows.open()
+    tab = current(again)
+    restored = tab.controller.conversation.messages[-1]
+    assert [p.data for p in restored.images] == [picture]
+    assert tab.controller.conversation.settings.image_generation  # the toggle is kept per conversation
+    qtbot.waitUntil(lambda: sha in shown_images(tab), timeout=3000)

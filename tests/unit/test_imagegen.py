@@ -193,3 +193,24 @@ def test_generated_images_are_dropped_with_their_reply(store: Store, tmp_path: P
         assert stored.execute(count).fetchone()[0] == 0
     finally:
         stored.close()
+
+
+def test_the_responses_reader_hands_out_each_tool_image_once() -> None:
+    from grokdesk.api.events import ImageMade
+    from grokdesk.api.responses import ResponsesReader
+
+    reader = ResponsesReader()
+    events = [json.loads(line) for line in RECORDED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    made = [e for event in events for e in reader.read(event) if isinstance(e, ImageMade)]
+    assert [m.image.data for m in made] == [b"fakeImageBase64Data"]
+    assert made[0].image.prompt.startswith("A delicate origami paper boat")
+
+
+def test_the_image_tool_goes_out_when_the_conversation_asks_for_it() -> None:
+    from grokdesk.core.request import build_responses_request
+
+    conversation = Conversation(model="grok-4.3", messages=[Message.text(Role.USER, "draw a boat")])
+    assert "tools" not in build_responses_request(conversation, model="grok-4.3", model_info=None)
+    conversation.settings.image_generation = True
+    body = build_responses_request(conversation, model="grok-4.3", model_info=None)
+    assert body["tools"] == [IMAGE_TOOL]

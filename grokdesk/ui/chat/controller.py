@@ -25,6 +25,7 @@ from grokdesk.api.errors import ApiError, BadRequest, ImageRejected
 from grokdesk.api.events import (
     ContentDelta,
     Finished,
+    ImageMade,
     ProviderItem,
     ReasoningDelta,
     SourceCited,
@@ -45,6 +46,7 @@ from grokdesk.core.conversation import (
     TextPart,
     title_from_text,
 )
+from grokdesk.core.imagetool import ToolImage, tool_image_parts
 from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import build_chat_request, build_responses_request
 from grokdesk.core.sources import add_source
@@ -455,7 +457,9 @@ class ChatController(QObject):
         """Live tools exist only on the Responses API: say so once when this server gets
         Chat Completions, instead of leaving the toggles silently without effect."""
         settings = self.conversation.settings
-        wanted = settings.web_search or settings.x_search or settings.code_execution
+        wanted = (
+            settings.web_search or settings.x_search or settings.code_execution or settings.image_generation
+        )
         if not wanted or self._told_no_tools or self._route is None or self._route.uses_responses():
             return
         self._told_no_tools = True
@@ -483,12 +487,22 @@ class ChatController(QObject):
                 add_source(reply.sources, event.source.url, event.source.title)
             elif isinstance(event, ProviderItem):
                 reply.provider_items.append(event.item)
+            elif isinstance(event, ImageMade):
+                await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
             if time.monotonic() - slice_started > YIELD_AFTER_S:
                 # A network read can hold hundreds of buffered events: let the
                 # window paint and react between slices of them.
                 await asyncio.sleep(0)
                 slice_started = time.monotonic()
+
+    async def _add_tool_image(self, reply: Message, image: ToolImage) -> None:
+        """An image the model made mid-reply: kept in the reply like a generated image
+        (checked off the UI thread), before the text that follows it."""
+        self._apply_pending(reply)
+        made = len(reply.images)
+        parts = await asyncio.to_thread(tool_image_parts, [image], made)
+        reply.parts.extend(parts)
 
     def _started(self, reply: Message) -> bool:
         return bool(self._pending or reply.plain_text or reply.reasoning or reply.tools)
