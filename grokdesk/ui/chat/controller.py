@@ -464,7 +464,7 @@ class ChatController(QObject):
             return
         self._told_no_tools = True
         self.add_notice(
-            "Web search, X search and code execution need the Responses API, which this server "
+            "Web search, X search, code execution and images in chat need the Responses API, which this server "
             "is not using (Settings → API). Replies here come without them."
         )
 
