@@ -25,7 +25,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -56,6 +55,8 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QTextEdit
 
 from grokdesk.core.math import URL_SCHEME, Formula, formula_from_url, math_url
+from grokdesk.core.mathsvg import LatexSvg, latex_svg
+from grokdesk.ui.chat.mathprocess import MathProcess, app_math_process
 
 # Math fonts have a smaller x-height than UI sans-serif fonts: a little larger reads alike.
 INLINE_SCALE = 1.2
@@ -92,39 +93,29 @@ class Typeset:
     ok: bool  # False: the source drawn as code, the formula could not be typeset
 
 
-def _import_ziamath() -> Any:
-    import ziamath
-    from ziamath.config import config
-
-    # SVG 1.1 output: QtSvg implements SVG Tiny, not SVG 2's <symbol> reuse.
-    config.svg2 = False
-    return ziamath
+SvgSource = Callable[[str, float, bool], LatexSvg | None]
 
 
-def typeset(formula: Formula, style: MathStyle) -> Typeset:
-    """The formula as an image in `style` (any thread: it paints on a QImage only)."""
-    try:
-        return _typeset_math(formula, style)
-    except Exception:  # anything ziamath or its LaTeX parser raises: show the source
-        return _typeset_source(formula, style)
+def typeset(formula: Formula, style: MathStyle, source: SvgSource = latex_svg) -> Typeset:
+    """The formula as an image in `style` (any thread: it paints on a QImage only);
+    `source` gives its SVG (by default typeset right here)."""
+    return rasterise(formula, style, source(formula.latex, svg_size(formula, style), formula.display))
 
 
-def _typeset_math(formula: Formula, style: MathStyle) -> Typeset:
-    ziamath = _import_ziamath()
-    scale = DISPLAY_SCALE if formula.display else INLINE_SCALE
-    rendered = ziamath.Latex(
-        formula.latex, size=style.pixel_size * scale, color=style.color, inline=not formula.display
-    )
-    svg = rendered.svg()
-    bbox = rendered.node.bbox
-    margin = float(rendered.margin)
-    width = bbox.xmax - bbox.xmin + 2 * margin
-    ascent = bbox.ymax + margin
-    descent = -bbox.ymin + margin
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    if not renderer.isValid() or width <= 0 or ascent + descent <= 0:
-        raise ValueError("no image")
-    return _padded(style, width, ascent, descent, renderer.render, display=formula.display, ok=True)
+def svg_size(formula: Formula, style: MathStyle) -> float:
+    return style.pixel_size * (DISPLAY_SCALE if formula.display else INLINE_SCALE)
+
+
+def rasterise(formula: Formula, style: MathStyle, svg: LatexSvg | None) -> Typeset:
+    """The typeset SVG drawn in the style's colour, or the source drawn as code when
+    there is no SVG (the formula could not be typeset) or QtSvg cannot draw it."""
+    if svg is not None:
+        renderer = QSvgRenderer(QByteArray(svg.recoloured(style.color).encode("utf-8")))
+        if renderer.isValid():
+            return _padded(
+                style, svg.width, svg.ascent, svg.descent, renderer.render, display=formula.display, ok=True
+            )
+    return _typeset_source(formula, style)
 
 
 def _typeset_source(formula: Formula, style: MathStyle) -> Typeset:
@@ -193,17 +184,25 @@ def _padded(
 
 
 _Key = tuple[Formula, MathStyle]
+_SvgKey = tuple[str, bool, float]  # LaTeX, display, size: an SVG serves every colour
 
 
 class MathTypesetter:
     """Typesets on one worker thread, started when work arrives and ending when none is
     left (no idle thread per tab), newest request first; results are cached (LRU) and handed to callbacks,
-    which run on the worker thread (see MathImages for the hop to the UI thread)."""
+    which run on the worker thread (see MathImages for the hop to the UI thread).
 
-    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
+    With a `process`, the LaTeX to SVG step (pure Python, the slow part) runs in that
+    child process and the thread only waits for it and draws the SVG (QtSvg, C++);
+    without one, the thread does both."""
+
+    def __init__(self, cache_size: int = CACHE_SIZE, process: MathProcess | None = None) -> None:
         self._lock = threading.Lock()
         self._cache: OrderedDict[_Key, Typeset] = OrderedDict()
+        # The SVGs too, so a new theme or another style draws again without typesetting.
+        self._svgs: OrderedDict[_SvgKey, LatexSvg | None] = OrderedDict()
         self._cache_size = cache_size
+        self._process = process
         self._queue: deque[_Key] = deque()
         self._waiting: dict[_Key, list[Callable[[_Key, Typeset], None]]] = {}
         self._worker: threading.Thread | None = None
@@ -267,8 +266,12 @@ class MathTypesetter:
                 # Newest first: the formula just streamed in, or the bottom of a reply just
                 # opened, is the one on screen.
                 key = self._queue.pop()
+            formula, style = key
             started = time.monotonic()
-            result = typeset(*key)
+            svg = self._svg(formula, style)
+            if self._process is not None and not self._process.in_process:
+                started = time.monotonic()  # the child's time costs this process nothing
+            result = rasterise(formula, style, svg)
             if time.monotonic() < self._busy_until:
                 time.sleep((time.monotonic() - started) * BUSY_REST)
             with self._lock:
@@ -278,6 +281,23 @@ class MathTypesetter:
                 callbacks = self._waiting.pop(key, [])
             for deliver in callbacks:
                 deliver(key, result)
+
+    def _svg(self, formula: Formula, style: MathStyle) -> LatexSvg | None:
+        size = svg_size(formula, style)
+        svg_key = (formula.latex, formula.display, size)
+        with self._lock:
+            if svg_key in self._svgs:
+                self._svgs.move_to_end(svg_key)
+                return self._svgs[svg_key]
+        if self._process is not None:
+            svg = self._process.svg(formula.latex, size, formula.display)
+        else:
+            svg = latex_svg(formula.latex, size, formula.display)
+        with self._lock:
+            self._svgs[svg_key] = svg
+            while len(self._svgs) > self._cache_size:
+                self._svgs.popitem(last=False)
+        return svg
 
 
 class _Bridge(QObject):
@@ -294,7 +314,7 @@ class MathImages(QObject):
     def __init__(self, view: QTextEdit, typesetter: MathTypesetter | None = None) -> None:
         super().__init__(view)
         self._view = view
-        self._typesetter = typesetter or MathTypesetter()
+        self._typesetter = typesetter or MathTypesetter(process=app_math_process())
         self._bridge = _Bridge(self)
         self._bridge.delivered.connect(self._on_delivered)
         self._style: MathStyle | None = None
