@@ -58,13 +58,17 @@ def latex_svg(latex: str, size: float, display: bool) -> LatexSvg | None:
     return LatexSvg(str(svg), width, ascent, descent)
 
 
-def exit_with_parent() -> None:
-    """In a child process: end it when its parent ends, however the parent ended (a
-    crash or a kill skips the parent's orderly shutdown of its children)."""
+def start_child() -> None:
+    """In the child process, first: yield the CPU to the UI process, whose frames matter
+    more than a formula's latency on a busy machine; and end when the parent ends,
+    however it ended (a crash or a kill skips its orderly shutdown of its children)."""
+    import contextlib
     import multiprocessing
     import os
     import threading
 
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
+        os.nice(10)
     parent = multiprocessing.parent_process()
     if parent is None:
         return

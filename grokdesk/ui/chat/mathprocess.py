@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from PySide6.QtCore import QCoreApplication, QObject
 
-from grokdesk.core.mathsvg import LatexSvg, exit_with_parent, latex_svg
+from grokdesk.core.mathsvg import LatexSvg, latex_svg, start_child
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ HOLDER_NAME = "grokdesk-math-process"
 
 def _spawn_pool() -> Executor:
     return ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=start_child
     )
 
 

@@ -424,7 +424,7 @@ class MathImages(QObject):
         cursor = QTextCursor(document)
         cursor.select(QTextCursor.SelectionType.Document)
         self._waiting.clear()
-        self._track(0, cursor.selectedText())
+        self._track(0, cursor.selectedText(), placed_too=True)
         self._schedule()
 
     def _deliver(self, key: _Key, result: Typeset) -> None:
@@ -451,13 +451,24 @@ class MathImages(QObject):
         if OBJECT in text and self._track(position, text):
             self._schedule()
 
-    def _track(self, position: int, text: str) -> bool:
+    def _track(self, position: int, text: str, *, placed_too: bool = False) -> bool:
         document = self._view.document()
         style = self.style()
         found = False
+        # Occurrences tracked already (the same formula at the same place) are reported
+        # again when a format around them changes: track each once.
+        tracked = {(cursor.position(), name) for cursor, name in self._fresh}
+        tracked.update(
+            (cursor.position(), name) for name, cursors in self._waiting.items() for cursor in cursors
+        )
         index = text.find(OBJECT)
         while index >= 0:
-            name = self._math_name_at(position + index)
+            # A placed formula (its size set) reported again is a format change around it,
+            # such as a finished reply's frame restyled, not new text: there is nothing
+            # to do for it, and redoing 200 of them would stall the UI.
+            name = self._math_name_at(position + index, unplaced=not placed_too)
+            if name is not None and (position + index, name) in tracked:
+                name = None
             formula = formula_from_url(name) if name is not None else None
             if name is not None and formula is not None:
                 # The image (or the placeholder) given now, while Python runs anyway: the
@@ -473,13 +484,18 @@ class MathImages(QObject):
             index = text.find(OBJECT, index + 1)
         return found
 
-    def _math_name_at(self, position: int) -> str | None:
+    def _math_name_at(self, position: int, *, unplaced: bool = False) -> str | None:
+        """The `math:` URL of the image at `position`, if there is one (and, with
+        `unplaced`, only if _apply has not set its size yet)."""
         cursor = QTextCursor(self._view.document())
         cursor.setPosition(position + 1)  # a cursor's format is the one of the character before it
         fmt = cursor.charFormat()
         if not fmt.isImageFormat():
             return None
-        name = fmt.toImageFormat().name()
+        image = fmt.toImageFormat()
+        if unplaced and image.width() > 0:
+            return None
+        name = image.name()
         return name if name.startswith(URL_SCHEME + ":") else None
 
     def _formula_at(self, position: int) -> Formula | None:
