@@ -2,12 +2,14 @@
 browser), SVG to an image with QtSvg, shown where the Markdown renderer put a
 `math:` image.
 
-Typesetting takes 5-30 ms a formula, so it runs on a worker thread; the view shows a
-blank placeholder until the image arrives and the formula's place in the document is
-laid out again. Images are cached per formula and style (colour, size, device pixel
-ratio), so a reply re-rendered while it streams typesets nothing twice. ziamath is
-imported by the worker on the first formula: it takes about half a second, which
-start-up does not pay.
+Typesetting takes 20-60 ms a formula of pure Python (ziamath), so it runs in a child
+process (mathprocess.py), which leaves this process's interpreter lock to the UI
+thread; a worker thread waits for each SVG and draws it (QtSvg, about a millisecond).
+The view shows a blank placeholder until the image arrives and the formula's place in
+the document is laid out again. Images are cached per formula and style (colour, size,
+device pixel ratio), and SVGs per formula and size, so a reply re-rendered while it
+streams typesets nothing twice and a new theme only draws again. The child is started,
+and imports ziamath, on the first formula: start-up pays for neither.
 
 An inline formula sits on the text baseline: ziamath gives its descent, and the image
 is padded so the baseline the layout puts it on is the formula's own (Qt aligns an
