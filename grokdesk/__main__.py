@@ -4,4 +4,6 @@ import sys
 
 from grokdesk.app import main
 
-sys.exit(main())
+# Guarded: a child process started with "spawn" may import the main module again.
+if __name__ == "__main__":
+    sys.exit(main())

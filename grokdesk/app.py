@@ -163,6 +163,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # In a frozen build the math child process is this executable started again with
+    # multiprocessing's arguments: run the child's work and exit instead of the app.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return desktop_entry_command(install=args.install_desktop_entry)

@@ -52,6 +52,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config._grokdesk_exitstatus = exitstatus  # type: ignore[attr-defined]
+    # The app stops its math child process when it quits; the test application never
+    # quits, and the exit above skips interpreter shutdown, so stop it here.
+    mathprocess = sys.modules.get("grokdesk.ui.chat.mathprocess")
+    if mathprocess is not None:
+        mathprocess.close_app_math_process()
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEv
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
 from grokdesk.api.responses import ResponsesReader
-from grokdesk.core.endpoint import DEFAULT_BASE_URL, normalize_base_url, validate_base_url
+from grokdesk.core.endpoint import DEFAULT_BASE_URL, is_loopback_host, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
 log = logging.getLogger("grokdesk.api")
@@ -425,6 +425,43 @@ class XaiClient:
                 "Settings to use another key."
             )
         return info
+
+    # -- plain JSON endpoints (images) ---------------------------------------------------
+
+    async def get_json(self, path: str, *, retries: int | None = None) -> dict[str, Any]:
+        """The JSON object `GET path` answers (path relative to the base URL)."""
+        return self._json(await self._send("GET", path, retries=retries))
+
+    async def post_json(self, path: str, body: Mapping[str, object], *, slow: bool = False) -> dict[str, Any]:
+        """The JSON object `POST path` answers. `slow`: the answer may take minutes (an
+        image being made), so the long first-answer allowance applies, not the short one."""
+        timeout = self._stream_timeout if slow else None
+        response = await self._send("POST", path, body, http_timeout=timeout)
+        # An answer with ten base64 images is tens of megabytes: parsed off the event loop.
+        return await asyncio.to_thread(self._json, response)
+
+    async def download(self, url: str, *, limit: int = 64 * 1024 * 1024) -> bytes:
+        """The bytes at an absolute URL (a temporary link to a generated image). The
+        API key is not sent: the link itself grants access and may be on another host."""
+        target = httpx.URL(url)
+        if target.scheme != "https" and not (target.scheme == "http" and is_loopback_host(target.host)):
+            raise BadAnswer(f"The server sent an image link that is not https: {url[:80]}")
+        try:
+            async with self._http.stream("GET", target, timeout=self._short_timeout) as response:
+                if not response.is_success:
+                    raise BadAnswer(
+                        f"A generated image could not be downloaded (HTTP {response.status_code}); its "
+                        "temporary link may have expired. Generate it again.",
+                        status=response.status_code,
+                    )
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise BadAnswer("A generated image was larger than any image should be.")
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, target.host or url, api_key=self._key) from exc
 
     # -- sending, retries, errors -------------------------------------------------------
 

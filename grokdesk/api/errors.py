@@ -81,6 +81,17 @@ class BadRequest(ApiError):
     """Any other 4xx the server explains."""
 
 
+class ImageModerated(ApiError):
+    """xAI's content moderation rejected a generated image. The request is billed
+    all the same: `cost_ticks` is what it cost (10^10 per US dollar), when said."""
+
+    def __init__(
+        self, message: str, *, cost_ticks: int | None = None, status: int | None = 400, detail: str = ""
+    ) -> None:
+        super().__init__(message, status=status, detail=detail)
+        self.cost_ticks = cost_ticks
+
+
 class RateLimited(ApiError):
     """429: too many requests, or credits exhausted. `retry_after` in seconds if known."""
 
@@ -275,6 +286,8 @@ def error_from_response(
             status=status,
             detail=detail,
         )
+    if "content moderation" in lowered:
+        return moderated(body, status=status, detail=detail)
     missing = _MISSING_MODEL.search(detail)
     if status == 404 and missing:
         model = missing.group(1)
@@ -332,6 +345,36 @@ def error_from_response(
     return BadRequest(
         f"The server refused the request (HTTP {status}). Check the model and the settings of this "
         "conversation." + _said(detail),
+        status=status,
+        detail=detail,
+    )
+
+
+def moderated(body: bytes | str, *, status: int | None, detail: str) -> ImageModerated:
+    """The error for an image that content moderation rejected, with what it was billed."""
+    ticks: int | None = None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    usage = parsed.get("usage") if isinstance(parsed, dict) else None
+    value = usage.get("cost_in_usd_ticks") if isinstance(usage, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        ticks = value
+    if ticks:
+        # Written out here (api does not format money elsewhere): ticks are 10^-10 USD.
+        usd = ticks / 10_000_000_000
+        billed = (
+            f"xAI still charged for it (${usd:.2f})."
+            if usd >= 0.01
+            else f"xAI still charged for it (${usd:.4f})."
+        )
+    else:
+        billed = "xAI may still charge for it."
+    return ImageModerated(
+        "xAI's content moderation rejected the generated image. " + billed + " Change the prompt "
+        "and try again.",
+        cost_ticks=ticks,
         status=status,
         detail=detail,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grokdesk.core.conversation import Usage
+from grokdesk.core.imagetool import ToolImage
 from grokdesk.core.sources import Source
 from grokdesk.core.tools import ToolCall
 
@@ -59,6 +60,13 @@ class ProviderItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageMade:
+    """The image_generation tool made an image mid-reply: its bytes and the tool's prompt."""
+
+    image: ToolImage
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     reason: str | None
 
@@ -71,5 +79,6 @@ StreamEvent = (
     | ToolCallFinished
     | SourceCited
     | ProviderItem
+    | ImageMade
     | Finished
 )

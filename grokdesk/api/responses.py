@@ -19,6 +19,7 @@ from typing import Any
 from grokdesk.api.errors import StreamBroken, stream_error_from_event
 from grokdesk.api.events import (
     ContentDelta,
+    ImageMade,
     ProviderItem,
     ReasoningDelta,
     SourceCited,
@@ -28,6 +29,7 @@ from grokdesk.api.events import (
     UsageUpdate,
 )
 from grokdesk.core.conversation import Usage
+from grokdesk.core.imagetool import image_from_item
 from grokdesk.core.sources import Source as CitedSource
 from grokdesk.core.sources import is_web_url
 from grokdesk.core.tools import ToolCall, ToolKind, ToolStatus
@@ -168,6 +170,7 @@ class ResponsesReader:
         self._texted: set[str] = set()  # message items whose text came as deltas
         self._reasoned: set[str] = set()  # reasoning items whose text came as deltas
         self._kept: set[str] = set()  # provider items already handed out
+        self._images: set[str] = set()  # image_generation_call items whose image went out
         self._usage: Usage | None = None
         self._reasoning_parts = 0
         self.finish_reason: str | None = None
@@ -238,7 +241,13 @@ class ResponsesReader:
         item_type = _str(item.get("type"))
         item_id = _str(item.get("id"))
         if item_type in _TOOL_TYPES:
-            return self._tool_item(item, done=done)
+            found = self._tool_item(item, done=done)
+            image = image_from_item(item) if done and item_id not in self._images else None
+            if image is not None:
+                # The item is repeated in response.completed: the image goes out once.
+                self._images.add(item_id)
+                found.append(ImageMade(image))
+            return found
         if item_type == "message" and done:
             events: list[StreamEvent] = []
             content = item.get("content")

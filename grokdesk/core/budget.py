@@ -190,6 +190,12 @@ def format_cost(usd: float) -> str:
 
 def format_usage(usage: Usage, model: ModelInfo | None) -> str:
     """One line for a message's usage, with its cost when the prices are known."""
+    if usage.images and not usage.total_tokens:
+        # Made by an image model: billed per image, no tokens to show.
+        pieces = [f"{usage.images} {'image' if usage.images == 1 else 'images'}"]
+        if usage.cost_in_usd_ticks:
+            pieces.append(format_cost(usage.cost_in_usd_ticks / TICKS_PER_USD))
+        return " · ".join(pieces)
     prompt = f"{usage.prompt_tokens:,} in"
     if usage.cached_tokens:
         prompt += f" ({usage.cached_tokens:,} cached)"

@@ -16,6 +16,7 @@ from typing import Any
 from grokdesk.core.catalog import reasoning_efforts, supported_params
 from grokdesk.core.conversation import Conversation, ConversationSettings, ImagePart, Message, Role, TextPart
 from grokdesk.core.images import data_url
+from grokdesk.core.imagetool import IMAGE_TOOL
 from grokdesk.core.models import ModelInfo
 from grokdesk.core.tools import tools_array
 
@@ -59,7 +60,9 @@ def message_payload(message: Message) -> JsonDict | None:
     parts: list[TextPart | ImagePart] = []
     for part in message.parts:
         if isinstance(part, ImagePart):
-            if part.rejected is None:  # a rejected image would fail every later turn
+            # A rejected image would fail every later turn. Images in a reply were
+            # generated; a model is shown one only when the user attaches it to a turn.
+            if part.rejected is None and message.role is not Role.ASSISTANT:
                 parts.append(part)
         elif part.text.strip():  # empty content is a 400
             parts.append(part)
@@ -270,6 +273,8 @@ def build_responses_request(
     tools = tools_array(
         web=settings.web_search, x=settings.x_search, code=settings.code_execution, filters=settings.filters
     )
+    if settings.image_generation:
+        tools.append(dict(IMAGE_TOOL))
     if tools:
         body["tools"] = tools
     params = _parameters(settings, model_info or model)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from grokdesk.core.imagegen import ImageModel
 from grokdesk.core.models import ModelInfo
 
 log = logging.getLogger("grokdesk.storage.modelcache")
@@ -55,6 +56,51 @@ def load_models(data_dir: Path, base_url: str) -> list[ModelInfo]:
                 values[key] = tuple(str(v) for v in values[key])
         try:
             models.append(ModelInfo(**values))
+        except TypeError:
+            continue
+    return models
+
+
+IMAGE_CACHE_NAME = "image-models-cache.json"
+_IMAGE_FIELDS = {f.name for f in fields(ImageModel)}
+
+
+def save_image_models(data_dir: Path, base_url: str, models: list[ImageModel]) -> None:
+    """The image-generation models, cached beside the chat models (same atomic write)."""
+    path = data_dir / IMAGE_CACHE_NAME
+    payload = {"version": CACHE_VERSION, "base_url": base_url, "models": [asdict(m) for m in models]}
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("could not cache the image model list in %s: %s", path, exc.strerror)
+
+
+def load_image_models(data_dir: Path, base_url: str) -> list[ImageModel]:
+    """The cached image models for `base_url`; [] when none or unreadable."""
+    path = data_dir / IMAGE_CACHE_NAME
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring an unreadable image model cache %s: %s", path, exc)
+        return []
+    if not isinstance(payload, dict) or payload.get("version") != CACHE_VERSION:
+        return []
+    if payload.get("base_url") != base_url:
+        return []
+    models = []
+    for item in payload.get("models", []):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        values = {k: v for k, v in item.items() if k in _IMAGE_FIELDS}
+        for key in ("aliases", "input_modalities"):
+            if isinstance(values.get(key), list):
+                values[key] = tuple(str(v) for v in values[key])
+        try:
+            models.append(ImageModel(**values))
         except TypeError:
             continue
     return models

@@ -72,10 +72,24 @@ class UsageTotals:
     cached_tokens: int = 0
     image_tokens: int = 0
     total_tokens: int = 0
-    # The API's own cost of the replies that reported one, and their tool calls.
+    # The API's own cost of the replies that reported one, their tool calls, the images made.
     cost_in_usd_ticks: int = 0
     web_search_calls: int = 0
     x_search_calls: int = 0
     code_calls: int = 0
-    # Tokens of the replies without the API's cost, to be priced from the model's prices.
-    unpriced: Usage = field(default_factory=Usage)
+    images: int = 0
+    # Tokens of the replies without the API's cost, to be priced from the model's prices;
+    # None: not told apart, so all the tokens above are priced that way.
+    unpriced: Usage | None = None
+
+    def tokens_to_price(self) -> Usage:
+        if self.unpriced is not None:
+            return self.unpriced
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+            cached_tokens=self.cached_tokens,
+            image_tokens=self.image_tokens,
+            total_tokens=self.total_tokens,
+        )

@@ -723,7 +723,7 @@ _TOKEN_FIELDS = (
     "image_tokens",
     "total_tokens",
 )
-_COST_FIELDS = ("cost_in_usd_ticks", "web_search_calls", "x_search_calls", "code_calls")
+_COST_FIELDS = ("cost_in_usd_ticks", "web_search_calls", "x_search_calls", "code_calls", "images")
 # The sums of every usage field, then the token sums of the replies without the API's own
 # cost (those are priced from the model's prices instead).
 _USAGE_SUMS = ", ".join(
@@ -752,6 +752,7 @@ def _usage_totals(model: str, replies: int, sums: Sequence[Any]) -> UsageTotals:
         web_search_calls=values[7],
         x_search_calls=values[8],
         code_calls=values[9],
+        images=values[10],
         unpriced=Usage(*values[len(names) :]),
     )
 

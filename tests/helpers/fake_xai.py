@@ -30,6 +30,15 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from tests.helpers.fake_xai_images import (
+    EDIT_PATH,
+    GENERATE_PATH,
+    MODELS_PATH,
+    TEMP_PREFIX,
+    ImageEndpoints,
+    ImageReply,
+    image_model_entry,
+)
 from tests.helpers.fake_xai_responses import (
     STREAM_ERROR_EVENT,
     chat_messages,
@@ -84,7 +93,11 @@ ROUTES = {
     ("POST", RESPONSES),
     ("POST", "/v1/tokenize-text"),
     ("GET", "/v1/api-key"),
+    ("GET", MODELS_PATH),
+    ("POST", GENERATE_PATH),
+    ("POST", EDIT_PATH),
 }
+IMAGE_PATHS = (GENERATE_PATH, EDIT_PATH)
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # With chunk_delay 0, this many events share one HTTP chunk.
@@ -189,6 +202,7 @@ class FakeXai:
         self._requests: list[RecordedRequest] = []
         self.streams: list[StreamRecord] = []
         self.connections_accepted = 0
+        self.images = ImageEndpoints()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -413,6 +427,9 @@ class FakeXai:
 
     async def _answer(self, conn: _Connection, request: _Request) -> None:
         route = (request.method, request.path)
+        if request.method == "GET" and request.path.startswith(TEMP_PREFIX):
+            await self._temp_image(conn, request.path)
+            return
         if request.path in self.disabled_paths or request.path not in {p for _m, p in ROUTES}:
             await self._send_json(conn, 404, NO_ROUTE_BODY)
             return
@@ -457,6 +474,15 @@ class FakeXai:
             await self._send_json(conn, 200, {"models": chat_models})
         elif request.path == "/v1/tokenize-text":
             await self._tokenize(conn, request)
+        elif request.path == MODELS_PATH:
+            entries = [
+                image_model_entry(m.id, m.aliases, m.input_modalities, m.cents_per_image, m.created)
+                for m in self.models
+                if m.generates_images
+            ]
+            await self._send_json(conn, 200, {"models": entries})
+        elif request.path in IMAGE_PATHS:
+            await self._image_request(conn, request, script)
         else:
             await self._send_json(conn, 200, self._key_info())
 
@@ -489,6 +515,35 @@ class FakeXai:
             await self._send_json(conn, 404, unknown_model_body(model_name))
             return
         await self._send_json(conn, 200, tokenize_body(text))
+
+    # -- images -----------------------------------------------------------------------------
+
+    async def _image_request(self, conn: _Connection, request: _Request, script: Script | None) -> None:
+        body = request.body
+        name = body.get("model") if isinstance(body, dict) else None
+        model = self.model(name) if isinstance(name, str) else None
+        if model is None or not model.generates_images:
+            await self._send_json(conn, 404, unknown_model_body(str(name)))
+            return
+        problem = self.images.check(request.path, body, model.input_modalities)
+        if problem is not None:
+            await self._send_json(conn, 400, problem)
+            return
+        assert isinstance(body, dict)
+        ticks = round(model.cents_per_image * 100_000_000)  # 1 cent = 10^8 ticks
+        reply = script if isinstance(script, ImageReply) else None
+        await self._send_json(conn, 200, self.images.answer(body, ticks, self.root_url, reply))
+
+    async def _temp_image(self, conn: _Connection, path: str) -> None:
+        data = self.images.fetch_temp(path)
+        if data is None:
+            await self._send_json(conn, 404, {"error": "This link has expired."})
+            return
+        headers = {"Content-Type": "image/jpeg", "Content-Length": str(len(data))}
+        if not conn.keep_alive:
+            headers["Connection"] = "close"
+        conn.writer.write(self._head(200, headers) + data)
+        await conn.writer.drain()
 
     # -- chat -------------------------------------------------------------------------------
 
@@ -773,6 +828,7 @@ __all__ = [
     "Error",
     "FakeModel",
     "FakeXai",
+    "ImageReply",
     "Malformed",
     "NeverAnswer",
     "RawStream",

@@ -13,6 +13,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.helpers.fake_xai_images import ImageReply
+
 TEAM_ID = "5ea6f6bd-7815-4b8a-9135-28b2d7ba6722"
 FINGERPRINT = "fp_fake0001"
 
@@ -33,6 +35,8 @@ class FakeModel:
     image_price: int = 0
     completion_price: int = 100000
     created: int = 1743724800
+    # Image-generation models: US cents per generated image.
+    cents_per_image: float = 2
 
     @property
     def generates_images(self) -> bool:
@@ -118,6 +122,15 @@ def default_models() -> list[FakeModel]:
             ["grok-2-image"],
             output_modalities=["image"],
             created=1736726400,
+            cents_per_image=7,
+        ),
+        FakeModel(
+            "grok-imagine-image",
+            [],
+            input_modalities=["text", "image"],
+            output_modalities=["image"],
+            created=1770000000,
+            cents_per_image=2,
         ),
     ]
 
@@ -222,6 +235,7 @@ Script = (
     | CloseWithoutAnswer
     | RefuseStreamOptions
     | RawStream
+    | ImageReply
 )
 
 # -- recorded bodies (as xAI sent them) ----------------------------------------------------

@@ -160,3 +160,18 @@ def test_a_theme_change_typesets_the_formulas_in_the_new_text_colour(
 
 def colours(image: QImage) -> set[int]:
     return {image.pixelColor(x, y).rgb() for x in range(image.width()) for y in range(image.height())}
+
+
+def test_finishing_a_reply_leaves_its_placed_formulas_alone(view: TranscriptView, qtbot: QtBot) -> None:
+    # Finishing restyles the reply's frame, which the document reports as a change of all
+    # its text: the formulas already in place must not be set up again on the UI thread.
+    reply = Message.text(Role.ASSISTANT, "", state=MessageState.STREAMING)
+    view.set_messages([Message.text(Role.USER, "Pythagoras?"), reply])
+    reply.append_text(REPLY + "\nDone.\n")
+    view.message_changed(reply)
+    qtbot.waitUntil(lambda: "Done." in view.plain_text())
+    placed = typeset(qtbot, view)
+    reply.state = MessageState.COMPLETE
+    view.message_changed(reply)
+    assert not view.math.pending()
+    assert [f.source for f, _ in shown_formulas(view)] == [f.source for f, _ in placed]

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from tests.helpers.fake_xai import TURNS, FakeXai
+from tests.helpers.fake_xai_images import GENERATE_PATH
 from tests.helpers.fake_xai_scripts import Error, FakeModel, Reply, unknown_model_body
 from tests.ui.conftest import MakeWindow, shut_down
 from tests.ui.test_conversation import current, send
@@ -33,8 +34,6 @@ def test_picker_shows_what_the_key_can_use(qtbot: QtBot, make_window: MakeWindow
     window = make_window()
     refreshed(qtbot, window)
     items = picker_items(current(window))
-    # Chat models only: the image-generation model is left out.
-    assert "grok-2-image-1212" not in items and "grok-2-image" not in items
     assert {"grok-3", "grok-3-mini", "grok-2-vision-1212", "grok-4.3"} <= set(items)
     label, tip = items["grok-2-vision-1212"]
     assert "[images]" in label
@@ -135,3 +134,40 @@ def test_parameters_a_model_rejects_are_not_sent(
     sent = fake_xai.requests_to(TURNS)[-1].json
     assert "reasoning" not in sent  # grok-3 is not a reasoning model
     assert sent["temperature"] == 0.5
+
+
+def test_chat_and_image_models_are_listed_apart(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    window = make_window()
+    refreshed(qtbot, window)
+    picker = current(window).model_picker
+    rows = [(picker.itemData(i), picker.itemText(i)) for i in range(picker.count())]
+    separator = next(i for i, (data, text) in enumerate(rows) if data is None and not text)
+    chat, images = rows[:separator], rows[separator + 1 :]
+    assert {"grok-3", "grok-4.3", "grok-2-vision-1212"} <= {data for data, _ in chat}
+    assert all("[makes images]" not in text for _, text in chat)
+    assert [data for data, _ in images if "↳" not in _] == ["grok-2-image-1212", "grok-imagine-image"]
+    assert all("[makes images]" in text for data, text in images if "↳" not in text)
+    tip = picker_items(current(window))["grok-imagine-image"][1]
+    assert "$0.02 per image" in tip and "edit" in tip
+
+
+def test_retired_image_model_is_replaced_like_a_chat_model(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    window = make_window(model="grok-imagine-image-pro")
+    refreshed(qtbot, window)
+    tab = current(window)
+    tab.composer.setPlainText("a lighthouse at dawn")
+    tab.send()
+    assert fake_xai.count(GENERATE_PATH) == 0 and fake_xai.count(TURNS) == 0  # no failed request
+    assert tab.notice.isVisible() and "grok-imagine-image-pro" in tab.notice.label.text()
+    assert "grok-imagine-image" in tab.notice.action_button.text()
+    tab.notice.action_button.click()
+    qtbot.waitUntil(
+        lambda: fake_xai.count(GENERATE_PATH) == 1 and not tab.controller.is_streaming, timeout=5000
+    )
+    assert fake_xai.requests_to(GENERATE_PATH)[-1].json["model"] == "grok-imagine-image"
+    assert fake_xai.count(TURNS) == 0
+    assert len(tab.controller.conversation.messages[-1].images) == 1

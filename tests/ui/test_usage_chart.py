@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from grokdesk.core.conversation import Usage
 from grokdesk.core.models import ModelInfo
 from grokdesk.storage.records import UsageTotals
 from grokdesk.ui.library.usageview import UsageChart, daily_series
@@ -24,7 +25,15 @@ def info(model: str) -> ModelInfo | None:
 
 
 def totals(model: str, prompt: int, completion: int) -> UsageTotals:
-    return UsageTotals(model, 1, prompt, completion, 0, 0, 0, prompt + completion)
+    """Replies that reported tokens but not the API's own cost: priced from the model."""
+    return UsageTotals(
+        model,
+        1,
+        prompt,
+        completion,
+        total_tokens=prompt + completion,
+        unpriced=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion),
+    )
 
 
 @pytest.fixture

@@ -222,6 +222,12 @@ class ContextGuard(QObject):
 
     def update_meter(self) -> Measure:
         conversation = self.controller.conversation
+        if self.catalog.is_image_model(conversation.model):
+            # An image model has no context window, and the tokenizer does not know its id.
+            self.last = Measure(0, True, [])
+            cost = self._cost()
+            self.meter_changed.emit(f"Spent here: {cost}" if cost else "", "What this conversation cost.")
+            return self.last
         self.last = measure(
             conversation, self._draft(), self.counter, drop_oldest=self.controller.drop_oldest
         )

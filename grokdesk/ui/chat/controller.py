@@ -25,6 +25,7 @@ from grokdesk.api.errors import ApiError, BadRequest, ImageRejected
 from grokdesk.api.events import (
     ContentDelta,
     Finished,
+    ImageMade,
     ProviderItem,
     ReasoningDelta,
     SourceCited,
@@ -45,6 +46,7 @@ from grokdesk.core.conversation import (
     TextPart,
     title_from_text,
 )
+from grokdesk.core.imagetool import ToolImage, tool_image_parts
 from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import build_chat_request, build_responses_request
 from grokdesk.core.sources import add_source
@@ -90,6 +92,23 @@ class ApiRoute(Protocol):
     def may_fall_back(self) -> bool: ...
 
     def responses_missing(self) -> None: ...
+
+
+class PreparedTurn(Protocol):
+    """A turn that is not a streamed chat reply (images made by an image model)."""
+
+    # What the reply shows while the turn runs (saved with it; replaced at the end).
+    placeholder: list[Part]
+
+    async def run(self, client: object, reply: Message) -> None:
+        """Fill `reply` (parts, usage); raise ApiError on failure. Cancelled by Stop."""
+        ...
+
+
+class TurnRunner(Protocol):
+    def prepare(self, model: str, conversation: Conversation) -> PreparedTurn | None:
+        """The turn for `model`, or None when it is an ordinary chat reply."""
+        ...
 
 
 class ConversationSink(Protocol):
@@ -160,6 +179,8 @@ class ChatController(QObject):
         self._flush_timer.timeout.connect(self._flush_streaming)
         # Roll-up of request-wide options the tab may set (drop oldest turns to fit).
         self.drop_oldest = 0
+        # Runs the turns of models that do not chat (image generation); set by the tab.
+        self.turn_runner: TurnRunner | None = None
 
     def client(self) -> ChatClient | None:
         return self._client_provider()
@@ -355,8 +376,12 @@ class ChatController(QObject):
         }
         chat = functools.partial(build_chat_request, snapshot, **options)
         responses = functools.partial(build_responses_request, snapshot, **options)
+        turn = self.turn_runner.prepare(model, snapshot) if self.turn_runner is not None else None
+        if turn is not None:
+            continuing = None  # an image turn always makes a new reply
         if continuing is None:
-            reply = Message(Role.ASSISTANT, [], model=model, state=MessageState.STREAMING)
+            placeholder = list(turn.placeholder) if turn is not None else []
+            reply = Message(Role.ASSISTANT, placeholder, model=model, state=MessageState.STREAMING)
             self._append(reply)
             self.message_added.emit(reply)
         else:
@@ -367,7 +392,12 @@ class ChatController(QObject):
         self._streaming = reply
         self._sink.save_message(self.conversation, reply)
         self._last_flush = self._monotonic()
-        self._task = spawn(self._stream(client, chat, responses, reply), name=f"reply-{reply.id}")
+        work = (
+            self._stream(client, chat, responses, reply)
+            if turn is None
+            else self._run_turn(turn, client, reply)
+        )
+        self._task = spawn(work, name=f"reply-{reply.id}")
         self.streaming_changed.emit(True)
 
     async def _stream(
@@ -411,16 +441,32 @@ class ChatController(QObject):
         finally:
             self._finish(reply)
 
+    async def _run_turn(self, turn: PreparedTurn, client: ChatClient, reply: Message) -> None:
+        try:
+            await turn.run(client, reply)
+            reply.state = MessageState.COMPLETE
+        except asyncio.CancelledError:
+            reply.state = MessageState.STOPPED
+            raise
+        except ApiError as error:
+            reply.state = MessageState.FAILED
+            reply.error = error.message
+            self._handle_api_error(error)
+        finally:
+            self._finish(reply)
+
     def _tell_if_tools_unavailable(self) -> None:
         """Live tools exist only on the Responses API: say so once when this server gets
         Chat Completions, instead of leaving the toggles silently without effect."""
         settings = self.conversation.settings
-        wanted = settings.web_search or settings.x_search or settings.code_execution
+        wanted = (
+            settings.web_search or settings.x_search or settings.code_execution or settings.image_generation
+        )
         if not wanted or self._told_no_tools or self._route is None or self._route.uses_responses():
             return
         self._told_no_tools = True
         self.add_notice(
-            "Web search, X search and code execution need the Responses API, which this server "
+            "Web search, X search, code execution and images in chat need the Responses API, which this server "
             "is not using (Settings → API). Replies here come without them."
         )
 
@@ -443,12 +489,22 @@ class ChatController(QObject):
                 add_source(reply.sources, event.source.url, event.source.title)
             elif isinstance(event, ProviderItem):
                 reply.provider_items.append(event.item)
+            elif isinstance(event, ImageMade):
+                await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
             if time.monotonic() - slice_started > YIELD_AFTER_S:
                 # A network read can hold hundreds of buffered events: let the
                 # window paint and react between slices of them.
                 await asyncio.sleep(0)
                 slice_started = time.monotonic()
+
+    async def _add_tool_image(self, reply: Message, image: ToolImage) -> None:
+        """An image the model made mid-reply: kept in the reply like a generated image
+        (checked off the UI thread), before the text that follows it."""
+        self._apply_pending(reply)
+        made = len(reply.images)
+        parts = await asyncio.to_thread(tool_image_parts, [image], made)
+        reply.parts.extend(parts)
 
     def _started(self, reply: Message) -> bool:
         return bool(self._pending or reply.plain_text or reply.reasoning or reply.tools)

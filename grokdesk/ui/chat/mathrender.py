@@ -2,12 +2,14 @@
 browser), SVG to an image with QtSvg, shown where the Markdown renderer put a
 `math:` image.
 
-Typesetting takes 5-30 ms a formula, so it runs on a worker thread; the view shows a
-blank placeholder until the image arrives and the formula's place in the document is
-laid out again. Images are cached per formula and style (colour, size, device pixel
-ratio), so a reply re-rendered while it streams typesets nothing twice. ziamath is
-imported by the worker on the first formula: it takes about half a second, which
-start-up does not pay.
+Typesetting takes 20-60 ms a formula of pure Python (ziamath), so it runs in a child
+process (mathprocess.py), which leaves this process's interpreter lock to the UI
+thread; a worker thread waits for each SVG and draws it (QtSvg, about a millisecond).
+The view shows a blank placeholder until the image arrives and the formula's place in
+the document is laid out again. Images are cached per formula and style (colour, size,
+device pixel ratio), and SVGs per formula and size, so a reply re-rendered while it
+streams typesets nothing twice and a new theme only draws again. The child is started,
+and imports ziamath, on the first formula: start-up pays for neither.
 
 An inline formula sits on the text baseline: ziamath gives its descent, and the image
 is padded so the baseline the layout puts it on is the formula's own (Qt aligns an
@@ -25,7 +27,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -56,6 +57,8 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QTextEdit
 
 from grokdesk.core.math import URL_SCHEME, Formula, formula_from_url, math_url
+from grokdesk.core.mathsvg import LatexSvg, latex_svg
+from grokdesk.ui.chat.mathprocess import MathProcess, app_math_process
 
 # Math fonts have a smaller x-height than UI sans-serif fonts: a little larger reads alike.
 INLINE_SCALE = 1.2
@@ -92,39 +95,29 @@ class Typeset:
     ok: bool  # False: the source drawn as code, the formula could not be typeset
 
 
-def _import_ziamath() -> Any:
-    import ziamath
-    from ziamath.config import config
-
-    # SVG 1.1 output: QtSvg implements SVG Tiny, not SVG 2's <symbol> reuse.
-    config.svg2 = False
-    return ziamath
+SvgSource = Callable[[str, float, bool], LatexSvg | None]
 
 
-def typeset(formula: Formula, style: MathStyle) -> Typeset:
-    """The formula as an image in `style` (any thread: it paints on a QImage only)."""
-    try:
-        return _typeset_math(formula, style)
-    except Exception:  # anything ziamath or its LaTeX parser raises: show the source
-        return _typeset_source(formula, style)
+def typeset(formula: Formula, style: MathStyle, source: SvgSource = latex_svg) -> Typeset:
+    """The formula as an image in `style` (any thread: it paints on a QImage only);
+    `source` gives its SVG (by default typeset right here)."""
+    return rasterise(formula, style, source(formula.latex, svg_size(formula, style), formula.display))
 
 
-def _typeset_math(formula: Formula, style: MathStyle) -> Typeset:
-    ziamath = _import_ziamath()
-    scale = DISPLAY_SCALE if formula.display else INLINE_SCALE
-    rendered = ziamath.Latex(
-        formula.latex, size=style.pixel_size * scale, color=style.color, inline=not formula.display
-    )
-    svg = rendered.svg()
-    bbox = rendered.node.bbox
-    margin = float(rendered.margin)
-    width = bbox.xmax - bbox.xmin + 2 * margin
-    ascent = bbox.ymax + margin
-    descent = -bbox.ymin + margin
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    if not renderer.isValid() or width <= 0 or ascent + descent <= 0:
-        raise ValueError("no image")
-    return _padded(style, width, ascent, descent, renderer.render, display=formula.display, ok=True)
+def svg_size(formula: Formula, style: MathStyle) -> float:
+    return style.pixel_size * (DISPLAY_SCALE if formula.display else INLINE_SCALE)
+
+
+def rasterise(formula: Formula, style: MathStyle, svg: LatexSvg | None) -> Typeset:
+    """The typeset SVG drawn in the style's colour, or the source drawn as code when
+    there is no SVG (the formula could not be typeset) or QtSvg cannot draw it."""
+    if svg is not None:
+        renderer = QSvgRenderer(QByteArray(svg.recoloured(style.color).encode("utf-8")))
+        if renderer.isValid():
+            return _padded(
+                style, svg.width, svg.ascent, svg.descent, renderer.render, display=formula.display, ok=True
+            )
+    return _typeset_source(formula, style)
 
 
 def _typeset_source(formula: Formula, style: MathStyle) -> Typeset:
@@ -193,17 +186,25 @@ def _padded(
 
 
 _Key = tuple[Formula, MathStyle]
+_SvgKey = tuple[str, bool, float]  # LaTeX, display, size: an SVG serves every colour
 
 
 class MathTypesetter:
     """Typesets on one worker thread, started when work arrives and ending when none is
     left (no idle thread per tab), newest request first; results are cached (LRU) and handed to callbacks,
-    which run on the worker thread (see MathImages for the hop to the UI thread)."""
+    which run on the worker thread (see MathImages for the hop to the UI thread).
 
-    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
+    With a `process`, the LaTeX to SVG step (pure Python, the slow part) runs in that
+    child process and the thread only waits for it and draws the SVG (QtSvg, C++);
+    without one, the thread does both."""
+
+    def __init__(self, cache_size: int = CACHE_SIZE, process: MathProcess | None = None) -> None:
         self._lock = threading.Lock()
         self._cache: OrderedDict[_Key, Typeset] = OrderedDict()
+        # The SVGs too, so a new theme or another style draws again without typesetting.
+        self._svgs: OrderedDict[_SvgKey, LatexSvg | None] = OrderedDict()
         self._cache_size = cache_size
+        self._process = process
         self._queue: deque[_Key] = deque()
         self._waiting: dict[_Key, list[Callable[[_Key, Typeset], None]]] = {}
         self._worker: threading.Thread | None = None
@@ -267,8 +268,12 @@ class MathTypesetter:
                 # Newest first: the formula just streamed in, or the bottom of a reply just
                 # opened, is the one on screen.
                 key = self._queue.pop()
+            formula, style = key
             started = time.monotonic()
-            result = typeset(*key)
+            svg = self._svg(formula, style)
+            if self._process is not None and not self._process.in_process:
+                started = time.monotonic()  # the child's time costs this process nothing
+            result = rasterise(formula, style, svg)
             if time.monotonic() < self._busy_until:
                 time.sleep((time.monotonic() - started) * BUSY_REST)
             with self._lock:
@@ -278,6 +283,23 @@ class MathTypesetter:
                 callbacks = self._waiting.pop(key, [])
             for deliver in callbacks:
                 deliver(key, result)
+
+    def _svg(self, formula: Formula, style: MathStyle) -> LatexSvg | None:
+        size = svg_size(formula, style)
+        svg_key = (formula.latex, formula.display, size)
+        with self._lock:
+            if svg_key in self._svgs:
+                self._svgs.move_to_end(svg_key)
+                return self._svgs[svg_key]
+        if self._process is not None:
+            svg = self._process.svg(formula.latex, size, formula.display)
+        else:
+            svg = latex_svg(formula.latex, size, formula.display)
+        with self._lock:
+            self._svgs[svg_key] = svg
+            while len(self._svgs) > self._cache_size:
+                self._svgs.popitem(last=False)
+        return svg
 
 
 class _Bridge(QObject):
@@ -294,7 +316,7 @@ class MathImages(QObject):
     def __init__(self, view: QTextEdit, typesetter: MathTypesetter | None = None) -> None:
         super().__init__(view)
         self._view = view
-        self._typesetter = typesetter or MathTypesetter()
+        self._typesetter = typesetter or MathTypesetter(process=app_math_process())
         self._bridge = _Bridge(self)
         self._bridge.delivered.connect(self._on_delivered)
         self._style: MathStyle | None = None
@@ -404,7 +426,7 @@ class MathImages(QObject):
         cursor = QTextCursor(document)
         cursor.select(QTextCursor.SelectionType.Document)
         self._waiting.clear()
-        self._track(0, cursor.selectedText())
+        self._track(0, cursor.selectedText(), placed_too=True)
         self._schedule()
 
     def _deliver(self, key: _Key, result: Typeset) -> None:
@@ -426,22 +448,32 @@ class MathImages(QObject):
         self._typesetter.note_activity()
         cursor = QTextCursor(self._view.document())
         cursor.setPosition(position)
-        # Not movePosition(NextCharacter, n): that steps character by character through
-        # the layout (laying out the text on the way), 0.1 s per streaming update of a long reply.
-        cursor.setPosition(
-            min(position + added, self._view.document().characterCount() - 1), QTextCursor.MoveMode.KeepAnchor
-        )
+        # setPosition, not movePosition(NextCharacter, n): moving by characters finds each
+        # grapheme boundary through the block's layout, which took 28 s on a 1 MB line.
+        end = min(position + added, self._view.document().characterCount() - 1)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         text = cursor.selectedText()
         if OBJECT in text and self._track(position, text):
             self._schedule()
 
-    def _track(self, position: int, text: str) -> bool:
+    def _track(self, position: int, text: str, *, placed_too: bool = False) -> bool:
         document = self._view.document()
         style = self.style()
         found = False
+        # Occurrences tracked already (the same formula at the same place) are reported
+        # again when a format around them changes: track each once.
+        tracked = {(cursor.position(), name) for cursor, name in self._fresh}
+        tracked.update(
+            (cursor.position(), name) for name, cursors in self._waiting.items() for cursor in cursors
+        )
         index = text.find(OBJECT)
         while index >= 0:
-            name = self._math_name_at(position + index)
+            # A placed formula (its size set) reported again is a format change around it,
+            # such as a finished reply's frame restyled, not new text: there is nothing
+            # to do for it, and redoing 200 of them would stall the UI.
+            name = self._math_name_at(position + index, unplaced=not placed_too)
+            if name is not None and (position + index, name) in tracked:
+                name = None
             formula = formula_from_url(name) if name is not None else None
             if name is not None and formula is not None:
                 # The image (or the placeholder) given now, while Python runs anyway: the
@@ -457,13 +489,18 @@ class MathImages(QObject):
             index = text.find(OBJECT, index + 1)
         return found
 
-    def _math_name_at(self, position: int) -> str | None:
+    def _math_name_at(self, position: int, *, unplaced: bool = False) -> str | None:
+        """The `math:` URL of the image at `position`, if there is one (and, with
+        `unplaced`, only if _apply has not set its size yet)."""
         cursor = QTextCursor(self._view.document())
         cursor.setPosition(position + 1)  # a cursor's format is the one of the character before it
         fmt = cursor.charFormat()
         if not fmt.isImageFormat():
             return None
-        name = fmt.toImageFormat().name()
+        image = fmt.toImageFormat()
+        if unplaced and image.width() > 0:
+            return None
+        name = image.name()
         return name if name.startswith(URL_SCHEME + ":") else None
 
     def _formula_at(self, position: int) -> Formula | None:

@@ -42,6 +42,7 @@ from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.conversationsettings import ConversationSettingsDialog
 from grokdesk.ui.chat.emptystate import EmptyState
 from grokdesk.ui.chat.imageattach import ImageAttachments
+from grokdesk.ui.chat.imagegen import ImageGeneration
 from grokdesk.ui.chat.pastedtext import PastedTexts
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.tooltoggles import ToolToggles
@@ -222,6 +223,7 @@ class ConversationTab(QWidget):
         self.composer_box.add_leading(self.role_button)
         self.composer_box.add_trailing(self.send_button)
         self.composer_box.add_trailing(self.stop_button)
+        self.images = ImageGeneration(self, catalog)
 
         top = QHBoxLayout()
         top.setContentsMargins(12, 6, 8, 0)
@@ -234,6 +236,7 @@ class ConversationTab(QWidget):
         bottom.addWidget(self.find_bar)
         bottom.addWidget(self.notice)
         bottom.addWidget(self.attachment_notices)
+        bottom.addWidget(self.images.controls)
         bottom.addWidget(self.composer_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -417,6 +420,9 @@ class ConversationTab(QWidget):
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
         for label, model_id, tooltip in choices:
+            if not model_id:  # a group apart (the image models) starts here
+                self.model_picker.insertSeparator(self.model_picker.count())
+                continue
             self.model_picker.addItem(label, model_id)
             self.model_picker.setItemData(self.model_picker.count() - 1, tooltip, Qt.ItemDataRole.ToolTipRole)
         index = self.model_picker.findData(current)
@@ -466,33 +472,28 @@ class ConversationTab(QWidget):
         """Once the API has listed the models, a model it did not list is not sent to:
         the user is told and offered the nearest one instead of a failed request."""
         model = self.controller.conversation.model
-        if self.catalog is None or not self.catalog.from_api or self.catalog.info(model) is not None:
+        if self.catalog is None or not self.catalog.from_api or self.catalog.knows(model):
             return True
         self._offer_replacement(model, retry=False)
         return False
 
     def _offer_replacement(self, model: str, *, retry: bool) -> None:
-        models = [
-            m
-            for m in (self.catalog.models if self.catalog is not None else [])
-            if m.id != model and model not in m.aliases
-        ]
-        nearest = core_catalog.nearest_available(model, models)
+        nearest = self.catalog.nearest(model) if self.catalog is not None else None
         text = f"{model} is not available to your API key (xAI retires models every few months)."
         if nearest is None:
             self.notice.show_notice(text + " Pick another model above.")
             return
 
         def switch() -> None:
-            self.select_model(nearest.id)
+            self.select_model(nearest)
             if retry:
                 failed = self.controller.conversation.messages[-1]
                 self.controller.retry(failed.id)
             else:
                 self.send()
 
-        label = f"Use {nearest.id} and retry" if retry else f"Use {nearest.id} and send"
-        self.notice.show_notice(text + f" The nearest available model is {nearest.id}.", (label, switch))
+        label = f"Use {nearest} and retry" if retry else f"Use {nearest} and send"
+        self.notice.show_notice(text + f" The nearest available model is {nearest}.", (label, switch))
 
     def _on_api_error(self, error: ApiError) -> None:
         if isinstance(error, ModelNotFound):

@@ -18,6 +18,12 @@ _TOGGLES = (
     ("webSearchToggle", "Web", "web_search", "Search the web live and cite sources (xAI bills each search)"),
     ("xSearchToggle", "X", "x_search", "Search posts on X live and cite them (xAI bills each search)"),
     ("codeToggle", "Code", "code_execution", "Let the model run Python code on xAI's servers"),
+    (
+        "imageGenToggle",
+        "Images",
+        "image_generation",
+        "Let the model make images mid-reply (xAI bills each image)",
+    ),
 )
 
 

@@ -322,6 +322,7 @@ class TranscriptView(QTextBrowser):
             not incremental
             and rendered.streamed
             and not message.reasoning
+            and not message.images  # images made mid-reply: the streamed text shows none of them
             and rendered.tools == toolrecords.tools_signature(message)
         )
         if (incremental or finishing) and not self.render_budget.allows():

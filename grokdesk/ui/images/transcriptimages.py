@@ -44,6 +44,8 @@ class TranscriptImages(QObject):
         self._messages = messages
         self._known: set[str] = set()  # sha256 of images the transcript can show (or soon)
         self.viewers: list[ImageViewer] = []
+        # Buttons every viewer offers: (label, object name, what it does with the image).
+        self.actions: list[tuple[str, str, Callable[[ImagePart], object]]] = []
 
     def register(self, sha256: str, thumbnail: QImage) -> None:
         """A thumbnail made already (the composer's, for a message about to be sent)."""
@@ -83,6 +85,8 @@ class TranscriptImages(QObject):
         if part is None:
             return None
         viewer = ImageViewer(part, self._parent)
+        for label, name, run in self.actions:
+            viewer.add_action(label, name, run)
         self.viewers.append(viewer)
         # Closed viewers delete themselves; forget them first (their wrappers go stale).
         viewer.finished.connect(lambda _result, v=viewer: self._forget(v))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
@@ -33,12 +35,19 @@ class ImageViewer(QDialog):
         self.caption.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
+        self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.caption)
         layout.addWidget(buttons)
         self._image = QImage()
         self.resize(*self._fit(part.width, part.height))
+
+    def add_action(self, label: str, object_name: str, run: Callable[[ImagePart], object]) -> None:
+        """A button that does something with this image, then closes the viewer."""
+        button = self.buttons.addButton(label, QDialogButtonBox.ButtonRole.ActionRole)
+        button.setObjectName(object_name)
+        button.clicked.connect(lambda: (run(self.part), self.close()))
 
     def image(self) -> QImage:
         return self._image

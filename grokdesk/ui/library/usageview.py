@@ -32,15 +32,16 @@ from grokdesk.ui.persistence import StoreCall
 
 CHART_DAYS = 30
 GRID_STEPS = 5
-COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Tool calls")
+COLUMNS = ("Model", "Replies", "Prompt", "Completion", "Reasoning", "Cached", "Cost", "Tool calls", "Images")
 
 
 def totals_cost(totals: UsageTotals, info: ModelInfo | None) -> float | None:
     """The API's own cost where replies reported one, plus the others priced from the model's prices."""
     reported = totals.cost_in_usd_ticks / TICKS_PER_USD
-    if totals.unpriced == Usage():
+    unpriced = totals.tokens_to_price()
+    if unpriced == Usage():
         return reported
-    priced = cost_usd(totals.unpriced, info) if info is not None else None
+    priced = cost_usd(unpriced, info) if info is not None else None
     return None if priced is None else reported + priced
 
 
@@ -290,6 +291,7 @@ class UsageDialog(QDialog):
                 f"{totals.cached_tokens:,}",
                 format_cost(cost) if cost is not None else "price unknown",
                 tool_calls_text(totals),
+                f"{totals.images:,}",
             )
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
@@ -308,6 +310,9 @@ class UsageDialog(QDialog):
         )
         if tool_calls_text(calls):
             text += f" ({tool_calls_text(calls)})"
+        images = sum(t.images for t in totals.values())
+        if images:
+            text += f", {images:,} image{'s' if images != 1 else ''} made"
         if known:
             text += f", {format_cost(sum(known))}"
             if len(known) < len(costs):
