@@ -160,6 +160,9 @@ class TranscriptView(QTextBrowser):
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
         self._updating = False
+        self._shown_once = False
+        self._flushing = False
+        self._hidden_updates: dict[str, Message] = {}
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().valueChanged.connect(lambda _v: self._place_bar())
         # The document lays out lazily: the range grows after an insert returns, so
@@ -206,8 +209,21 @@ class TranscriptView(QTextBrowser):
         if self._deferred:
             self.rebuild()
         self._fill_first_window()
+        self._update_hidden()
+
+    def _update_hidden(self) -> None:
+        """Show what streamed while this view was hidden (a background tab)."""
+        pending = list(self._hidden_updates.values())
+        self._hidden_updates.clear()
+        self._flushing = True
+        try:
+            for message in pending:
+                self.message_changed(message)
+        finally:
+            self._flushing = False
 
     def showEvent(self, event: QShowEvent) -> None:
+        self._shown_once = True
         self._build_if_deferred()
         super().showEvent(event)
 
@@ -318,6 +334,12 @@ class TranscriptView(QTextBrowser):
         if rendered is None:
             return
         incremental = message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning
+        if incremental and self._shown_once and not self._flushing and not self.isVisible():
+            # A background tab: nobody sees its updates, and rendering three streams at
+            # once took the time of three. It catches up when shown (or asked for its text).
+            self._hidden_updates[message.id] = message
+            return
+        self._hidden_updates.pop(message.id, None)
         finishing = (
             not incremental
             and rendered.streamed
