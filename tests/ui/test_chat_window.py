@@ -63,3 +63,23 @@ def test_stop_keeps_what_arrived(qtbot: QtBot, make_window: MakeWindow, fake_xai
     assert "Stopped" in tab.transcript.plain_text()
     assert fake_xai.wait_for_client_close()
     assert not tab.stop_button.isEnabled() and tab.send_button.isEnabled()
+
+
+def test_a_reply_streaming_in_a_background_tab_is_all_there_when_shown(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    window = make_window()
+    first = window.current_tab()
+    assert first is not None
+    text = " ".join(f"word{i}" for i in range(600)) + "\n\nThe last paragraph."
+    fake_xai.script_next(Reply(text=text, chunk_delay=0.001))
+    first.composer.setPlainText("A long one, please")
+    first.send()
+    qtbot.waitUntil(lambda: "word1 " in first.transcript.document().toPlainText(), timeout=5000)
+    second = window.new_conversation()  # the first tab goes to the background mid-reply
+    assert window.current_tab() is second and not first.transcript.isVisible()
+    qtbot.waitUntil(lambda: not first.controller.is_streaming, timeout=10_000)
+    window.tabs.setCurrentWidget(first)
+    qtbot.waitUntil(first.transcript.isVisible)
+    shown = first.transcript.document().toPlainText()
+    assert "word599" in shown and "The last paragraph." in shown
