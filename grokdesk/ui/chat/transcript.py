@@ -218,7 +218,18 @@ class TranscriptView(QTextBrowser):
         self._flushing = True
         try:
             for message in pending:
-                self.message_changed(message)
+                rendered = self._rendered.get(message.id)
+                if (
+                    rendered is not None
+                    and message.state is not MessageState.STREAMING
+                    and rendered.stable_chars < len(message.plain_text) - STABLE_BUDGET
+                ):
+                    # A reply that finished unseen: rendered a slice per tick, as if it were
+                    # streaming, instead of all of it in one go when the tab is chosen.
+                    self._update_streaming(message, rendered)
+                    self._schedule_catch_up(message)
+                else:
+                    self.message_changed(message)
         finally:
             self._flushing = False
 
@@ -333,13 +344,13 @@ class TranscriptView(QTextBrowser):
         rendered = self._rendered.get(message.id)
         if rendered is None:
             return
-        incremental = message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning
-        if incremental and self._shown_once and not self._flushing and not self.isVisible():
+        if self._shown_once and not self._flushing and not self.isVisible():
             # A background tab: nobody sees its updates, and rendering three streams at
             # once took the time of three. It catches up when shown (or asked for its text).
             self._hidden_updates[message.id] = message
             return
         self._hidden_updates.pop(message.id, None)
+        incremental = message.state is MessageState.STREAMING and message.id not in self._expanded_reasoning
         finishing = (
             not incremental
             and rendered.streamed
