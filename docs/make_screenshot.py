@@ -4,7 +4,7 @@
     QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py     # also works
 
 The scene is a saved conversation (a question with an image; a reply with reasoning,
-a table and code) opened in the real main window against the fake xAI server from
+a web search with its sources, a table and code) opened in the real main window against the fake xAI server from
 tests/, so nothing reaches the network. It writes docs/screenshot-light.png and
 docs/screenshot-dark.png.
 """
@@ -27,7 +27,9 @@ REASONING = (
     "Two ways to build a chat transcript: start-up time and memory decide it, so a short table, "
     "then a minimal streaming example and a note on the image."
 )
-REPLY = """Here is how the two approaches compare on a typical laptop:
+REPLY = """Qt's rich text engine renders a subset of HTML and CSS [[1]](https://doc.qt.io/qt-6/richtext-html-subset.html),
+while a browser engine ships a whole web runtime [[2]](https://wiki.qt.io/QtWebEngine). Here is how the two
+approaches compare on a typical laptop:
 
 | Approach | Start-up | Memory | Text selection |
 |---|---|---|---|
@@ -72,6 +74,8 @@ def sample_png() -> bytes:
 def demo_conversations() -> list[object]:
     from grokdesk.core.conversation import Conversation, Message, Role, TextPart, Usage
     from grokdesk.core.images import check_image_bytes
+    from grokdesk.core.sources import Source
+    from grokdesk.core.tools import ToolCall, ToolKind, ToolStatus
 
     # A fixed clock, so the screenshots do not change from run to run.
     at = time.mktime((2026, 3, 14, 14, 2, 0, 0, 0, -1))
@@ -84,6 +88,17 @@ def demo_conversations() -> list[object]:
         reasoning=REASONING,
         created_at=at + 9,
         usage=Usage(prompt_tokens=1210, completion_tokens=236, reasoning_tokens=41, total_tokens=1487),
+    )
+    reply.tools.append(
+        ToolCall(
+            "ws_1", ToolKind.WEB, "web_search", query="Qt rich text HTML subset", status=ToolStatus.COMPLETED
+        )
+    )
+    reply.sources.extend(
+        [
+            Source("https://doc.qt.io/qt-6/richtext-html-subset.html", "Supported HTML Subset"),
+            Source("https://wiki.qt.io/QtWebEngine", "QtWebEngine"),
+        ]
     )
     demo = Conversation(
         title="Native widgets or a browser?",

@@ -74,7 +74,16 @@ def images(tab: ConversationTab) -> list[str]:
 
 
 def assert_nothing_fetched(fake: FakeXai) -> None:
-    allowed = {CHAT, RESPONSES, "/v1/models", "/v1/language-models", "/v1/tokenize-text", "/v1/api-key"}
+    # The app's own API calls; anything else would be a resource the reply made it load.
+    allowed = {
+        CHAT,
+        RESPONSES,
+        "/v1/models",
+        "/v1/language-models",
+        "/v1/image-generation-models",
+        "/v1/tokenize-text",
+        "/v1/api-key",
+    }
     assert sorted({r.path for r in fake.requests} - allowed) == []
 
 

@@ -15,10 +15,19 @@ from grokdesk.core.conversation import Message
 from grokdesk.core.markdown import Rendered, render_markdown
 from grokdesk.core.sources import is_x_post, source_label
 from grokdesk.core.tools import ToolKind, ToolStatus, describe_call
+from grokdesk.ui.icons import glyph_html
 
 # An inline citation as the Markdown renderer leaves it: a link whose text is "[N]".
 _CITATION_LINK = re.compile(r'<a href="(https?://[^"]+)">\[(\d{1,3})\]</a>')
-_ICONS = {ToolKind.WEB: "🔎", ToolKind.X: "𝕏", ToolKind.CODE: "⌨", ToolKind.OTHER: "⚙"}
+# Icons from the app's icon font (emoji are missing from many desktop fonts and showed as
+# empty boxes); the text fallback is for a build without the font.
+_ICONS = {
+    ToolKind.WEB: "globe",
+    ToolKind.X: "magnifying-glass",
+    ToolKind.CODE: "terminal-window",
+    ToolKind.OTHER: "gear",
+}
+_FALLBACK = {ToolKind.WEB: "Web", ToolKind.X: "X", ToolKind.CODE: "Code", ToolKind.OTHER: "Tool"}
 
 
 def with_citation_links(rendered: Rendered, text: str) -> Rendered:
@@ -48,7 +57,7 @@ def tools_html(message: Message, *, expanded: bool) -> str:
         return ""
     lines: list[str] = []
     for call in message.tools:
-        icon = _ICONS[call.kind]
+        icon = glyph_html(_ICONS[call.kind]) or f"{_FALLBACK[call.kind]}:"
         text = html.escape(describe_call(call))
         if call.status is ToolStatus.RUNNING:
             text += "…"
