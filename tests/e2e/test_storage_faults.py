@@ -79,7 +79,9 @@ def assert_whole_in_memory(tab: ConversationTab, questions: list[str]) -> None:
     assert [(m.role, m.plain_text) for m in messages] == expected
     assert all(m.state is MessageState.COMPLETE for m in messages)
     shown = tab.transcript.plain_text()
-    assert all(question in shown for question in questions)
+    # A message with a line too long to lay out at once shows its beginning and "Show all";
+    # the whole text is in memory (above) and in the exports.
+    assert all(question[:200] in shown for question in questions)
 
 
 def assert_exports_from_memory(conversation: Conversation, out_dir: Path, questions: list[str]) -> None:
