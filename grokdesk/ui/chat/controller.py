@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -407,23 +407,41 @@ class ChatController(QObject):
         responses: Callable[[], dict[str, Any]],
         reply: Message,
     ) -> None:
-        try:
-            route = self._route
-            if route is not None and route.uses_responses():
-                body = await asyncio.to_thread(responses)
-                try:
-                    await self._consume(client.stream_responses(body), reply)
-                except BadRequest as error:
-                    # A server without /responses (404 or 405 on the route): Automatic
-                    # switches it to Chat Completions once and remembers that.
-                    if error.status not in (404, 405) or not route.may_fall_back() or self._started(reply):
-                        raise
-                    route.responses_missing()
-                    body = await asyncio.to_thread(chat)
-                    await self._consume(client.stream_chat(body), reply)
-            else:
+        await self._ended(self._talk(client, chat, responses, reply), reply)
+
+    async def _talk(
+        self,
+        client: ChatClient,
+        chat: Callable[[], dict[str, Any]],
+        responses: Callable[[], dict[str, Any]],
+        reply: Message,
+    ) -> None:
+        """One turn over the API this server gets (Responses, or Chat Completions)."""
+        route = self._route
+        if route is not None and route.uses_responses():
+            body = await asyncio.to_thread(responses)
+            try:
+                await self._consume(client.stream_responses(body), reply)
+            except BadRequest as error:
+                # A server without /responses (404 or 405 on the route): Automatic
+                # switches it to Chat Completions once and remembers that.
+                if error.status not in (404, 405) or not route.may_fall_back() or self._started(reply):
+                    raise
+                route.responses_missing()
                 body = await asyncio.to_thread(chat)
                 await self._consume(client.stream_chat(body), reply)
+        else:
+            body = await asyncio.to_thread(chat)
+            await self._consume(client.stream_chat(body), reply)
+
+    async def _run_turn(self, turn: PreparedTurn, client: ChatClient, reply: Message) -> None:
+        await self._ended(turn.run(client, reply), reply)
+
+    async def _ended(self, work: Coroutine[Any, Any, None], reply: Message) -> None:
+        """Run a turn's work and end its reply whatever happens: complete, stopped, failed
+        with the API's reason, or failed by a bug (with Retry, never left "streaming")."""
+        try:
+            await work
             reply.state = MessageState.COMPLETE
         except asyncio.CancelledError:
             reply.state = MessageState.STOPPED
@@ -438,20 +456,6 @@ class ChatController(QObject):
             log.error("reply %s failed unexpectedly", reply.id, exc_info=error)
             reply.state = MessageState.FAILED
             reply.error = UNEXPECTED_FAILURE.format(kind=type(error).__name__)
-        finally:
-            self._finish(reply)
-
-    async def _run_turn(self, turn: PreparedTurn, client: ChatClient, reply: Message) -> None:
-        try:
-            await turn.run(client, reply)
-            reply.state = MessageState.COMPLETE
-        except asyncio.CancelledError:
-            reply.state = MessageState.STOPPED
-            raise
-        except ApiError as error:
-            reply.state = MessageState.FAILED
-            reply.error = error.message
-            self._handle_api_error(error)
         finally:
             self._finish(reply)
 
