@@ -10,7 +10,9 @@ failure other chat clients are known for).
 Version 1 kept plain message text and a system prompt column. Version 2 keeps
 messages as ordered parts (text and images by SHA-256), usage, errors, reasoning,
 pinned and soft-deleted conversations, full-text search and the restored session.
-A later version keeps every version of a message as a tree (`V4_VERSIONS_UPGRADE`).
+Version 3 keeps every version of a message as a tree (`V3_VERSIONS_UPGRADE`).
+Version 4 keeps what the Responses API adds to a reply: tool calls, cited sources and
+the encrypted reasoning sent back on later turns (`V4_RESPONSES_UPGRADE`).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 # marks the one shown. The shown branch keeps `position` as its index. Existing
 # conversations become a single branch, each message following the one before it. The
 # search index already covers every row, so every version is searchable.
-V4_VERSIONS_UPGRADE = """
+V3_VERSIONS_UPGRADE = """
 ALTER TABLE messages ADD COLUMN parent_id TEXT;
 ALTER TABLE messages ADD COLUMN selected INTEGER NOT NULL DEFAULT 1;
 UPDATE messages SET parent_id = (
@@ -161,13 +163,13 @@ CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id);
 # calls (kind, query, code, output), `sources` the URLs it cites, `provider_items` the
 # encrypted reasoning sent back on later turns; all JSON lists, NULL when empty. The
 # queries and URLs also go into `text`, so the library's search finds them.
-V3_RESPONSES_UPGRADE = """
+V4_RESPONSES_UPGRADE = """
 ALTER TABLE messages ADD COLUMN tools TEXT;
 ALTER TABLE messages ADD COLUMN sources TEXT;
 ALTER TABLE messages ADD COLUMN provider_items TEXT;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE, V4_VERSIONS_UPGRADE, V3_RESPONSES_UPGRADE)
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_UPGRADE, V3_VERSIONS_UPGRADE, V4_RESPONSES_UPGRADE)
 CURRENT_VERSION = len(MIGRATIONS)
 
 

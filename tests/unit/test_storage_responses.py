@@ -16,7 +16,7 @@ from grokdesk.core.sources import Source
 from grokdesk.core.tools import ToolCall, ToolKind, ToolStatus
 from grokdesk.storage.exporter import export_conversations
 from grokdesk.storage.importer import import_file
-from grokdesk.storage.schema import CURRENT_VERSION, MIGRATIONS, V3_RESPONSES_UPGRADE
+from grokdesk.storage.schema import CURRENT_VERSION, MIGRATIONS, V4_RESPONSES_UPGRADE
 from grokdesk.storage.store import DB_NAME, Store
 
 REASONING = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "c2VhbGVk"}
@@ -77,9 +77,9 @@ def test_the_upgrade_adds_the_columns_and_keeps_what_was_there(tmp_path: Path) -
     data.mkdir()
     path = data / DB_NAME
     conn = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[: MIGRATIONS.index(V3_RESPONSES_UPGRADE)]:
+    for script in MIGRATIONS[: MIGRATIONS.index(V4_RESPONSES_UPGRADE)]:
         conn.executescript(script)
-    version = MIGRATIONS.index(V3_RESPONSES_UPGRADE)
+    version = MIGRATIONS.index(V4_RESPONSES_UPGRADE)
     conn.execute(f"PRAGMA user_version = {version}")
     conn.execute("INSERT INTO conversations (id, title, created, updated) VALUES ('c1', 'Old', 1, 1)")
     conn.execute(

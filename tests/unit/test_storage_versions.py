@@ -10,7 +10,7 @@ from pathlib import Path
 from grokdesk.core import versions
 from grokdesk.core.conversation import Conversation, Message, Role
 from grokdesk.storage import schema
-from grokdesk.storage.schema import CURRENT_VERSION, V4_VERSIONS_UPGRADE
+from grokdesk.storage.schema import CURRENT_VERSION, V3_VERSIONS_UPGRADE
 from grokdesk.storage.store import DB_NAME, Store
 
 V1_FILE = Path(__file__).parents[1] / "data" / "grokdesk-v1.sqlite3"
@@ -81,7 +81,7 @@ def test_a_database_from_before_versions_migrates_to_one_branch_after_a_backup(t
     data.mkdir()
     shutil.copyfile(V1_FILE, data / DB_NAME)
     # Bring the file to the schema just before versions, as an older GrokDesk left it.
-    before = schema.MIGRATIONS.index(V4_VERSIONS_UPGRADE)
+    before = schema.MIGRATIONS.index(V3_VERSIONS_UPGRADE)
     conn = sqlite3.connect(data / DB_NAME, isolation_level=None)
     for step in range(schema.user_version(conn), before):
         for statement in schema._statements(schema.MIGRATIONS[step]):
