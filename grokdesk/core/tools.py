@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -123,25 +124,52 @@ def _date(text: str) -> datetime.date | None:
         return None
 
 
+def _list_problems(
+    allowed: Sequence[str],
+    excluded: Sequence[str],
+    *,
+    tool: str,
+    things: str,
+    limit: int,
+    pattern: re.Pattern[str],
+    not_a: str,
+) -> list[str]:
+    """The same rules for web domains and X handles: allow or exclude (not both), at most
+    `limit` of each, every entry well formed."""
+    problems: list[str] = []
+    if allowed and excluded:
+        problems.append(f"{tool} can either allow or exclude {things.rsplit(maxsplit=1)[-1]}, not both.")
+    for label, entries in (("allowed", allowed), ("excluded", excluded)):
+        if len(entries) > limit:
+            problems.append(f"At most {limit} {label} {things}; {len(entries)} were given.")
+        bad = [e for e in entries if not pattern.match(e)]
+        if bad:
+            problems.append(f"{not_a}: {', '.join(bad)}.")
+    return problems
+
+
 def filter_problems(filters: SearchFilters) -> list[str]:
     """Why the API would refuse these filters, one sentence each; empty when they are fine."""
-    problems: list[str] = []
-    if filters.allowed_domains and filters.excluded_domains:
-        problems.append("Web search can either allow or exclude domains, not both.")
-    for label, domains in (("allowed", filters.allowed_domains), ("excluded", filters.excluded_domains)):
-        if len(domains) > MAX_DOMAINS:
-            problems.append(f"At most {MAX_DOMAINS} {label} domains; {len(domains)} were given.")
-        bad = [d for d in domains if not _DOMAIN.match(d)]
-        if bad:
-            problems.append(f"Not a domain name: {', '.join(bad)}.")
-    if filters.allowed_x_handles and filters.excluded_x_handles:
-        problems.append("X search can either allow or exclude handles, not both.")
-    for label, handles in (("allowed", filters.allowed_x_handles), ("excluded", filters.excluded_x_handles)):
-        if len(handles) > MAX_X_HANDLES:
-            problems.append(f"At most {MAX_X_HANDLES} {label} X handles; {len(handles)} were given.")
-        bad = [h for h in handles if not _HANDLE.match(h)]
-        if bad:
-            problems.append(f"Not an X handle: {', '.join(bad)}.")
+    problems = [
+        *_list_problems(
+            filters.allowed_domains,
+            filters.excluded_domains,
+            tool="Web search",
+            things="domains",
+            limit=MAX_DOMAINS,
+            pattern=_DOMAIN,
+            not_a="Not a domain name",
+        ),
+        *_list_problems(
+            filters.allowed_x_handles,
+            filters.excluded_x_handles,
+            tool="X search",
+            things="X handles",
+            limit=MAX_X_HANDLES,
+            pattern=_HANDLE,
+            not_a="Not an X handle",
+        ),
+    ]
     start = _date(filters.from_date) if filters.from_date else None
     end = _date(filters.to_date) if filters.to_date else None
     if filters.from_date and start is None:
