@@ -23,6 +23,7 @@ from grokdesk.ui.chat.tab import ConversationTab
 from grokdesk.ui.mainwindow import MainWindow
 from grokdesk.ui.settings.appsettings import AppSettings
 from tests.helpers.fake_xai import FakeXai
+from tests.helpers.qtdoc import document_anchors
 from tests.ui.conftest import shut_down
 
 # Short enough that a stall or a silent server is seen in about a second; retries back off
@@ -204,14 +205,4 @@ def files_containing(root: Path, needles: list[bytes]) -> list[str]:
 
 def anchors(tab: ConversationTab) -> list[str]:
     """Every link target in the transcript's document."""
-    found = []
-    block = tab.transcript.document().begin()
-    while block.isValid():
-        iterator = block.begin()
-        while not iterator.atEnd():
-            fragment = iterator.fragment()
-            if fragment.isValid() and fragment.charFormat().isAnchor():
-                found.append(fragment.charFormat().anchorHref())
-            iterator += 1
-        block = block.next()
-    return found
+    return document_anchors(tab.transcript.document())

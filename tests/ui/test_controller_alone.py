@@ -17,6 +17,7 @@ from grokdesk.ui.chat import controller as controller_module
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.transcript import TranscriptView
 from tests.helpers.chatfakes import RecordingSink, ScriptedClient, Step
+from tests.helpers.qtdoc import document_anchors
 
 USAGE = Usage(prompt_tokens=12, completion_tokens=3, total_tokens=15)
 
@@ -209,14 +210,4 @@ def test_the_transcript_shows_a_failed_reply_with_its_error_and_retry(qtbot: QtB
 
 def anchors_of(view: TranscriptView) -> list[str]:
     """Every link target in the view's document."""
-    found = []
-    block = view.document().begin()
-    while block.isValid():
-        iterator = block.begin()
-        while not iterator.atEnd():
-            fragment = iterator.fragment()
-            if fragment.isValid() and fragment.charFormat().isAnchor():
-                found.append(fragment.charFormat().anchorHref())
-            iterator += 1
-        block = block.next()
-    return found
+    return document_anchors(view.document())

@@ -4,7 +4,6 @@ here, sees its streams, usage, models and errors as it would see api.x.ai's."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,15 +13,6 @@ import pytest
 from grokdesk.api.client import XaiClient
 from tests.helpers.aio import collect, run
 from tests.helpers.fake_xai import Error, FakeXai, NeverAnswer, Reply, StreamError
-
-
-@pytest.fixture
-def sdk(fake_xai: FakeXai) -> Iterator[openai.OpenAI]:
-    client = openai.OpenAI(base_url=fake_xai.base_url, api_key=fake_xai.api_key, max_retries=0, timeout=10)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def user(text: str) -> list[Any]:

@@ -4,7 +4,6 @@ see api.x.ai's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -12,15 +11,6 @@ import pytest
 
 from tests.helpers.fake_xai import FakeXai, RawStream, Reply, StreamError
 from tests.helpers.fake_xai_responses import recorded_events
-
-
-@pytest.fixture
-def sdk(fake_xai: FakeXai) -> Iterator[openai.OpenAI]:
-    client = openai.OpenAI(base_url=fake_xai.base_url, api_key=fake_xai.api_key, max_retries=0, timeout=10)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def user(text: str) -> list[Any]:
