@@ -47,6 +47,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, collapse_at, open_code_block, size_text
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.core.math import URL_SCHEME
 from grokdesk.ui.chat import toolrecords
 from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
@@ -65,6 +66,11 @@ TAIL_BUDGET = 3000
 # appears over a few updates instead of in one long insert.
 PLAIN_STEP = 16_000
 CATCH_UP_MS = 30
+# What streamed words may hold to be appended to an open paragraph as text (_ADDED),
+# and the word before them (_WORD): with no markup character, no new line and no
+# address ("." and ":" may make a link), the paragraph's Markdown stays the same.
+_ADDED = frozenset(" ,;'?!")
+_WORD = frozenset(",;'?!-")
 # Rendered before the first paint of a conversation; the rest of the window right after.
 FIRST_SCREEN = 16
 THUMB_SIZE = 160
@@ -107,6 +113,9 @@ class _Rendered:
     backlog: bool = False
     # Characters of the text at the frame's end inserted as plain text (a backlog).
     plain_tail: int = 0
+    # The open tail as last rendered from Markdown ("" when it was not): words added
+    # to it may be appended as text (see _append_words).
+    tail_text: str = ""
 
 
 class TranscriptView(QTextBrowser):
@@ -527,11 +536,14 @@ class TranscriptView(QTextBrowser):
         _reset_formats(cursor)
         body, code_blocks = self._body_html(message)
         rendered.code_blocks = code_blocks
-        cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
+        # Without its trailing new line, which would end the last block with a space
+        # (not there when the same reply streamed in).
+        cursor.insertHtml((self._header_html(message) + body + self._footer_html(message)).rstrip())
         rendered.tools = toolrecords.tools_signature(message)
         rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
         rendered.tail_chars = 0
         rendered.plain_tail = 0
+        rendered.tail_text = ""
         rendered.streamed = False
         rendered.limit = None
 
@@ -558,6 +570,7 @@ class TranscriptView(QTextBrowser):
             rendered.tools = toolrecords.tools_signature(message)
             rendered.tail_chars = 0
             rendered.plain_tail = 0
+            rendered.tail_text = ""
             rendered.stable_chars = 0
             rendered.code_blocks = []
             rendered.streamed = True
@@ -566,43 +579,115 @@ class TranscriptView(QTextBrowser):
         # over the next updates and meanwhile shows as plain text.
         stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
         tail = text[stable:]
-        if stable == rendered.stable_chars and rendered.plain_tail and len(tail) > TAIL_BUDGET:
-            # The backlog shown as plain text only grows: add what is new to it instead
-            # of inserting all of it again (a long open code block made that quadratic).
-            before = frame.lastPosition()
-            cursor = QTextCursor(self.document())
-            cursor.setPosition(before)
-            shown = min(len(tail), rendered.plain_tail + PLAIN_STEP)
-            cursor.insertText(tail[rendered.plain_tail : shown])
-            rendered.tail_chars += frame.lastPosition() - before
-            rendered.plain_tail = shown
-            self._after_update(message, rendered, text, stable)
-            return
+        if stable == rendered.stable_chars:
+            if rendered.plain_tail and len(tail) > TAIL_BUDGET:
+                # The backlog shown as plain text only grows: add what is new to it instead
+                # of inserting all of it again (a long open code block made that quadratic).
+                before = frame.lastPosition()
+                cursor = QTextCursor(self.document())
+                cursor.setPosition(before)
+                shown = min(len(tail), rendered.plain_tail + PLAIN_STEP)
+                with self.math.no_formulas():
+                    cursor.insertText(tail[rendered.plain_tail : shown])
+                rendered.tail_chars += frame.lastPosition() - before
+                rendered.plain_tail = shown
+                self._after_update(message, rendered, text, stable)
+                return
+            if self._append_words(rendered, tail):
+                self._after_update(message, rendered, text, stable)
+                return
         cursor = QTextCursor(self.document())
-        end = frame.lastPosition()
-        cursor.setPosition(end - rendered.tail_chars)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        rendered.plain_tail = 0
-        if stable > rendered.stable_chars:
-            finished = self._markdown(text[rendered.stable_chars : stable])
-            cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
-            rendered.code_blocks.extend(finished.code_blocks)
-            rendered.stable_chars = stable
-        tail_start = frame.lastPosition()
-        tail = text[rendered.stable_chars :]
-        if tail.strip():
-            cursor.setPosition(tail_start)
-            if len(tail) > TAIL_BUDGET:
-                # A backlog: formatted once it is rendered for good.
-                rendered.plain_tail = min(len(tail), PLAIN_STEP)
-                cursor.insertText(tail[: rendered.plain_tail])
-            else:
-                # The open tail is re-rendered on every update: no highlighting there,
-                # so a long unfinished code block does not cost more with each token.
-                cursor.insertHtml(self._markdown(tail, highlight=False).html)
-        rendered.tail_chars = frame.lastPosition() - tail_start
+        # One edit: the layout hears of the removed tail and the new blocks once.
+        cursor.beginEditBlock()
+        try:
+            end = frame.lastPosition()
+            cursor.setPosition(end - rendered.tail_chars)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            rendered.plain_tail = 0
+            rendered.tail_text = ""
+            if stable > rendered.stable_chars:
+                finished = self._markdown(text[rendered.stable_chars : stable])
+                self._insert_html(
+                    cursor, _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
+                )
+                rendered.code_blocks.extend(finished.code_blocks)
+                rendered.stable_chars = stable
+            tail_start = frame.lastPosition()
+            tail = text[rendered.stable_chars :]
+            if tail.strip():
+                cursor.setPosition(tail_start)
+                if len(tail) > TAIL_BUDGET:
+                    # A backlog: formatted once it is rendered for good.
+                    rendered.plain_tail = min(len(tail), PLAIN_STEP)
+                    _open_block(cursor)
+                    with self.math.no_formulas():
+                        cursor.insertText(tail[: rendered.plain_tail])
+                else:
+                    # The open tail is re-rendered on every update: no highlighting there,
+                    # so a long unfinished code block does not cost more with each token.
+                    self._insert_html(cursor, self._markdown(tail, highlight=False).html)
+                    rendered.tail_text = tail
+            rendered.tail_chars = frame.lastPosition() - tail_start
+        finally:
+            cursor.endEditBlock()
         self._after_update(message, rendered, text, stable)
+
+    def _append_words(self, rendered: _Rendered, tail: str) -> bool:
+        """Add what arrived to the open block as text when it cannot change the block's
+        Markdown: plain words after a plain word (no markup character, no new line, no
+        address: see _ADDED and _WORD) look the same appended in the format of the word
+        before them as rendered again. Most updates of a paragraph are such words, and
+        rendering it again cost a Markdown pass, an HTML parse and a second layout."""
+        shown = rendered.tail_text
+        if not shown or rendered.plain_tail or not tail.startswith(shown):
+            return False
+        before = shown.rstrip()
+        added = tail.rstrip()[len(before) :]
+        if not added:
+            rendered.tail_text = tail  # only white space arrived: nothing more shows
+            return True
+        start = len(before)
+        while start and not before[start - 1].isspace():
+            start -= 1
+        word = before[start:]
+        if not word or "  " in added or not all(c.isalnum() or c in _ADDED for c in added):
+            return False
+        if not all(c.isalnum() or c in _WORD for c in word):
+            return False
+        frame = rendered.frame
+        end = frame.lastPosition()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(end)
+        # The word must end the last block: not so after a code block or a table, where
+        # the frame ends in an empty block below them.
+        if not cursor.block().text().endswith(word):
+            return False
+        with self.math.no_formulas():
+            cursor.insertText(added)
+        rendered.tail_chars += frame.lastPosition() - end
+        rendered.tail_text = tail
+        return True
+
+    def _insert_html(self, cursor: QTextCursor, html_text: str) -> None:
+        """Insert rendered HTML at the end of what is shown as it would be rendered at once
+        with what is above it, telling the math hook whether to look for formulas in it."""
+        # Inserted HTML joins its first paragraph to the block at the cursor, in that
+        # block's format: the reply's header and its first heading ended on one line, and
+        # a heading after a code block lost its own format. A throwaway first paragraph
+        # takes the join and is removed: the rest starts a block of its own, in its own
+        # format, as when rendered at once. (Its trailing new line would become a space.)
+        position = cursor.position()
+        html_text = "<p>x</p>" + html_text.rstrip()
+        if f'src="{URL_SCHEME}:' in html_text:
+            cursor.insertHtml(html_text)
+        else:
+            with self.math.no_formulas():
+                cursor.insertHtml(html_text)
+        throwaway = QTextCursor(self.document())
+        throwaway.setPosition(position)
+        throwaway.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+        throwaway.removeSelectedText()
 
     def _after_update(self, message: Message, rendered: _Rendered, text: str, stable: int) -> None:
         rendered.shown_chars = len(text)
@@ -658,11 +743,6 @@ class TranscriptView(QTextBrowser):
             return
         rendered.frame.setFrameFormat(self._frame_format(message))
         frame = rendered.frame
-        cursor = QTextCursor(self.document())
-        end = frame.lastPosition()
-        cursor.setPosition(end - rendered.tail_chars)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
         tail = text[rendered.stable_chars :]
         html_text = ""
         if tail.strip():
@@ -674,11 +754,21 @@ class TranscriptView(QTextBrowser):
         if rendered.limit is not None:
             html_text += self._show_all_html(message, message.plain_text)
         html_text += self._footer_html(message)
-        if html_text:
-            cursor.insertHtml(html_text)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()  # one layout pass for the removed tail and its final form
+        try:
+            end = frame.lastPosition()
+            cursor.setPosition(end - rendered.tail_chars)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            if html_text:
+                self._insert_html(cursor, html_text)
+        finally:
+            cursor.endEditBlock()
         rendered.stable_chars = len(text)
         rendered.tail_chars = 0
         rendered.plain_tail = 0
+        rendered.tail_text = ""
         rendered.streamed = False
 
     def _header_html(self, message: Message) -> str:
@@ -1123,6 +1213,14 @@ def _fit(width: int, height: int, box: int) -> tuple[int, int]:
         return box, box
     scale = min(1.0, box / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _open_block(cursor: QTextCursor) -> None:
+    """Put the cursor in an empty block of default formats (for plain text of its own)."""
+    if cursor.block().length() > 1:
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+    else:
+        _reset_formats(cursor)
 
 
 def _reset_formats(cursor: QTextCursor) -> None:
