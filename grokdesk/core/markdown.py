@@ -22,6 +22,7 @@ its URL holds the formula, which the view typesets itself (nothing is fetched). 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -36,6 +37,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -82,15 +84,29 @@ def _code_label(info: str) -> str:
     return info.split(maxsplit=1)[0] if info.strip() else ""
 
 
+@functools.lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer | None:
+    # Finding a lexer by name scans Pygments' registry (~4 ms), and a lexer holds no
+    # state between texts: one per language serves every code block.
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _formatter(style: str) -> HtmlFormatter[str]:
+    # Building the formatter computes the style's CSS for every token type: once per style.
+    return HtmlFormatter(noclasses=True, nowrap=True, style=style)
+
+
 def _highlighted(code: str, language: str, theme: Theme) -> str:
     if not language or len(code) > MAX_HIGHLIGHT_CHARS:
         return escape(code)
-    try:
-        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
-    except ClassNotFound:
+    lexer = _lexer(language)
+    if lexer is None:
         return escape(code)
-    formatter = HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style)
-    return str(highlight(code, lexer, formatter)).removesuffix("\n")
+    return str(highlight(code, lexer, _formatter(theme.pygments_style))).removesuffix("\n")
 
 
 class _QtRenderer(RendererHTML):
