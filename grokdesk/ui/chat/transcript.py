@@ -62,9 +62,13 @@ INITIAL_WINDOW = 60
 # as Markdown (a longer one is a backlog, shown as plain text until its turn).
 STABLE_BUDGET = 2500
 TAIL_BUDGET = 3000
-# Characters of a plain-text backlog added per update: a burst of a long open code block
-# appears over a few updates instead of in one long insert.
-PLAIN_STEP = 16_000
+# Time a streaming update's finished slice aims at, and the smallest slice.
+SLICE_S = 0.008
+MIN_SLICE = 400
+# Characters of a plain-text backlog added per update: a burst (a fast stream sends
+# ~14,000 characters between two updates) appears over a few updates instead of in one
+# insert whose layout alone took 60-100 ms.
+PLAIN_STEP = 4_000
 CATCH_UP_MS = 30
 # What streamed words may hold to be appended to an open paragraph as text (_ADDED),
 # and the word before them (_WORD): with no markup character, no new line and no
@@ -192,6 +196,11 @@ class TranscriptView(QTextBrowser):
         self._catch_up_timer.setSingleShot(True)
         self._catch_up_timer.setInterval(CATCH_UP_MS)
         self._catch_up_timer.timeout.connect(self._catch_up_now)
+        self._catching_up = False
+        # Finished Markdown rendered per streaming update (see _fit_slice).
+        self._slice_chars = STABLE_BUDGET
+        # A streaming update was rendered: its paint counts against the render budget.
+        self._charge_paint = False
         self._deferred = False
         self._fill_pending = False
         # Extra markup after a message's actions (the version switch sets it).
@@ -370,10 +379,13 @@ class TranscriptView(QTextBrowser):
             and not message.images  # images made mid-reply: the streamed text shows none of them
             and rendered.tools == toolrecords.tools_signature(message)
         )
-        if (incremental or finishing) and not self.render_budget.allows():
-            self._schedule_catch_up(message)  # another tab used this frame's time
+        # The end of a reply is shown at once; its backlog, like streaming updates, waits
+        # while rendering has had its share of the time (see RenderBudget).
+        if (incremental or (finishing and self._catching_up)) and not self.render_budget.allows():
+            self._schedule_catch_up(message, self.render_budget.wait_ms())
             return
         started = time.monotonic()
+        stable_before = rendered.stable_chars
         self._updating = incremental
         try:
             if incremental:
@@ -384,9 +396,13 @@ class TranscriptView(QTextBrowser):
                 self._render_into(rendered, message)
         finally:
             self._updating = False
-        self.render_budget.spend(time.monotonic() - started)
         if self._follow:
             self.scroll_to_end()
+        elapsed = time.monotonic() - started
+        self.render_budget.spend(elapsed)
+        if incremental or finishing:
+            self._charge_paint = True
+            self._fit_slice(rendered.stable_chars - stable_before, elapsed)
 
     def set_cut_before(self, message_id: str | None) -> None:
         """Mark where requests start when the oldest turns are left out to fit the window."""
@@ -580,7 +596,7 @@ class TranscriptView(QTextBrowser):
         # At most STABLE_BUDGET characters of finished blocks are rendered per update, so
         # one update stays short however fast the text arrives; a backlog catches up
         # over the next updates and meanwhile shows as plain text.
-        stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
+        stable = next_stable_prefix(text, rendered.stable_chars, self._slice_chars)
         tail = text[stable:]
         backlog = len(tail) > TAIL_BUDGET
         if stable == rendered.stable_chars:
@@ -769,18 +785,32 @@ class TranscriptView(QTextBrowser):
                 rendered.streamed = False  # start again from the header
         return text if rendered.limit is None else text[: rendered.limit]
 
-    def _schedule_catch_up(self, message: Message) -> None:
+    def _schedule_catch_up(self, message: Message, delay_ms: int = CATCH_UP_MS) -> None:
         self._catch_up[message.id] = message
         if not self._catch_up_timer.isActive():
-            self._catch_up_timer.start()
+            self._catch_up_timer.start(max(1, delay_ms))
 
     def _catch_up_now(self) -> None:
         """Render the next slice of a backlog even when no new text arrives."""
         pending = list(self._catch_up.values())
         self._catch_up.clear()
-        for message in pending:
-            if message.id in self._rendered:
-                self.message_changed(message)
+        self._catching_up = True
+        try:
+            for message in pending:
+                if message.id in self._rendered:
+                    self.message_changed(message)
+        finally:
+            self._catching_up = False
+
+    def _fit_slice(self, chars: int, seconds: float) -> None:
+        """Size the finished Markdown rendered per update from what the last slice cost,
+        so one update takes about SLICE_S (2,500 characters with code blocks and tables
+        took 20-30 ms): the rest shows as plain text meanwhile and is formatted over the
+        next updates."""
+        if chars < MIN_SLICE or seconds <= 0:
+            return
+        fitted = chars * SLICE_S / seconds
+        self._slice_chars = round(max(MIN_SLICE, min(STABLE_BUDGET, (self._slice_chars + fitted) / 2)))
 
     def _finish_streamed(self, message: Message, rendered: _Rendered) -> None:
         """The reply ended: render only the open tail for good (highlighted) and the
@@ -1011,7 +1041,14 @@ class TranscriptView(QTextBrowser):
                 painter.drawRoundedRect(rect.adjusted(-3, -3, 3, 3), radius + 2, radius + 2)
                 painter.setPen(Qt.PenStyle.NoPen)
         painter.end()
+        if not self._charge_paint:
+            super().paintEvent(event)
+            return
+        # Painting a streaming update costs about as much as rendering it: it counts.
+        self._charge_paint = False
+        started = time.monotonic()
         super().paintEvent(event)
+        self.render_budget.spend(time.monotonic() - started)
 
     # -- the action bar --------------------------------------------------------------
 
