@@ -859,6 +859,9 @@ class TranscriptView(QTextBrowser):
         rendered.plain_tail = 0
         rendered.tail_text = ""
         rendered.streamed = False
+        # An update put off to the catch-up timer is done: left there, it would render
+        # the whole finished reply again.
+        self._catch_up.pop(message.id, None)
 
     def _header_html(self, message: Message) -> str:
         theme = self._theme
