@@ -68,8 +68,10 @@ UNEXPECTED_FAILURE = (
 # block as Markdown, lays it out and paints; at 30 a second that was most of the
 # app's CPU time over a plain client at a model's pace, and 20 still reads as smooth.
 VIEW_INTERVAL_MS = 50
-# While streaming, control goes back to the event loop at least this often.
-YIELD_AFTER_S = 0.008
+# While streaming, control goes back to the event loop at least this often: every due
+# timer runs in the same turn of the loop, so with three replies streaming one turn
+# holds three such slices (with 8 ms, three tabs stalled the window ~100 ms).
+YIELD_AFTER_S = 0.004
 # A streaming reply is saved at least this often (crash loses at most this much).
 FLUSH_INTERVAL_S = 0.5
 
