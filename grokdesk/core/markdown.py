@@ -13,7 +13,10 @@ Model output is shown, never obeyed (it may carry anything a web page could): ra
 shown as text; images are never emitted as <img> (nothing is fetched); only
 http, https and mailto links become clickable, anything else stays plain text.
 Code blocks are highlighted with Pygments (inline styles), labelled, and get a
-`copy:N` link, N indexing `Rendered.code_blocks`.
+`copy:N` link, N indexing `Rendered.code_blocks`. A language's lexer is loaded once
+(its first use compiles its rules: ~60 ms for Python); a block rendered without colours
+while it streams loads its lexer in a background thread meanwhile, so colouring it
+when it ends does not stall the view.
 
 LaTeX math (see core/math.py) becomes `<img src="math:…">`, the only image emitted:
 its URL holds the formula, which the view typesets itself (nothing is fetched). With
@@ -22,8 +25,10 @@ its URL holds the formula, which the view typesets itself (nothing is fetched). 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -36,6 +41,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -82,15 +88,52 @@ def _code_label(info: str) -> str:
     return info.split(maxsplit=1)[0] if info.strip() else ""
 
 
+@functools.lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer | None:
+    """The lexer for a fence's language (None: unknown). Made once: a lexer keeps no
+    state between texts, and making the first of a kind compiles all of its rules."""
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _formatter(style: str) -> HtmlFormatter[str]:
+    return HtmlFormatter(noclasses=True, nowrap=True, style=style)
+
+
+_warmed: set[str] = set()
+_warmed_lock = threading.Lock()
+
+
+def warm_highlighter(language: str) -> None:
+    """Load `language`'s lexer in a background thread, once: a code block still
+    streaming is shown without colours, and loading its lexer when it ends (the
+    colours) would otherwise stall the UI thread for tens of milliseconds."""
+    language = language.lower()
+    with _warmed_lock:
+        if not language or language in _warmed:
+            return
+        _warmed.add(language)
+
+    def load() -> None:
+        lexer = _lexer(language)
+        if lexer is not None:
+            # The rules compile on the first text, in some lexers.
+            for _ in lexer.get_tokens(" "):
+                pass
+
+    threading.Thread(target=load, name="highlighter-warm-up", daemon=True).start()
+
+
 def _highlighted(code: str, language: str, theme: Theme) -> str:
     if not language or len(code) > MAX_HIGHLIGHT_CHARS:
         return escape(code)
-    try:
-        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
-    except ClassNotFound:
+    lexer = _lexer(language.lower())
+    if lexer is None:
         return escape(code)
-    formatter = HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style)
-    return str(highlight(code, lexer, formatter)).removesuffix("\n")
+    return str(highlight(code, lexer, _formatter(theme.pygments_style))).removesuffix("\n")
 
 
 class _QtRenderer(RendererHTML):
@@ -113,7 +156,12 @@ class _QtRenderer(RendererHTML):
         blocks.append(code)
         theme = self.theme
         code = code.removesuffix("\n")
-        body = _highlighted(code, language, theme) if env.get("highlight", True) else escape(code)
+        if env.get("highlight", True):
+            body = _highlighted(code, language, theme)
+        else:
+            body = escape(code)
+            if language:
+                warm_highlighter(language)  # coloured once it is finished
         label = escape(language) if language else "code"
         # A header bar (language, copy) over the code, like the code blocks people know.
         copy = env.get("copy_label", "Copy")
