@@ -197,12 +197,17 @@ class ImageAttachments(QObject):
         """Place each source in the composer now (a placeholder) and read them in the pool;
         chips appear as each one is ready. The task ends when all are read."""
         keys = []
+        # One edit: the composer puts its text right and the strip follows once, not
+        # once per image of a drop of twenty.
+        edit = QTextCursor(self._composer.document())
+        edit.beginEditBlock()
         for source in sources:
             key = new_id()[:16]
             self._items[key] = _Attachment(source, self.default_detail)
             self._pending.add(key)
             self._composer.insert_image(key, _placeholder(), cursor)
             keys.append(key)
+        edit.endEditBlock()
         self.check_model()
         return spawn(self._read_all(keys), name="image-intake")
 
@@ -472,8 +477,13 @@ def _trim(text: str) -> str:
     return head.rstrip()
 
 
+_PLACEHOLDER: list[QImage] = []
+
+
 def _placeholder() -> QImage:
-    """What the composer shows while an image is read."""
-    image = QImage(INLINE_HEIGHT, INLINE_HEIGHT, QImage.Format.Format_ARGB32)
-    image.fill(QColor(128, 128, 128, 80))
-    return image
+    """What the composer shows while an image is read (one image, shared)."""
+    if not _PLACEHOLDER:
+        image = QImage(INLINE_HEIGHT, INLINE_HEIGHT, QImage.Format.Format_ARGB32)
+        image.fill(QColor(128, 128, 128, 80))
+        _PLACEHOLDER.append(image)
+    return _PLACEHOLDER[0]

@@ -276,8 +276,12 @@ async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool |
         pool = pool or intake_processes()
         executor: Executor | None = pool.executor()
         if executor is not None:
+            loop = asyncio.get_running_loop()
             try:
-                future = executor.submit(_read_in_child, source, detail)
+                # Submitted from a thread: the first submissions start the children.
+                future = await loop.run_in_executor(
+                    intake_executor(), executor.submit, _read_in_child, source, detail
+                )
             except (OSError, RuntimeError, BrokenProcessPool) as error:
                 pool.give_up(error)
             else:
