@@ -30,6 +30,7 @@ import itertools
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -105,6 +106,9 @@ def _formatter(style: str) -> HtmlFormatter[str]:
 
 _warmed: set[str] = set()
 _warmed_lock = threading.Lock()
+# One thread for every language: starting a thread waits for it to run, which on a
+# busy machine can take a while.
+_warm_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="highlighter-warm-up")
 
 
 def warm_highlighter(language: str) -> None:
@@ -124,7 +128,7 @@ def warm_highlighter(language: str) -> None:
             for _ in lexer.get_tokens(" "):
                 pass
 
-    threading.Thread(target=load, name="highlighter-warm-up", daemon=True).start()
+    _warm_up.submit(load)
 
 
 def _highlighted(code: str, language: str, theme: Theme) -> str:
