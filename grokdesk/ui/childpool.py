@@ -9,7 +9,7 @@ cannot arrange (a low-priority thread holding the lock stalls the UI all the sam
 
 Children are started with "spawn" (never fork: this process has Qt threads whose locks
 a forked child would inherit held), lazily on first use, and stopped when the
-application quits. In a frozen build `multiprocessing.freeze_support()` in `app.main`
+application quits or after a while with nothing to do (each holds tens of MiB). In a frozen build `multiprocessing.freeze_support()` in `app.main`
 turns the executable started again into the child. When the pool cannot start or
 breaks, `executor()` answers None from then on and the caller does the work itself
 (on a thread), which is logged once.
@@ -21,13 +21,18 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject
 
 from grokdesk.core.childprocess import start_child
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Children left with nothing to do are stopped after this long (started again when needed).
+IDLE_STOP_S = 60.0
 
 
 def spawn_pool(workers: int) -> Callable[[], Executor]:
@@ -42,13 +47,18 @@ def spawn_pool(workers: int) -> Callable[[], Executor]:
 class ChildPool:
     """A lazily started pool of child processes (thread-safe)."""
 
-    def __init__(self, name: str, make_pool: Callable[[], Executor]) -> None:
+    def __init__(
+        self, name: str, make_pool: Callable[[], Executor], idle_stop_s: float = IDLE_STOP_S
+    ) -> None:
         self.name = name
         self._make_pool = make_pool
+        self._idle_stop_s = idle_stop_s
         self._lock = threading.Lock()
         self._pool: Executor | None = None
         self._failed = False
         self._closed = False
+        self._busy = 0
+        self._idle_timer: threading.Timer | None = None
 
     @property
     def started(self) -> bool:
@@ -58,16 +68,53 @@ class ChildPool:
     def executor(self) -> Executor | None:
         """The pool (started now if need be), or None once it failed or was closed."""
         with self._lock:
-            if self._failed or self._closed:
+            return self._executor()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T] | None:
+        """`fn(*args)` in a child, or None when there is no pool (do it here instead).
+        The first submissions start the children: call it from a worker thread. Raises
+        what the pool's own `submit` raises (it broke)."""
+        with self._lock:
+            executor = self._executor()
+            if executor is None:
                 return None
-            if self._pool is None:
-                try:
-                    self._pool = self._make_pool()
-                except (OSError, RuntimeError, ValueError) as error:
-                    self._failed = True
-                    log.info("%s runs in this process: no child process (%s)", self.name, error)
-                    return None
-            return self._pool
+            future = executor.submit(fn, *args)
+            self._busy += 1
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+        future.add_done_callback(self._finished)
+        return future
+
+    def _executor(self) -> Executor | None:
+        if self._failed or self._closed:
+            return None
+        if self._pool is None:
+            try:
+                self._pool = self._make_pool()
+            except (OSError, RuntimeError, ValueError) as error:
+                self._failed = True
+                log.info("%s runs in this process: no child process (%s)", self.name, error)
+                return None
+        return self._pool
+
+    def _finished(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._busy or self._pool is None or self._idle_timer is not None:
+                return
+            self._idle_timer = threading.Timer(self._idle_stop_s, self._stop_idle)
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
+
+    def _stop_idle(self) -> None:
+        with self._lock:
+            self._idle_timer = None
+            if self._busy:
+                return
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def give_up(self, error: BaseException) -> None:
         """The pool broke (a child died, or it could not start one): stop using it."""
@@ -86,6 +133,9 @@ class ChildPool:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -1,6 +1,7 @@
 """Image files are read and checked in child processes, started on the first image and
-stopped on close, with the same result and the same refusals as in this process; when
-no child can run, images are still read (in a thread) and that is logged once."""
+stopped on close or when left idle, with the same result and the same refusals as in
+this process; when no child can run, images are still read (in a thread) and that is
+logged once."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_files_are_read_in_a_child_process_with_the_same_result_and_refusals(
     qtbot: QtBot, qloop: object, tmp_path: Path
 ) -> None:
     before = set(multiprocessing.active_children())
-    pool = ChildPool("test intake", spawn_pool(1))
+    pool = ChildPool("test intake", spawn_pool(1), idle_stop_s=1.0)
     try:
         photo = image_file(tmp_path / "photo.jpg", "JPEG")
         ready = read(qtbot, photo, pool)
@@ -55,6 +56,10 @@ def test_files_are_read_in_a_child_process_with_the_same_result_and_refusals(
         assert isinstance(refused, ImageRefused)
         assert str(refused) == "anim.gif is a GIF image; Grok accepts JPEG or PNG"
         assert refused.fix is Fix.CONVERT_TO_PNG
+        # Left idle, the child stops; the next image starts one again.
+        qtbot.waitUntil(lambda: not pool.started, timeout=10_000)
+        again = read(qtbot, photo, pool)
+        assert isinstance(again, ReadyImage) and again.part == here.part
     finally:
         pool.close()
     assert set(multiprocessing.active_children()) <= before

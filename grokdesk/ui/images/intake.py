@@ -17,7 +17,7 @@ import asyncio
 import os
 import stat
 from abc import ABC, abstractmethod
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -272,26 +272,24 @@ def intake_processes() -> ChildPool:
 async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool | None = None) -> ReadyImage:
     """Check and thumbnail one source off the UI thread: in a child process when it
     is worth one and one can be started, else in a thread. Raises ImageRefused."""
+    loop = asyncio.get_running_loop()
     if source.portable:
         pool = pool or intake_processes()
-        executor: Executor | None = pool.executor()
-        if executor is not None:
-            loop = asyncio.get_running_loop()
+        future: Future[tuple[ImagePart, _Pixels]] | None = None
+        try:
+            # Submitted from a thread: the first submissions start the children.
+            future = await loop.run_in_executor(
+                intake_executor(), pool.submit, _read_in_child, source, detail
+            )
+        except (OSError, RuntimeError, BrokenProcessPool) as error:
+            pool.give_up(error)
+        if future is not None:
             try:
-                # Submitted from a thread: the first submissions start the children.
-                future = await loop.run_in_executor(
-                    intake_executor(), executor.submit, _read_in_child, source, detail
-                )
-            except (OSError, RuntimeError, BrokenProcessPool) as error:
+                part, pixels = await asyncio.wrap_future(future)
+            except BrokenProcessPool as error:  # a child died (or could not start)
                 pool.give_up(error)
             else:
-                try:
-                    part, pixels = await asyncio.wrap_future(future)
-                except BrokenProcessPool as error:  # a child died (or could not start)
-                    pool.give_up(error)
-                else:
-                    return ReadyImage(part, pixels.image())
-    loop = asyncio.get_running_loop()
+                return ReadyImage(part, pixels.image())
     return await loop.run_in_executor(intake_executor(), read_source, source, detail)
 
 
