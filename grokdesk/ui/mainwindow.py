@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -573,9 +574,15 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.painted.emit()
             # Asked after the first paint: the window never waits for the network or disk.
-            self.catalog.refresh()
+            self._tasks.spawn(self._refresh_models(), kind=Kind.READ, name="refresh-models")
             self.library.refresh()
             self._tasks.spawn(self._check_store(), kind=Kind.READ, name="check-store")
+
+    async def _refresh_models(self) -> None:
+        # The HTTP client is imported and its TLS context built on another thread first.
+        with contextlib.suppress(Exception):  # the client, made anyway, reports it
+            await asyncio.wrap_future(self.connection.prepare())
+        self.catalog.refresh()
 
     async def _check_store(self) -> None:
         """Tell the user what the store found at start, then check it fully in the background."""
