@@ -127,6 +127,8 @@ def warm_highlighter(language: str) -> None:
             # The rules compile on the first text, in some lexers.
             for _ in lexer.get_tokens(" "):
                 pass
+        for theme in (LIGHT, DARK):
+            _formatter(theme.pygments_style)  # imports the style's module the first time
 
     _warm_up.submit(load)
 
