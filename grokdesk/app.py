@@ -479,7 +479,8 @@ def run_gui(
         closing = asyncio.Event()
         app.lastWindowClosed.connect(closing.set)
         if smoke:
-            window.painted.connect(closing.set)
+            # Painted with the current conversation shown, not only the window's frame.
+            window.content_painted.connect(closing.set)
         window.painted.connect(lambda: log.info("main window shown"))
         signals = quit_on_signals(app, window, closing)
         window.show()

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+import shiboken6
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     # Imported when first used: the settings dialog, the welcome view, the usage view
     # and httpx (behind the API client) are not needed for the first paint.
     from grokdesk.api.client import KeyInfo
+    from grokdesk.ui.chat.transcript import TranscriptView
     from grokdesk.ui.library.usageview import UsageDialog
     from grokdesk.ui.settings.dialog import SettingsDialog
     from grokdesk.ui.settings.welcome import MenuEntryOffer, WelcomeView
@@ -57,10 +59,14 @@ FIRST_START_SHARE = 0.7
 
 class MainWindow(QMainWindow):
     """Signals:
-    painted(): emitted once, after the first paint (for --smoke and start-up timing).
+    painted(): emitted once, after the first paint (for start-up timing).
+    content_painted(): emitted once, when the current tab's conversation has been painted
+        too (for --smoke and start-up timing). The tabs opened before the first paint
+        render their transcripts right after it, in the next turn of the event loop.
     """
 
     painted = Signal()
+    content_painted = Signal()
 
     def __init__(
         self,
@@ -89,6 +95,10 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._menu_entry_offer = menu_entry_offer
         self._painted = False
+        self._content_painted = False
+        # Transcripts of the tabs opened before the first paint, shown right after it.
+        self._held: list[TranscriptView] = []
+        self._content_watch: _FirstPaint | None = None
         self._closed_down = False
         self._pending_state = b""
         # Reads (opening, usage, the store check) are cancelled at quit; closing a tab
@@ -260,6 +270,8 @@ class MainWindow(QMainWindow):
         tab.composer.set_send_key(self.settings.send_key)
         tab.set_default_detail(self.settings.default_image_detail)
         tab.set_model_choices(self.catalog.choices())
+        if not self._painted:
+            self._hold_transcript(tab.transcript)
         index = self.tabs.addTab(tab, "")
         self.tabs.set_label(index, conversation.title, streaming=False)
         tab.title_changed.connect(lambda _title, t=tab: self._update_label(t))
@@ -561,6 +573,42 @@ class MainWindow(QMainWindow):
     def has_painted(self) -> bool:
         return self._painted
 
+    @property
+    def has_painted_content(self) -> bool:
+        return self._content_painted
+
+    def _hold_transcript(self, transcript: TranscriptView) -> None:
+        """Keep a transcript hidden (its place kept) until the window has painted once.
+
+        A transcript renders its conversation when first shown (Markdown, highlighting,
+        layout: most of the start-up work after the imports, with markdown-it and Pygments
+        imported by the first render). Hidden, the window's first paint shows the tabs,
+        the composer and the library at once; `_show_held_transcripts` shows the
+        conversation in the next turn of the event loop. `plain_text()` and the other
+        calls that need the rendered text render it on demand meanwhile."""
+        policy = transcript.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        transcript.setSizePolicy(policy)
+        transcript.hide()
+        self._held.append(transcript)
+
+    def _show_held_transcripts(self) -> None:
+        held, self._held = self._held, []
+        for transcript in held:
+            if shiboken6.isValid(transcript):  # its tab may have been closed meanwhile
+                transcript.show()  # renders now if its tab is the current one
+        tab = self.current_tab()
+        if tab is None or not tab.transcript.isVisible():
+            self._emit_content_painted()  # nothing more to paint (e.g. the welcome view)
+            return
+        # Told once the conversation is on screen: at the transcript's next paint.
+        self._content_watch = _FirstPaint(tab.transcript.viewport(), self._emit_content_painted)
+
+    def _emit_content_painted(self) -> None:
+        if not self._content_painted:
+            self._content_painted = True
+            self.content_painted.emit()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._pending_state:
@@ -573,9 +621,16 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.painted.emit()
             # Asked after the first paint: the window never waits for the network or disk.
-            self.catalog.refresh()
+            # The store answers on its own thread while the conversation renders.
             self.library.refresh()
             self._tasks.spawn(self._check_store(), kind=Kind.READ, name="check-store")
+            QTimer.singleShot(0, self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self._show_held_transcripts()
+        # After the conversation is rendered: the model list's request (and the import of
+        # httpx it needs first) is not what the user looks at first.
+        self.catalog.refresh()
 
     async def _check_store(self) -> None:
         """Tell the user what the store found at start, then check it fully in the background."""
@@ -625,3 +680,20 @@ class MainWindow(QMainWindow):
         for tab in self.open_tabs():
             tab.controller.stop()
         super().closeEvent(event)
+
+
+class _FirstPaint(QObject):
+    """Calls `then` after the first paint event `widget` receives, once."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then: Callable[[], None] | None = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            then, self._then = self._then, None
+            # After this paint event: the filter runs before the widget paints.
+            QTimer.singleShot(0, then)
+            watched.removeEventFilter(self)
+        return False
