@@ -601,8 +601,12 @@ class MainWindow(QMainWindow):
         if tab is None or not tab.transcript.isVisible():
             self._emit_content_painted()  # nothing more to paint (e.g. the welcome view)
             return
-        # Told once the conversation is on screen: at the transcript's next paint.
-        self._content_watch = _FirstPaint(tab.transcript.viewport(), self._emit_content_painted)
+        # Painted now, before whatever else is queued (the model list's request, the
+        # context meters): then told, once the conversation is on screen.
+        viewport = tab.transcript.viewport()
+        self._content_watch = _FirstPaint(viewport, self._emit_content_painted)
+        viewport.repaint()
+        self._content_watch.call_if_painted()
 
     def _emit_content_painted(self) -> None:
         if not self._content_painted:
@@ -683,17 +687,28 @@ class MainWindow(QMainWindow):
 
 
 class _FirstPaint(QObject):
-    """Calls `then` after the first paint event `widget` receives, once."""
+    """Calls `then` once, after the first paint event `widget` receives."""
 
     def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
         super().__init__(widget)
         self._then: Callable[[], None] | None = then
+        self._painted = False
         widget.installEventFilter(self)
 
+    def call_if_painted(self) -> None:
+        """After a synchronous repaint(): call `then` now if the widget was painted."""
+        if self._painted:
+            self._call()
+
+    def _call(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self._then is not None:
-            then, self._then = self._then, None
-            # After this paint event: the filter runs before the widget paints.
-            QTimer.singleShot(0, then)
+        if event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
             watched.removeEventFilter(self)
+            # The filter runs before the widget paints: called after this event.
+            QTimer.singleShot(0, self, self._call)
         return False
