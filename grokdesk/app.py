@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.resources
 import logging
 import logging.handlers
 import os
@@ -338,7 +339,9 @@ def create_main_window(
         data_dir=data_dir,
         secret_sink=SECRET_FILTER.secrets.add,
         base_url_override=base_url or os.environ.get(ENV_BASE_URL) or None,
-        menu_entry_offer=menu_entry_offer(settings),
+        # Worked out when the welcome view is shown (with no key): it imports the welcome
+        # view and looks for the installed launcher, which a start with a key never needs.
+        menu_entry_offer=lambda: menu_entry_offer(settings),
     )
     catalog.setParent(window)
     sink.setParent(window)
@@ -391,6 +394,7 @@ async def send_and_report(window: MainWindow, text: str, model: str | None) -> i
 
 def app_icon() -> QIcon:
     """The window icon from the PNG sizes in grokdesk.resources."""
+    from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon, QPixmap
 
     icon = QIcon()
@@ -403,7 +407,14 @@ def app_icon() -> QIcon:
         # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
         log.warning("no app icon: grokdesk.resources is not installed (pip install -e .)")
         return icon
-    for name in resources.icon_names():
+    root = importlib.resources.files(resources)
+    for name, size in zip(resources.icon_names(), resources.ICON_SIZES, strict=True):
+        path = root.joinpath(*name.split("/"))
+        if isinstance(path, Path) and path.is_file():  # a file of its own (not in a zip)
+            # Read when a size is first drawn: decoding all nine PNGs (up to 512 px) up
+            # front cost the first paint more than the one or two sizes it draws.
+            icon.addFile(str(path), QSize(size, size))
+            continue
         pixmap = QPixmap()
         if pixmap.loadFromData(resources.read_bytes(name)):
             icon.addPixmap(pixmap)

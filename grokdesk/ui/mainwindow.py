@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         data_dir: Path,
         secret_sink: Callable[[str], None] = lambda _key: None,
         base_url_override: str | None = None,
-        menu_entry_offer: MenuEntryOffer | None = None,
+        menu_entry_offer: MenuEntryOffer | Callable[[], MenuEntryOffer | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -183,6 +183,8 @@ class MainWindow(QMainWindow):
         if self.welcome is None:
             from grokdesk.ui.settings.welcome import WelcomeView
 
+            if callable(self._menu_entry_offer):  # worked out when first needed
+                self._menu_entry_offer = self._menu_entry_offer()
             self.welcome = WelcomeView(
                 self._check_key, self.keystore, self, menu_entry=self._menu_entry_offer
             )
