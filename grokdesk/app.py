@@ -18,6 +18,7 @@ import logging.handlers
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -275,13 +276,15 @@ def create_main_window(
     base_url: str | None = None,
     api_key: str | None = None,
     client_options: Mapping[str, Any] | None = None,
+    keyring_read: Future[str | None] | None = None,
 ) -> MainWindow:
     """The wired main window, not yet shown, for use inside a running qasync loop.
 
     `api_key` (or `XAI_API_KEY`) is used for this run and never saved; otherwise the
     key comes from the OS keyring. `base_url` (or `GROKDESK_BASE_URL`) overrides the
     saved setting for this run. `client_options` are extra `XaiClient` arguments
-    (tests use short timeouts and backoff).
+    (tests use short timeouts and backoff). `keyring_read` is the saved key read ahead
+    (`read_keyring_ahead`), used when there is no key from the arguments or environment.
     """
     from PySide6.QtCore import QSettings
 
@@ -304,7 +307,7 @@ def create_main_window(
     env = dict(os.environ)
     if api_key:
         env[ENV_API_KEY] = api_key
-    keystore = KeyStore(env)
+    keystore = KeyStore(env, keyring_read=keyring_read)
     keystore.load()
     if keystore.key:
         SECRET_FILTER.secrets.add(keystore.key)
@@ -449,6 +452,13 @@ def run_gui(
     smoke_send: str | None = None,
     model: str | None = None,
 ) -> int:
+    keyring_read = None
+    if not os.environ.get(ENV_API_KEY, "").strip():
+        # The saved key is read while Qt starts; the window waits for it before anything
+        # that depends on it (the welcome view, the first request).
+        from grokdesk.storage.keystore import read_keyring_ahead
+
+        keyring_read = read_keyring_ahead()
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -475,7 +485,7 @@ def run_gui(
         collector = UiThreadCollector(app)
         collector.start()
         try:
-            window = create_main_window(data_dir=data_dir, base_url=base_url)
+            window = create_main_window(data_dir=data_dir, base_url=base_url, keyring_read=keyring_read)
         except EnvironmentProblem as problem:
             log.error("cannot start: %s", problem)
             if not smoke:
