@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grokdesk.core import markdown
+from grokdesk.core import markdownparser
 from grokdesk.core.markdown import (
     MAX_BLOCK_CHARS,
     MAX_HIGHLIGHT_CHARS,
@@ -138,10 +138,10 @@ def test_streaming_tail_can_skip_highlighting() -> None:
     assert '<pre style="margin: 0;">x = 1</pre>' in plain.html
     # Meanwhile the block's lexer is loaded in the background: colouring the finished
     # block takes it ready-made instead of compiling its rules then.
-    markdown._warm_up.submit(lambda: None).result(timeout=30)
-    loads = markdown._lexer.cache_info().misses
+    markdownparser._warm_up.submit(lambda: None).result(timeout=30)
+    loads = markdownparser._lexer.cache_info().misses
     assert "<span" in render_markdown("```python\nx = 1\n```\n").html
-    assert markdown._lexer.cache_info().misses == loads
+    assert markdownparser._lexer.cache_info().misses == loads
 
 
 def test_is_safe_link() -> None:
