@@ -30,7 +30,7 @@ import common as C
 PHOTOS = 20
 TARGET_BYTES = 9 * 2**20
 SIZE = (4000, 3000)
-STALL_MS = 50.0
+STALL_MS = 33.0  # one frame at 30 Hz
 
 
 def make_photos(folder: Path) -> list[Path]:

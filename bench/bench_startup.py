@@ -21,7 +21,7 @@ import common as C
 
 CONVERSATIONS = 200
 OPEN_TABS = 5
-TARGET_RATIO = 1.5
+TARGET_RATIO = 2.5
 
 
 def prepare(template: Path) -> None:

@@ -24,6 +24,7 @@ import asyncio
 import bisect
 import collections
 import json
+import math
 import shutil
 import sys
 import time
@@ -33,7 +34,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common as C
 
-TARGET_TOTAL_RATIO = 1.25
+TARGET_TOTAL_RATIO = 1.5
+# A frame at 30 Hz: what a person notices while scrolling or typing during three replies.
+TARGET_THREE_TABS_STALL_MS = 33.0
+TARGET_THREE_TABS_RATIO = 1.5
 TARGET_STALL_MS = 50.0
 TARGET_TAIL_RATIO = 1.5
 TARGET_CPU_RATIO = 1.5
@@ -270,7 +274,7 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
     tail = [b / a for a, b in zip(firsts, lasts, strict=True)]
     C.report(
         "streaming.last_vs_first_1000_tokens",
-        tail,
+        [t for t in tail if not math.isnan(t)],  # NaN: the first update already held > 1,000 tokens
         target=TARGET_TAIL_RATIO,
         note="time in TranscriptView.message_changed per token delivered; "
         f"first {C.Spread.of(firsts).median * 1e6:.0f} us/token, last {C.Spread.of(lasts).median * 1e6:.0f} us/token",
@@ -330,10 +334,22 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
             "streaming.three_tabs_total",
             [C.ms(x) for x in multi_totals],
             unit=" ms",
-            note=f"3 replies at once; ratio to 3 x floor median "
-            f"{C.Spread.of(multi_totals).median / (3 * C.Spread.of(floors).median):.2f}",
+            note="3 replies at once",
         )
-        C.report("streaming.three_tabs_max_stall", multi_stalls, unit=" ms", target=TARGET_STALL_MS, op="<")
+        floor_median = C.Spread.of(floors).median
+        C.report(
+            "streaming.three_tabs_ratio",
+            [x / (3 * floor_median) for x in multi_totals],
+            target=TARGET_THREE_TABS_RATIO,
+            note="time to the last of 3 replies / 3 x the plain client's median for one",
+        )
+        C.report(
+            "streaming.three_tabs_max_stall",
+            multi_stalls,
+            unit=" ms",
+            target=TARGET_THREE_TABS_STALL_MS,
+            op="<",
+        )
         total_multi = sum(multi_stacks.values()) or 1
         print(
             "# three tabs: where the GUI thread was during stalls over 30 ms: "
