@@ -3,6 +3,7 @@ follows the end, loaded again as the user scrolls up, and reachable by a search 
 
 from __future__ import annotations
 
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QAbstractSlider
 from pytestqt.qtbot import QtBot
 
@@ -103,7 +104,10 @@ def test_a_search_jump_to_a_dropped_message_shows_a_window_around_it(qtbot: QtBo
     assert view.find("Message number 40.")
     assert "Message number 0." not in view.plain_text()
     assert view.show_next_with("message number 0.")
-    assert "Message number 0." in view.plain_text()
+    assert "Message number 0." in view.plain_text() and "Show 40 later messages" in view.plain_text()
+    view.anchorClicked.emit(QUrl("later:"))  # the link below the window, for keyboard users
+    shown = view.plain_text()
+    assert "later messages" not in shown and "Message number 60." in shown
     view.scroll_to_end()
     shown = view.plain_text()
     assert "later messages" not in shown and "Message number 60." in shown
