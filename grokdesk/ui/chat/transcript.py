@@ -61,13 +61,15 @@ INITIAL_WINDOW = 60
 # While the view follows the end and messages arrive, at most this many stay rendered:
 # a finished message stays laid out in the document (about 0.8 MiB for a 1,200-token
 # reply, Qt's layout rather than the text), so the oldest are dropped from the top and
-# rendered again when the user scrolls up to them.
-FOLLOW_CAP = 20
+# rendered again when the user scrolls up to them. Growth over 50 such replies (bench):
+# 12.7-15.0 MiB with 16, 12.9-14.6 with 20, 19.1 with 30, 11.5 with 4 (the rest of it is
+# not the transcript's).
+FOLLOW_CAP = 16
 # Older messages are rendered above the shown ones in slices of about this much time,
 # one per event-loop tick: a batch of 60 in one go stalled the window for ~100 ms.
 LOAD_SLICE_S = 0.012
-# Scrolling to within this fraction of a screen of the top starts loading earlier messages,
-# so they are usually there before the user reaches them.
+# Scrolling to within this many screens of the top (or of the bottom of a window short of
+# the end) starts loading more messages, so they are usually there before the user is.
 LOAD_AHEAD_SCREENS = 1.0
 # A jump to a message outside the rendered window (a search result) renders this many
 # messages before and after it, not everything from there to the end; scrolling, or
