@@ -1,8 +1,11 @@
 """GrokDesk exactly as `grokdesk --smoke` runs it, printing the time of the main window's first paint.
 
 Usage: python bench/app_first_paint.py --data-dir DIR --base-url URL   (key in XAI_API_KEY)
-Prints `BENCH paint=<time.monotonic()>` when MainWindow.painted fires; the process then
-goes on to its normal `--smoke` shutdown (its exit time is the `--smoke` wall time).
+Prints `BENCH paint=<time.monotonic()>` when MainWindow.painted fires (the window's first
+paint) and `BENCH content=<time.monotonic()>` when MainWindow.content_painted fires (the
+current tab's conversation painted too; the same moment when the transcript renders before
+the first paint); the process then goes on to its normal `--smoke` shutdown, which starts
+at the content paint (its exit time is the `--smoke` wall time).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ _create = app_module.create_main_window
 def _create_and_watch(**kwargs: Any) -> Any:
     window = _create(**kwargs)
     window.painted.connect(lambda: print(f"BENCH paint={time.monotonic():.6f}", flush=True))
+    content = getattr(window, "content_painted", None)  # absent before it existed: the same moment
+    (content or window.painted).connect(lambda: print(f"BENCH content={time.monotonic():.6f}", flush=True))
     return window
 
 

@@ -13,11 +13,13 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import importlib.resources
 import logging
 import logging.handlers
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -275,13 +277,15 @@ def create_main_window(
     base_url: str | None = None,
     api_key: str | None = None,
     client_options: Mapping[str, Any] | None = None,
+    keyring_read: Future[str | None] | None = None,
 ) -> MainWindow:
     """The wired main window, not yet shown, for use inside a running qasync loop.
 
     `api_key` (or `XAI_API_KEY`) is used for this run and never saved; otherwise the
     key comes from the OS keyring. `base_url` (or `GROKDESK_BASE_URL`) overrides the
     saved setting for this run. `client_options` are extra `XaiClient` arguments
-    (tests use short timeouts and backoff).
+    (tests use short timeouts and backoff). `keyring_read` is the saved key read ahead
+    (`read_keyring_ahead`), used when there is no key from the arguments or environment.
     """
     from PySide6.QtCore import QSettings
 
@@ -307,7 +311,7 @@ def create_main_window(
     env = dict(os.environ)
     if api_key:
         env[ENV_API_KEY] = api_key
-    keystore = KeyStore(env)
+    keystore = KeyStore(env, keyring_read=keyring_read)
     keystore.load()
     if keystore.key:
         SECRET_FILTER.secrets.add(keystore.key)
@@ -342,7 +346,9 @@ def create_main_window(
         data_dir=data_dir,
         secret_sink=SECRET_FILTER.secrets.add,
         base_url_override=base_url or os.environ.get(ENV_BASE_URL) or None,
-        menu_entry_offer=menu_entry_offer(settings),
+        # Worked out when the welcome view is shown (with no key): it imports the welcome
+        # view and looks for the installed launcher, which a start with a key never needs.
+        menu_entry_offer=lambda: menu_entry_offer(settings),
     )
     catalog.setParent(window)
     sink.setParent(window)
@@ -395,6 +401,7 @@ async def send_and_report(window: MainWindow, text: str, model: str | None) -> i
 
 def app_icon() -> QIcon:
     """The window icon from the PNG sizes in grokdesk.resources."""
+    from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon, QPixmap
 
     icon = QIcon()
@@ -407,7 +414,14 @@ def app_icon() -> QIcon:
         # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
         log.warning("no app icon: grokdesk.resources is not installed (pip install -e .)")
         return icon
-    for name in resources.icon_names():
+    root = importlib.resources.files(resources)
+    for name, size in zip(resources.icon_names(), resources.ICON_SIZES, strict=True):
+        path = root.joinpath(*name.split("/"))
+        if isinstance(path, Path) and path.is_file():  # a file of its own (not in a zip)
+            # Read when a size is first drawn: decoding all nine PNGs (up to 512 px) up
+            # front cost the first paint more than the one or two sizes it draws.
+            icon.addFile(str(path), QSize(size, size))
+            continue
         pixmap = QPixmap()
         if pixmap.loadFromData(resources.read_bytes(name)):
             icon.addPixmap(pixmap)
@@ -442,6 +456,13 @@ def run_gui(
     smoke_send: str | None = None,
     model: str | None = None,
 ) -> int:
+    keyring_read = None
+    if not os.environ.get(ENV_API_KEY, "").strip():
+        # The saved key is read while Qt starts; the window waits for it before anything
+        # that depends on it (the welcome view, the first request).
+        from grokdesk.storage.keystore import read_keyring_ahead
+
+        keyring_read = read_keyring_ahead()
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -468,7 +489,7 @@ def run_gui(
         collector = UiThreadCollector(app)
         collector.start()
         try:
-            window = create_main_window(data_dir=data_dir, base_url=base_url)
+            window = create_main_window(data_dir=data_dir, base_url=base_url, keyring_read=keyring_read)
         except EnvironmentProblem as problem:
             log.error("cannot start: %s", problem)
             if not smoke:
@@ -483,7 +504,8 @@ def run_gui(
         closing = asyncio.Event()
         app.lastWindowClosed.connect(closing.set)
         if smoke:
-            window.painted.connect(closing.set)
+            # Painted with the current conversation shown, not only the window's frame.
+            window.content_painted.connect(closing.set)
         window.painted.connect(lambda: log.info("main window shown"))
         signals = quit_on_signals(app, window, closing)
         window.show()

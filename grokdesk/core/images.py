@@ -23,10 +23,14 @@ from base64 import b64encode
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-
-from PIL import Image, ImageFile
+from typing import TYPE_CHECKING
 
 from grokdesk.core.conversation import ImageDetail, ImagePart
+
+if TYPE_CHECKING:
+    # Pillow is imported by the first image checked or decoded, not with this module:
+    # requests and token budgets import it (for `data_url`) before the window's first paint.
+    from PIL import Image, ImageFile
 
 # 10 MiB in xAI's 2024-2025 docs and its SDK (20 MiB in the 2026 docs); the stricter value is safe.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -254,6 +258,8 @@ def _check_dimensions(name: str, width: int, height: int) -> None:
 
 def _open_header(data: bytes, formats: tuple[str, ...]) -> ImageFile.ImageFile | None:
     """Open with the plugin factories, reading only the header (see module docstring)."""
+    from PIL import Image  # see the imports above
+
     Image.init()
     prefix = data[:16]
     for fmt in formats:
@@ -330,6 +336,8 @@ def scale_to_fit(
     data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_PIXELS, name: str = "image"
 ) -> bytes:
     """A smaller JPEG (for JPEG input) or PNG (otherwise) within both limits."""
+    from PIL import Image  # see the imports above
+
     with _decode_any(data, name, MAX_PIXELS_TO_SCALE) as source:
         as_jpeg = source.format == "JPEG"
         image = source.convert("RGB") if as_jpeg else _to_png_mode(source)

@@ -22,24 +22,18 @@ its URL holds the formula, which the view typesets itself (nothing is fetched). 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+from grokdesk.core.math import Formula
 
-from grokdesk.core.math import MAX_FORMULA_CHARS, Formula, math_plugin, math_url
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 # Above this a code block is shown without colours: highlighting time grows with
@@ -78,147 +72,14 @@ def is_safe_link(url: str) -> bool:
     return url.strip().lower().startswith(SAFE_SCHEMES)
 
 
-def _code_label(info: str) -> str:
-    return info.split(maxsplit=1)[0] if info.strip() else ""
+@functools.cache
+def _parser(dark: bool) -> MarkdownIt:
+    """The parser for a theme, made by its first render: markdown-it is imported then
+    (core/markdownparser.py), after the window's first paint, and a parser (its linkify
+    patterns) is compiled only for a theme in use."""
+    from grokdesk.core.markdownparser import make_parser
 
-
-def _highlighted(code: str, language: str, theme: Theme) -> str:
-    if not language or len(code) > MAX_HIGHLIGHT_CHARS:
-        return escape(code)
-    try:
-        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
-    except ClassNotFound:
-        return escape(code)
-    formatter = HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style)
-    return str(highlight(code, lexer, formatter)).removesuffix("\n")
-
-
-class _QtRenderer(RendererHTML):
-    """Rules for the tokens whose default HTML is unsafe or outside Qt's subset."""
-
-    def __init__(self, parser: MarkdownIt | None = None) -> None:
-        super().__init__(parser)
-        self.theme = LIGHT
-
-    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        token = tokens[idx]
-        return self._code_block(token.content, _code_label(token.info), env)
-
-    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return self._code_block(tokens[idx].content, "", env)
-
-    def _code_block(self, code: str, language: str, env: EnvType) -> str:
-        blocks: list[str] = env.setdefault("code_blocks", [])
-        index = len(blocks)
-        blocks.append(code)
-        theme = self.theme
-        code = code.removesuffix("\n")
-        body = _highlighted(code, language, theme) if env.get("highlight", True) else escape(code)
-        label = escape(language) if language else "code"
-        # A header bar (language, copy) over the code, like the code blocks people know.
-        copy = env.get("copy_label", "Copy")
-        return (
-            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{theme.code_background}"'
-            ' style="margin-top: 6px; margin-bottom: 8px;">'
-            f'<tr><td width="85%" bgcolor="{theme.code_header}"><span style="color: {theme.muted}; font-size: small;">'
-            f"{label}</span></td>"
-            f'<td bgcolor="{theme.code_header}" align="right"><a href="copy:{index}" '
-            f'style="color: {theme.muted}; text-decoration: none; font-size: small;">{copy}</a></td></tr>'
-            f'<tr><td colspan="2"><pre style="margin: 0;">{body}</pre></td></tr></table>\n'
-        )
-
-    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        code = escape(tokens[idx].content)
-        return f'<code style="background-color: {self.theme.inline_code_background};">{code}</code>'
-
-    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        # Never an <img>: a remote image would be fetched, telling a stranger we read it.
-        token = tokens[idx]
-        alt = escape(self.renderInlineAsText(token.children or [], options, env))
-        src = str(token.attrGet("src") or "")
-        where = f'<a href="{escape(src)}">{escape(src)}</a>' if is_safe_link(src) else escape(src)
-        return f'<span style="color: {self.theme.muted};">[image: {alt}]</span> ({where})'
-
-    def html_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        # Raw HTML is off, so only the task-list plugin makes these; Qt has no <input>.
-        content = tokens[idx].content
-        if "task-list-item-checkbox" in content:
-            return "\u2611" if 'checked="checked"' in content else "\u2610"
-        return escape(content)
-
-    def html_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return f"<p>{escape(tokens[idx].content)}</p>"
-
-    def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return (
-            f'<table border="1" cellspacing="0" cellpadding="6" style="border-color: {self.theme.border};">\n'
-        )
-
-    def bullet_list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        if "contains-task-list" in str(tokens[idx].attrGet("class") or ""):
-            return '<ul style="list-style-type: none;">\n'
-        return "<ul>\n"
-
-    def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        # A display formula inside a paragraph closes it to stand centred on its own line;
-        # it must know whether there is a <p> to close (a tight list item has none).
-        env["in_paragraph"] = not tokens[idx].hidden
-        return self.renderToken(tokens, idx, options, env)
-
-    def paragraph_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        env["in_paragraph"] = False
-        return self.renderToken(tokens, idx, options, env)
-
-    def math_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return self._formula(tokens[idx].meta["formula"], env)
-
-    def math_display(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        image = self._formula(tokens[idx].meta["formula"], env)
-        if not env.get("math_images", True):
-            return image
-        if env.get("in_paragraph"):
-            return f'</p><p align="center">{image}</p><p>'
-        return f"<br />{image}<br />"
-
-    def math_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        image = self._formula(tokens[idx].meta["formula"], env)
-        if not env.get("math_images", True):
-            return f'<p style="white-space: pre-wrap;">{image}</p>\n'
-        return f'<p align="center">{image}</p>\n'
-
-    def math_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        # A display formula still arriving: its source as it is, until it closes.
-        return f'<p style="white-space: pre-wrap;">{escape(tokens[idx].content)}</p>\n'
-
-    def _formula(self, formula: Formula, env: EnvType) -> str:
-        if not env.get("math_images", True):
-            return escape(formula.source)
-        if len(formula.latex) > MAX_FORMULA_CHARS:
-            code = escape(formula.source)
-            return f'<code style="background-color: {self.theme.inline_code_background};">{code}</code>'
-        formulas: list[Formula] = env.setdefault("formulas", [])
-        formulas.append(formula)
-        return f'<img src="{math_url(formula)}" />'
-
-    def blockquote_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return f'<blockquote style="color: {self.theme.muted};">\n'
-
-
-def _parser(theme: Theme) -> MarkdownIt:
-    md = MarkdownIt(
-        "commonmark", {"html": False, "linkify": True, "typographer": False}, renderer_cls=_QtRenderer
-    )
-    md.enable(["table", "strikethrough", "linkify"])
-    md.use(tasklists_plugin)
-    md.use(math_plugin)
-    # A link that fails validation stays literal text: nothing but http(s) and mailto is clickable.
-    md.validateLink = is_safe_link  # type: ignore[method-assign]
-    renderer: Any = md.renderer
-    renderer.theme = theme
-    return md
-
-
-_PARSERS = {id(theme): _parser(theme) for theme in (LIGHT, DARK)}
+    return make_parser(DARK if dark else LIGHT)
 
 
 def render_markdown(
@@ -241,7 +102,7 @@ def render_markdown(
     block by block, and a single block over MAX_BLOCK_CHARS (other than a code
     fence, which is cheap to parse) is shown as plain text.
     """
-    parser = _PARSERS[id(DARK if dark else LIGHT)]
+    parser = _parser(dark)
     env: dict[str, Any] = {
         "code_blocks": [],
         "formulas": [],

@@ -22,10 +22,14 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_inline import StateInline
+if TYPE_CHECKING:
+    # Types only: markdown-it is imported with the parser, by the first render
+    # (core/markdownparser.py), not when the transcript's modules are imported.
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_inline import StateInline
 
 URL_SCHEME = "math"
 # A formula longer than this is shown as source: typesetting time grows with it, and a

@@ -18,8 +18,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
 from grokdesk.core import versions
 from grokdesk.core.conversation import Conversation, ImagePart, Message, MessageState, Part, Role, TextPart
 
@@ -208,6 +206,10 @@ def _image(pointer: Mapping[str, Any], files: FileLookup) -> Part:
 
 def image_part(data: bytes, name: str) -> ImagePart | None:
     """A checked image; formats the API does not take (WebP, GIF) are converted to PNG."""
+    # Imported by the first image of an import: the library panel imports this module
+    # before the window's first paint.
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,8 +80,11 @@ class KeyStore:
     once at start-up, then read `key` and `source`.
     """
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], *, keyring_read: Future[str | None] | None = None) -> None:
+        """`keyring_read`: the keyring's answer read ahead (`read_keyring_ahead`), used by
+        the first `load()`."""
         self._env = env
+        self._keyring_read = keyring_read
         self._memory_key: str | None = None
         self._key: str | None = None
         self._source = KeySource.NONE
@@ -104,7 +109,8 @@ class KeyStore:
             return self._set(env_key, KeySource.ENVIRONMENT)
         if self._memory_key:
             return self._set(self._memory_key, KeySource.MEMORY)
-        stored = self._read_keyring()
+        read_ahead, self._keyring_read = self._keyring_read, None
+        stored = read_ahead.result() if read_ahead is not None else self._read_keyring()
         if stored:
             return self._set(stored, KeySource.KEYRING)
         return self._set(None, KeySource.NONE)
@@ -193,6 +199,23 @@ class KeyStore:
     def _set(self, key: str | None, source: KeySource) -> KeySource:
         self._key, self._source = key, source
         return source
+
+
+def read_keyring_ahead() -> Future[str | None]:
+    """Read the saved key in a thread, for a `KeyStore` made later: importing keyring
+    (~0.1 s, its backends found through package metadata) and asking the OS store (a
+    D-Bus round trip with Secret Service) then overlap Qt's own start instead of
+    following it. The answer is the same as `load()` reading it itself."""
+    answer: Future[str | None] = Future()
+
+    def read() -> None:
+        try:
+            answer.set_result(KeyStore({})._read_keyring())
+        except BaseException as exc:  # handed to whoever waits for the answer
+            answer.set_exception(exc)
+
+    threading.Thread(target=read, name="keyring-read", daemon=True).start()
+    return answer
 
 
 def _is_real_backend(backend: KeyringBackend | None) -> bool:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+import shiboken6
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     # Imported when first used: the settings dialog, the welcome view, the usage view
     # and httpx (behind the API client) are not needed for the first paint.
     from grokdesk.api.client import KeyInfo
+    from grokdesk.ui.chat.transcript import TranscriptView
     from grokdesk.ui.library.usageview import UsageDialog
     from grokdesk.ui.settings.dialog import SettingsDialog
     from grokdesk.ui.settings.welcome import MenuEntryOffer, WelcomeView
@@ -57,10 +59,14 @@ FIRST_START_SHARE = 0.7
 
 class MainWindow(QMainWindow):
     """Signals:
-    painted(): emitted once, after the first paint (for --smoke and start-up timing).
+    painted(): emitted once, after the first paint (for start-up timing).
+    content_painted(): emitted once, when the current tab's conversation has been painted
+        too (for --smoke and start-up timing). The tabs opened before the first paint
+        render their transcripts right after it, in the next turn of the event loop.
     """
 
     painted = Signal()
+    content_painted = Signal()
 
     def __init__(
         self,
@@ -73,7 +79,7 @@ class MainWindow(QMainWindow):
         data_dir: Path,
         secret_sink: Callable[[str], None] = lambda _key: None,
         base_url_override: str | None = None,
-        menu_entry_offer: MenuEntryOffer | None = None,
+        menu_entry_offer: MenuEntryOffer | Callable[[], MenuEntryOffer | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -89,6 +95,12 @@ class MainWindow(QMainWindow):
         self._base_url_override = base_url_override
         self._menu_entry_offer = menu_entry_offer
         self._painted = False
+        self._content_painted = False
+        # Transcripts of the tabs opened before the first paint, shown right after it.
+        self._held: list[TranscriptView] = []
+        self._pending_tabs: list[_PendingTab] = []
+        self._restoring = False
+        self._content_watch: _FirstPaint | None = None
         self._closed_down = False
         self._pending_state = b""
         # Reads (opening, usage, the store check) are cancelled at quit; closing a tab
@@ -173,6 +185,8 @@ class MainWindow(QMainWindow):
         if self.welcome is None:
             from grokdesk.ui.settings.welcome import WelcomeView
 
+            if callable(self._menu_entry_offer):  # worked out when first needed
+                self._menu_entry_offer = self._menu_entry_offer()
             self.welcome = WelcomeView(
                 self._check_key, self.keystore, self, menu_entry=self._menu_entry_offer
             )
@@ -203,16 +217,52 @@ class MainWindow(QMainWindow):
     # -- tabs ------------------------------------------------------------------------
 
     def tab(self, index: int) -> ConversationTab:
+        self._build_pending_tabs()
         widget = self.tabs.widget(index)
         assert isinstance(widget, ConversationTab)
         return widget
 
     def current_tab(self) -> ConversationTab | None:
+        self._build_pending_tabs()
         widget = self.tabs.currentWidget()
         return widget if isinstance(widget, ConversationTab) else None
 
     def open_tabs(self) -> list[ConversationTab]:
-        return [self.tab(i) for i in range(self.tabs.count())]
+        self._build_pending_tabs()
+        widgets = (self.tabs.widget(i) for i in range(self.tabs.count()))
+        return [widget for widget in widgets if isinstance(widget, ConversationTab)]
+
+    def _build_pending_tabs(self) -> None:
+        """Build the restored background tabs that wait in place (see `_restore_session`):
+        right after the first paint, or at once when anything asks for the tabs."""
+        if self._restoring:
+            return  # restore_session places them; built after the first paint
+        pending, self._pending_tabs = self._pending_tabs, []
+        if not pending:
+            return
+        self.session_saver.hold()  # the same session: written once, after
+        try:
+            for placeholder in pending:
+                index = self.tabs.indexOf(placeholder)
+                if index < 0:
+                    continue
+                tab = self._make_tab(placeholder.conversation)
+                was_current = self.tabs.currentIndex() == index  # chosen before it was built
+                # Swapped without signals: the same conversation stays at the same place
+                # and the current tab does not change.
+                self.tabs.blockSignals(True)
+                try:
+                    self.tabs.insertTab(index, tab, "")
+                    self.tabs.removeTab(index + 1)
+                    if was_current:
+                        self.tabs.setCurrentIndex(index)
+                finally:
+                    self.tabs.blockSignals(False)
+                self._wire_tab(tab, index)
+                tab.restore_draft(placeholder.state.draft_text, placeholder.state.draft_attachments)
+                placeholder.deleteLater()
+        finally:
+            self.session_saver.release()
 
     def default_model(self) -> str:
         saved = self.settings.default_model
@@ -242,6 +292,17 @@ class MainWindow(QMainWindow):
             if tab.controller.conversation.id == conversation.id:
                 self.tabs.setCurrentWidget(tab)
                 return tab
+        tab = self._make_tab(conversation)
+        if not self._painted:
+            self._hold_transcript(tab.transcript)
+        index = self.tabs.addTab(tab, "")
+        self._wire_tab(tab, index)
+        if activate:
+            self.tabs.setCurrentIndex(index)
+            tab.composer.setFocus()
+        return tab
+
+    def _make_tab(self, conversation: Conversation) -> ConversationTab:
         controller = ChatController(
             conversation,
             client_provider=self.connection.client,
@@ -260,18 +321,18 @@ class MainWindow(QMainWindow):
         tab.composer.set_send_key(self.settings.send_key)
         tab.set_default_detail(self.settings.default_image_detail)
         tab.set_model_choices(self.catalog.choices())
-        index = self.tabs.addTab(tab, "")
-        self.tabs.set_label(index, conversation.title, streaming=False)
+        return tab
+
+    def _wire_tab(self, tab: ConversationTab, index: int) -> None:
+        """Label a tab just placed at `index` and connect it to the window."""
+        controller = tab.controller
+        self.tabs.set_label(index, controller.conversation.title, streaming=False)
         tab.title_changed.connect(lambda _title, t=tab: self._update_label(t))
         tab.title_changed.connect(self.library.schedule_refresh)
         tab.streaming_changed.connect(lambda streaming, t=tab: self._update_label(t, streaming))
         tab.streaming_changed.connect(self.library.schedule_refresh)
         controller.api_error.connect(self._on_api_error)
         self._save_session_on_changes(tab)
-        if activate:
-            self.tabs.setCurrentIndex(index)
-            tab.composer.setFocus()
-        return tab
 
     def _save_session_on_changes(self, tab: ConversationTab) -> None:
         """Whatever the session holds of this tab: its draft (text, images and their
@@ -502,9 +563,11 @@ class MainWindow(QMainWindow):
         """Reopen the tabs of the last run, in order, with drafts; a new tab otherwise.
         Runs before the window is shown, so waiting on the store here blocks nothing."""
         self.session_saver.hold()
+        self._restoring = True
         try:
             self._restore_session()
         finally:
+            self._restoring = False
             self.session_saver.release()
 
     def _restore_session(self) -> None:
@@ -514,7 +577,8 @@ class MainWindow(QMainWindow):
         except StorageError as error:
             self.statusBar().showMessage(str(error))
             session = SessionState()
-        for state in session.tabs:
+        active = min(max(session.active_index, 0), len(session.tabs) - 1)
+        for index, state in enumerate(session.tabs):
             conversation = None
             if state.conversation_id:
                 try:
@@ -529,12 +593,20 @@ class MainWindow(QMainWindow):
                 self._sink.mark_stored(conversation.id)
             if state.model:
                 conversation.model = state.model
+            if index != active:
+                # A tab not on screen waits in place, labelled, and is built right after the
+                # first paint: building each tab's widgets cost the first paint ~20 % of its
+                # CPU time with four background tabs (measured 2026-12-02).
+                placeholder = _PendingTab(conversation, state, self.tabs)
+                self._pending_tabs.append(placeholder)
+                self.tabs.set_label(self.tabs.addTab(placeholder, ""), conversation.title, streaming=False)
+                continue
             tab = self.open_conversation(conversation, activate=False)
             tab.restore_draft(state.draft_text, state.draft_attachments)
         if self.tabs.count() == 0:
             self.new_conversation()
         else:
-            self.tabs.setCurrentIndex(min(max(session.active_index, 0), self.tabs.count() - 1))
+            self.tabs.setCurrentIndex(active)
 
     def session_state(self) -> SessionState:
         tabs = []
@@ -561,6 +633,46 @@ class MainWindow(QMainWindow):
     def has_painted(self) -> bool:
         return self._painted
 
+    @property
+    def has_painted_content(self) -> bool:
+        return self._content_painted
+
+    def _hold_transcript(self, transcript: TranscriptView) -> None:
+        """Keep a transcript hidden (its place kept) until the window has painted once.
+
+        A transcript renders its conversation when first shown (Markdown, highlighting,
+        layout: most of the start-up work after the imports, with markdown-it and Pygments
+        imported by the first render). Hidden, the window's first paint shows the tabs,
+        the composer and the library at once; `_show_held_transcripts` shows the
+        conversation in the next turn of the event loop. `plain_text()` and the other
+        calls that need the rendered text render it on demand meanwhile."""
+        policy = transcript.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        transcript.setSizePolicy(policy)
+        transcript.hide()
+        self._held.append(transcript)
+
+    def _show_held_transcripts(self) -> None:
+        held, self._held = self._held, []
+        for transcript in held:
+            if shiboken6.isValid(transcript):  # its tab may have been closed meanwhile
+                transcript.show()  # renders now if its tab is the current one
+        tab = self.tabs.currentWidget()  # not current_tab(): the other tabs are built after this
+        if not isinstance(tab, ConversationTab) or not tab.transcript.isVisible():
+            self._emit_content_painted()  # nothing more to paint (e.g. the welcome view)
+            return
+        # Painted now, before whatever else is queued (the model list's request, the
+        # context meters): then told, once the conversation is on screen.
+        viewport = tab.transcript.viewport()
+        self._content_watch = _FirstPaint(viewport, self._emit_content_painted)
+        viewport.repaint()
+        self._content_watch.call_if_painted()
+
+    def _emit_content_painted(self) -> None:
+        if not self._content_painted:
+            self._content_painted = True
+            self.content_painted.emit()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._pending_state:
@@ -573,9 +685,17 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.painted.emit()
             # Asked after the first paint: the window never waits for the network or disk.
-            self.catalog.refresh()
+            # The store answers on its own thread while the conversation renders.
             self.library.refresh()
             self._tasks.spawn(self._check_store(), kind=Kind.READ, name="check-store")
+            QTimer.singleShot(0, self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self._show_held_transcripts()
+        self._build_pending_tabs()
+        # After the conversation is rendered: the model list's request (and the import of
+        # httpx it needs first) is not what the user looks at first.
+        self.catalog.refresh()
 
     async def _check_store(self) -> None:
         """Tell the user what the store found at start, then check it fully in the background."""
@@ -625,3 +745,41 @@ class MainWindow(QMainWindow):
         for tab in self.open_tabs():
             tab.controller.stop()
         super().closeEvent(event)
+
+
+class _FirstPaint(QObject):
+    """Calls `then` once, after the first paint event `widget` receives."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then: Callable[[], None] | None = then
+        self._painted = False
+        widget.installEventFilter(self)
+
+    def call_if_painted(self) -> None:
+        """After a synchronous repaint(): call `then` now if the widget was painted."""
+        if self._painted:
+            self._call()
+
+    def _call(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            watched.removeEventFilter(self)
+            # The filter runs before the widget paints: called after this event.
+            QTimer.singleShot(0, self, self._call)
+        return False
+
+
+class _PendingTab(QWidget):
+    """The place of a restored background tab until it is built (never shown: the
+    current tab is built before the first paint)."""
+
+    def __init__(self, conversation: Conversation, state: TabState, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.conversation = conversation
+        self.state = state

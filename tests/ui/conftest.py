@@ -38,6 +38,8 @@ def make_window(qtbot: QtBot, qloop: object, fake_xai: FakeXai, tmp_path: Path) 
         window.activateWindow()
         qtbot.waitExposed(window)
         qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+        # As a user first sees it: the conversation is shown right after the first paint.
+        qtbot.waitUntil(lambda: window.has_painted_content, timeout=5000)
         for tab in window.open_tabs():
             if not tab.controller.conversation.messages:
                 tab.select_model(model)

@@ -12,7 +12,14 @@ from keyring.backends import fail, null
 from keyring.errors import KeyringError
 
 from grokdesk.core.secrets import mask_key
-from grokdesk.storage.keystore import SERVICE, USERNAME, KeySource, KeyStore, KeyStoreError
+from grokdesk.storage.keystore import (
+    SERVICE,
+    USERNAME,
+    KeySource,
+    KeyStore,
+    KeyStoreError,
+    read_keyring_ahead,
+)
 from tests.helpers.memkeyring import MemoryKeyring
 
 GOOD_KEY = "xai-Gk7uPq2ZrT9vWm4nXy8bLc3dHs6fJa1eQo5iUt0"
@@ -103,6 +110,10 @@ def test_saved_key_is_in_the_keyring_and_found_next_start(memory: MemoryKeyring)
     next_start = KeyStore({})
     assert next_start.load() is KeySource.KEYRING
     assert next_start.key == GOOD_KEY
+    # The app reads it ahead, in a thread while Qt starts: the same answer.
+    read_ahead = KeyStore({}, keyring_read=read_keyring_ahead())
+    assert read_ahead.load() is KeySource.KEYRING
+    assert read_ahead.key == GOOD_KEY
 
 
 def test_environment_wins_and_is_never_saved(memory: MemoryKeyring) -> None:

@@ -159,3 +159,16 @@ def test_checker_resolves_relative_imports(tmp_path: Path) -> None:
     bad.write_text("from ..chat import tab\nfrom . import viewer\nfrom .intake import x\n", encoding="utf-8")
     names = imported_modules(bad, package="grokdesk.ui.images")
     assert {"grokdesk.ui.chat.tab", "grokdesk.ui.images.viewer", "grokdesk.ui.images.intake"} <= names
+
+
+def test_the_window_imports_no_renderer_network_or_keyring_before_its_first_paint() -> None:
+    """Start-up: what the first paint does not need is imported after it (Markdown and
+    highlighting by the transcripts' first render, Pillow by the first image, httpx by
+    the first request, keyring read in a thread)."""
+    import subprocess
+    import sys
+
+    late = ("markdown_it", "pygments", "PIL", "httpx", "keyring")
+    code = f"import sys, grokdesk.ui.mainwindow; print([m for m in {late!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
