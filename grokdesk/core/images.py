@@ -76,6 +76,11 @@ class ImageRefused(Exception):
         self.fix = fix
         super().__init__(f"{name} {reason}")
 
+    def __reduce__(self) -> tuple[type[ImageRefused], tuple[str, str, Fix | None]]:
+        # Made again from its three fields when it comes back from a child process
+        # (the default would pass only the sentence).
+        return (ImageRefused, (self.name, self.reason, self.fix))
+
 
 @dataclass(frozen=True, slots=True)
 class _Sniffed:

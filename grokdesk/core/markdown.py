@@ -13,7 +13,10 @@ Model output is shown, never obeyed (it may carry anything a web page could): ra
 shown as text; images are never emitted as <img> (nothing is fetched); only
 http, https and mailto links become clickable, anything else stays plain text.
 Code blocks are highlighted with Pygments (inline styles), labelled, and get a
-`copy:N` link, N indexing `Rendered.code_blocks`.
+`copy:N` link, N indexing `Rendered.code_blocks`. A language's lexer is loaded once;
+a block rendered without colours while it streams loads its lexer in a background
+thread meanwhile, so colouring it when it ends does not stall the view
+(core/markdownparser.py).
 
 LaTeX math (see core/math.py) becomes `<img src="math:…">`, the only image emitted:
 its URL holds the formula, which the view typesets itself (nothing is fetched). With

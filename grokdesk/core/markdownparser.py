@@ -8,9 +8,12 @@ before its first paint, and these imports cost more than the transcript's own.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -18,30 +21,81 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from grokdesk.core.markdown import LIGHT, MAX_HIGHLIGHT_CHARS, Theme, is_safe_link
+from grokdesk.core.markdown import DARK, LIGHT, MAX_HIGHLIGHT_CHARS, Theme, is_safe_link
 from grokdesk.core.math import MAX_FORMULA_CHARS, Formula, math_plugin, math_url
+
+if TYPE_CHECKING:
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 
 def _code_label(info: str) -> str:
     return info.split(maxsplit=1)[0] if info.strip() else ""
 
 
-def _highlighted(code: str, language: str, theme: Theme) -> str:
-    if not language or len(code) > MAX_HIGHLIGHT_CHARS:
-        return escape(code)
-    # Pygments is imported by the first highlighted block: a conversation without
-    # code never needs it.
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+# Pygments is imported by the first highlighted block (or by a warm-up below): a
+# conversation without code never needs it.
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer | None:
+    """The lexer for a fence's language (None: unknown). Made once: a lexer keeps no
+    state between texts, and making the first of a kind compiles all of its rules
+    (~60 ms for Python)."""
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _formatter(style: str) -> HtmlFormatter[str]:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(noclasses=True, nowrap=True, style=style)
+
+
+_warmed: set[str] = set()
+_warmed_lock = threading.Lock()
+# One thread for every language: starting a thread waits for it to run, which on a
+# busy machine can take a while.
+_warm_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="highlighter-warm-up")
+
+
+def warm_highlighter(language: str) -> None:
+    """Load `language`'s lexer (and Pygments) in a background thread, once: a code
+    block still streaming is shown without colours, and loading its lexer when it ends
+    (the colours) would otherwise stall the UI thread for tens of milliseconds."""
+    language = language.lower()
+    with _warmed_lock:
+        if not language or language in _warmed:
+            return
+        _warmed.add(language)
+
+    def load() -> None:
+        lexer = _lexer(language)
+        if lexer is not None:
+            # The rules compile on the first text, in some lexers.
+            for _ in lexer.get_tokens(" "):
+                pass
+        for theme in (LIGHT, DARK):
+            _formatter(theme.pygments_style)  # imports the style's module the first time
+
+    _warm_up.submit(load)
+
+
+def _highlighted(code: str, language: str, theme: Theme) -> str:
+    if not language or len(code) > MAX_HIGHLIGHT_CHARS:
         return escape(code)
-    formatter = HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style)
-    return str(highlight(code, lexer, formatter)).removesuffix("\n")
+    lexer = _lexer(language.lower())
+    if lexer is None:
+        return escape(code)
+    from pygments import highlight
+
+    return str(highlight(code, lexer, _formatter(theme.pygments_style))).removesuffix("\n")
 
 
 class _QtRenderer(RendererHTML):
@@ -64,7 +118,12 @@ class _QtRenderer(RendererHTML):
         blocks.append(code)
         theme = self.theme
         code = code.removesuffix("\n")
-        body = _highlighted(code, language, theme) if env.get("highlight", True) else escape(code)
+        if env.get("highlight", True):
+            body = _highlighted(code, language, theme)
+        else:
+            body = escape(code)
+            if language:
+                warm_highlighter(language)  # coloured once it is finished
         label = escape(language) if language else "code"
         # A header bar (language, copy) over the code, like the code blocks people know.
         copy = env.get("copy_label", "Copy")

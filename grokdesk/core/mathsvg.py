@@ -56,25 +56,3 @@ def latex_svg(latex: str, size: float, display: bool) -> LatexSvg | None:
     if width <= 0 or ascent + descent <= 0:
         return None
     return LatexSvg(str(svg), width, ascent, descent)
-
-
-def start_child() -> None:
-    """In the child process, first: yield the CPU to the UI process, whose frames matter
-    more than a formula's latency on a busy machine; and end when the parent ends,
-    however it ended (a crash or a kill skips its orderly shutdown of its children)."""
-    import contextlib
-    import multiprocessing
-    import os
-    import threading
-
-    with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
-        os.nice(10)
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        parent.join()
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

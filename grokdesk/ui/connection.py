@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    import ssl
+
     from grokdesk.api.client import KeyInfo, XaiClient
+
+T = TypeVar("T")
 
 log = logging.getLogger("grokdesk.ui.connection")
 
@@ -60,6 +66,8 @@ class ApiConnection:
         self._proxy = proxy
         self._client: XaiClient | None = None
         self._old: list[XaiClient] = []
+        # The HTTP client's import and TLS context, made off the UI thread: (trust_env, result).
+        self._prepared: tuple[bool, Future[ssl.SSLContext]] | None = None
 
     @property
     def base_url(self) -> str:
@@ -80,10 +88,31 @@ class ApiConnection:
             return None
         return self.any_client()
 
+    def prepare(self) -> Future[ssl.SSLContext]:
+        """Import the HTTP client and build its TLS context in a background thread (the
+        window asks after its first paint): on the UI thread, when the first request
+        made the client, they stalled the window for 0.15-0.5 s."""
+        trust_env = self._proxy != "none"
+        if self._prepared is None or self._prepared[0] != trust_env:
+            self._prepared = (trust_env, _in_background(lambda: _tls_context(trust_env)))
+        return self._prepared[1]
+
+    def _prepared_context(self) -> ssl.SSLContext | None:
+        """The TLS context made beforehand (waiting for it if it is being made), or None."""
+        if self._prepared is None or self._prepared[0] != (self._proxy != "none"):
+            return None
+        try:
+            # Waits without holding the interpreter lock; the work is the same as doing it here.
+            return self._prepared[1].result()
+        except Exception as error:  # the client makes its own and reports what is wrong
+            log.info("TLS settings not prepared: %s", error)
+            return None
+
     def any_client(self) -> XaiClient:
         """A client even without a key (model lists of keyless local servers)."""
         if self._client is None:
-            # httpx is imported here, after the first paint, not at start-up.
+            context = self._prepared_context()
+            # httpx is imported here (or by `prepare`), after the first paint, not at start-up.
             from grokdesk.api.client import XaiClient
 
             self._client = XaiClient(
@@ -91,6 +120,7 @@ class ApiConnection:
                 self._api_key,
                 proxy=proxy_url(self._proxy),
                 use_environment_proxy=self._proxy != "none",
+                ssl_context=context,
                 **self._client_options,
             )
         return self._client
@@ -151,3 +181,25 @@ def proxy_url(setting: str) -> str | None:
     """The proxy URL for httpx: none for "system" (httpx reads the environment's
     proxy variables) and "none"; the URL otherwise."""
     return None if setting in ("system", "none") else setting
+
+
+def _tls_context(trust_env: bool) -> ssl.SSLContext:
+    from grokdesk.api.client import tls_context
+
+    return tls_context(trust_env=trust_env)
+
+
+def _in_background(work: Callable[[], T]) -> Future[T]:
+    """`work()` on a thread of its own; its result or exception in the future."""
+    future: Future[T] = Future()
+    # Running from now on: a waiter cancelled meanwhile cannot cancel it under the thread.
+    future.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="api-prepare", daemon=True).start()
+    return future

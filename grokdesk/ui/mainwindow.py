@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -695,6 +696,13 @@ class MainWindow(QMainWindow):
         self._build_pending_tabs()
         # After the conversation is rendered: the model list's request (and the import of
         # httpx it needs first) is not what the user looks at first.
+        self._tasks.spawn(self._refresh_models(), kind=Kind.READ, name="refresh-models")
+
+    async def _refresh_models(self) -> None:
+        # httpx is imported and the client's TLS context built on another thread first:
+        # on this one they stalled the window for 0.15-0.5 s.
+        with contextlib.suppress(Exception):  # the client, made anyway, reports it
+            await asyncio.wrap_future(self.connection.prepare())
         self.catalog.refresh()
 
     async def _check_store(self) -> None:

@@ -93,7 +93,12 @@ def test_huge_reply_streams_and_renders(  # noqa: PLR0917 (fixtures)
     fake_xai: FakeXai,
     record_property: pytest.RecordProperty,
 ) -> None:
-    tab = current(windows.open(client_options=REAL_TIMEOUTS))
+    window = windows.open(client_options=REAL_TIMEOUTS)
+    tab = current(window)
+    # As after a person's first look at the window: the app sets up its HTTP client in
+    # the background after the first paint (the reply's stalls are measured, not that).
+    qtbot.waitUntil(lambda: window.has_painted, timeout=10_000)
+    qtbot.waitUntil(window.connection.prepare().done, timeout=30_000)
     fake_xai.script_next(Reply(text=text))
     probe = StallProbe().start()
     started = time.perf_counter()

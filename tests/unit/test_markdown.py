@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from grokdesk.core import markdownparser
 from grokdesk.core.markdown import (
     MAX_BLOCK_CHARS,
     MAX_HIGHLIGHT_CHARS,
@@ -135,6 +136,12 @@ def test_streaming_tail_can_skip_highlighting() -> None:
     plain = render_markdown("```python\nx = 1\n", highlight=False)
     assert plain.code_blocks == ["x = 1\n"]
     assert '<pre style="margin: 0;">x = 1</pre>' in plain.html
+    # Meanwhile the block's lexer is loaded in the background: colouring the finished
+    # block takes it ready-made instead of compiling its rules then.
+    markdownparser._warm_up.submit(lambda: None).result(timeout=30)
+    loads = markdownparser._lexer.cache_info().misses
+    assert "<span" in render_markdown("```python\nx = 1\n```\n").html
+    assert markdownparser._lexer.cache_info().misses == loads
 
 
 def test_is_safe_link() -> None:

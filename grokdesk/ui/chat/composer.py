@@ -152,17 +152,30 @@ class Composer(QTextEdit):
 
     def set_image(self, key: str, image: QImage) -> None:
         """Show `image` for `key` (a placeholder becomes the real thumbnail)."""
-        url = QUrl(_SCHEME + key)
-        self.document().addResource(QTextDocument.ResourceType.ImageResource, url, image)
+        self.set_images({key: image})
+
+    def set_images(self, images: dict[str, QImage]) -> None:
+        """`set_image` for several images in one edit (one layout, one change signal)."""
+        for key, image in images.items():
+            url = QUrl(_SCHEME + key)
+            self.document().addResource(QTextDocument.ResourceType.ImageResource, url, image)
+        cursor = QTextCursor(self.document())
+        editing = False
         for position, found in self._image_positions():
-            if found == key:
-                cursor = QTextCursor(self.document())
-                cursor.setPosition(position)
-                cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
-                fmt = cursor.charFormat().toImageFormat()
-                if not image.isNull() and image.height() > 0:
-                    fmt.setWidth(max(1, round(image.width() * INLINE_HEIGHT / image.height())))
-                cursor.setCharFormat(fmt)
+            if found not in images:
+                continue
+            image = images[found]
+            if not editing:
+                cursor.beginEditBlock()
+                editing = True
+            cursor.setPosition(position)
+            cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+            fmt = cursor.charFormat().toImageFormat()
+            if not image.isNull() and image.height() > 0:
+                fmt.setWidth(max(1, round(image.width() * INLINE_HEIGHT / image.height())))
+            cursor.setCharFormat(fmt)
+        if editing:
+            cursor.endEditBlock()
 
     def remove_image(self, key: str) -> QTextCursor | None:
         """Take image `key` out of the text; returns a cursor where it was."""

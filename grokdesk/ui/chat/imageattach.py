@@ -4,8 +4,10 @@ The composer's text holds the images in place (ui.composer); this object keeps
 what each image is (its checked bytes, thumbnail and detail level), keeps the
 strip's chips in the composer's order, explains every refusal with the fix the
 user may choose, and warns when the tab's model does not take images. All the
-reading and checking runs in `imageintake.intake_executor()`. Thumbnails and the
-larger view in the transcript are ui.transcriptimages.
+reading and checking runs off the UI thread (`intake.read_image`: child processes,
+or threads). Images read at about the same time are shown together, in one edit of
+the composer and one update of the strip. Thumbnails and the larger view in the
+transcript are ui.transcriptimages.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QDropEvent, QImage, QTextCursor
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -31,11 +33,11 @@ from grokdesk.ui.images.intake import (
     CheckedSource,
     FileSource,
     ImageSource,
+    ReadyImage,
     fixed,
     has_attachable,
     images_in_mime,
-    intake_executor,
-    read_source,
+    read_image,
 )
 from grokdesk.ui.images.transcriptimages import ThumbnailView, TranscriptImages
 from grokdesk.ui.images.viewer import ImageViewer
@@ -45,6 +47,9 @@ log = logging.getLogger("grokdesk.ui.chat.imageattach")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.PNG *.JPG *.JPEG);;All files (*)"
 MODEL_NOTICE = "model"
 PENDING_NOTICE = "pending"
+# Images read within this long of each other are shown in one update of the composer
+# and the strip (each update lays both out again); short enough not to be seen.
+SHOW_BATCH_MS = 30
 
 
 def pick_image_files(parent: QWidget) -> list[str]:
@@ -101,6 +106,12 @@ class ImageAttachments(QObject):
         self.file_picker: Callable[[QWidget], list[str]] = pick_image_files
         self._items: dict[str, _Attachment] = {}
         self._pending: set[str] = set()
+        # Read and checked, waiting for the next batch to be shown.
+        self._arrived: dict[str, tuple[_Attachment, ReadyImage]] = {}
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(SHOW_BATCH_MS)
+        self._show_timer.timeout.connect(self._show_arrived)
         self.shown = TranscriptImages(parent, transcript, messages)
         self._drop_filter = _DropFilter(self)
         composer.mime_handler = self.paste
@@ -186,17 +197,23 @@ class ImageAttachments(QObject):
         """Place each source in the composer now (a placeholder) and read them in the pool;
         chips appear as each one is ready. The task ends when all are read."""
         keys = []
+        # One edit: the composer puts its text right and the strip follows once, not
+        # once per image of a drop of twenty.
+        edit = QTextCursor(self._composer.document())
+        edit.beginEditBlock()
         for source in sources:
             key = new_id()[:16]
             self._items[key] = _Attachment(source, self.default_detail)
             self._pending.add(key)
             self._composer.insert_image(key, _placeholder(), cursor)
             keys.append(key)
+        edit.endEditBlock()
         self.check_model()
         return spawn(self._read_all(keys), name="image-intake")
 
     async def _read_all(self, keys: list[str]) -> None:
         await asyncio.gather(*(self._read(key) for key in keys))
+        self._show_arrived()
         if not self._pending:
             self._notices.remove(PENDING_NOTICE)
             self.intake_finished.emit()
@@ -205,9 +222,8 @@ class ImageAttachments(QObject):
         item = self._items.get(key)
         if item is None:
             return
-        loop = asyncio.get_running_loop()
         try:
-            ready = await loop.run_in_executor(intake_executor(), read_source, item.source, item.detail)
+            ready = await read_image(item.source, item.detail)
         except ImageRefused as refusal:
             self._pending.discard(key)
             self._items.pop(key, None)
@@ -221,14 +237,29 @@ class ImageAttachments(QObject):
             where = self._composer.remove_image(key)
             self._show_refusal(ImageRefused(item.source.name, "could not be read"), None, where)
             return
-        self._pending.discard(key)
-        if self._items.get(key) is not item:
-            return  # the message was sent or cleared meanwhile
-        item.part = ready.part
-        item.thumbnail = ready.thumbnail
-        self._composer.set_image(key, ready.thumbnail)
+        self._arrived[key] = (item, ready)
+        if not self._show_timer.isActive():
+            self._show_timer.start()
+
+    def _show_arrived(self) -> None:
+        """Show the images read since the last batch: their thumbnails in the composer
+        and their chips."""
+        self._show_timer.stop()
+        arrived, self._arrived = self._arrived, {}
+        shown: dict[str, QImage] = {}
+        for key, (item, ready) in arrived.items():
+            self._pending.discard(key)
+            if self._items.get(key) is not item:
+                continue  # the message was sent or cleared meanwhile
+            item.part = ready.part
+            item.thumbnail = ready.thumbnail
+            shown[key] = ready.thumbnail
+        if not shown:
+            return
+        self._composer.set_images(shown)
         self._sync_chips()
-        self.attached.emit(key)
+        for key in shown:
+            self.attached.emit(key)
 
     def _show_refusal(
         self, refusal: ImageRefused, source: ImageSource | None, where: QTextCursor | None
@@ -353,6 +384,7 @@ class ImageAttachments(QObject):
         """Forget every attachment and notice (the message was sent or the draft replaced)."""
         self._items.clear()
         self._pending.clear()
+        self._arrived.clear()
         self._notices.clear()
         self._sync_chips()
 
@@ -445,8 +477,13 @@ def _trim(text: str) -> str:
     return head.rstrip()
 
 
+_PLACEHOLDER: list[QImage] = []
+
+
 def _placeholder() -> QImage:
-    """What the composer shows while an image is read."""
-    image = QImage(INLINE_HEIGHT, INLINE_HEIGHT, QImage.Format.Format_ARGB32)
-    image.fill(QColor(128, 128, 128, 80))
-    return image
+    """What the composer shows while an image is read (one image, shared)."""
+    if not _PLACEHOLDER:
+        image = QImage(INLINE_HEIGHT, INLINE_HEIGHT, QImage.Format.Format_ARGB32)
+        image.fill(QColor(128, 128, 128, 80))
+        _PLACEHOLDER.append(image)
+    return _PLACEHOLDER[0]

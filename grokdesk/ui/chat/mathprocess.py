@@ -19,7 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from PySide6.QtCore import QCoreApplication, QObject
 
-from grokdesk.core.mathsvg import LatexSvg, latex_svg, start_child
+from grokdesk.core.childprocess import start_child
+from grokdesk.core.mathsvg import LatexSvg, latex_svg
 
 log = logging.getLogger(__name__)
 

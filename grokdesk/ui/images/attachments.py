@@ -195,6 +195,7 @@ class AttachmentStrip(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._scroll)
         self._chips: dict[str, AttachmentChip] = {}
+        self._chip_height = 0  # of the tallest chip shown since the strip was last empty
         self.hide()
 
     # -- contents ------------------------------------------------------------------
@@ -217,7 +218,7 @@ class AttachmentStrip(QWidget):
             chip = self._chips.pop(key)
             self._layout.removeWidget(chip)
             chip.deleteLater()
-        added = False
+        added: list[AttachmentChip] = []
         for index, (key, part, thumbnail) in enumerate(entries):
             shown = self._chips.get(key)
             if shown is None:
@@ -228,14 +229,19 @@ class AttachmentStrip(QWidget):
                 chip.move_requested.connect(lambda k, step: self.move_chip(k, self.keys().index(k) + step))
                 self._chips[key] = chip
                 self._layout.insertWidget(index, chip)
-                added = True
+                added.append(chip)
             elif self._layout.indexOf(shown) != index:
                 # Only chips out of place move: twenty chips arriving one by one stay cheap.
                 self._layout.removeWidget(shown)
                 self._layout.insertWidget(index, shown)
         self.setVisible(bool(entries))
-        if added:
-            height = max(c.sizeHint().height() for c in self._chips.values())
+        if not entries:
+            self._chip_height = 0
+        # Only the new chips are measured, and the strip resized only when they are
+        # taller: twenty chips arriving one by one measured all of them each time.
+        height = max((c.sizeHint().height() for c in added), default=0)
+        if height > self._chip_height:
+            self._chip_height = height
             self._scroll.setFixedHeight(height + self._scroll.horizontalScrollBar().sizeHint().height())
 
     def move_chip(self, key: str, index: int) -> None:

@@ -1,18 +1,24 @@
 """Image intake off the UI thread: reading, checking, thumbnailing and encoding.
 
-Everything here runs in `intake_executor()` threads, never on the UI thread, so
-dropping twenty 9 MiB photos keeps the window responsive. QImage (not
-QPixmap) is safe to create and scale in a worker thread. The checks themselves
-are `grokdesk.core.images`; this module only feeds them bytes and makes the
+Nothing here runs on the UI thread, so dropping twenty 9 MiB photos keeps the window
+responsive. Files and image bytes are read, checked and thumbnailed in child
+processes (`ui.childpool`): decoding a photo in a thread of this process held the
+interpreter lock the UI thread needs, long enough to stall frames. Raw image data
+from the clipboard (a QImage) and the thumbnails of images checked before are made in
+`intake_executor()` threads, as is everything when no child process can be started.
+QImage (not QPixmap) is safe to create and scale in a worker thread. The checks
+themselves are `grokdesk.core.images`; this module only feeds them bytes and makes the
 thumbnails the chips, the composer and the transcript show.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -29,6 +35,7 @@ from grokdesk.core.images import (
     check_image_bytes,
     check_image_file,
 )
+from grokdesk.ui.childpool import ChildPool, app_child_pool, spawn_pool
 
 # The transcript's thumbnails are at most this big; chips and the composer scale these down.
 THUMB_BOX = 160
@@ -40,7 +47,11 @@ MAX_FIX_SOURCE_BYTES = 256 * 1024 * 1024
 # worker preempted while it holds the GIL stalls the UI thread (priority inversion,
 # measured with bench/bench_image_intake.py).
 _WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
+# Child processes run at a lower priority than the UI (and hold no lock of ours), so
+# they may use every core.
+_PROCESSES = max(1, min(4, os.cpu_count() or 2))
 _executor: ThreadPoolExecutor | None = None
+POOL_NAME = "image intake"
 
 
 def intake_executor() -> ThreadPoolExecutor:
@@ -101,6 +112,11 @@ class ImageSource(ABC):
 
     name: str
 
+    @property
+    def portable(self) -> bool:
+        """Whether a child process can read it (it pickles, and reading it is work)."""
+        return True
+
     @abstractmethod
     def check(self, detail: ImageDetail) -> ImagePart:
         """The checked image, or ImageRefused."""
@@ -145,6 +161,10 @@ class QImageSource(ImageSource):
 
     image: QImage
 
+    @property
+    def portable(self) -> bool:
+        return False  # a QImage does not pickle
+
     def check(self, detail: ImageDetail) -> ImagePart:
         pixels = self.image.width() * self.image.height()
         if pixels > MAX_PIXELS_TO_SCALE:
@@ -163,6 +183,10 @@ class CheckedSource(ImageSource):
 
     part: ImagePart
 
+    @property
+    def portable(self) -> bool:
+        return False  # only a thumbnail to make: not worth sending the bytes to a child
+
     def check(self, detail: ImageDetail) -> ImagePart:
         return self.part
 
@@ -176,6 +200,10 @@ class FixedSource(ImageSource):
 
     original: ImageSource
     fix: Fix
+
+    @property
+    def portable(self) -> bool:
+        return self.original.portable
 
     def check(self, detail: ImageDetail) -> ImagePart:
         fixed = apply_fix(self.fix, self.original.raw_bytes(), self.original.name)
@@ -199,6 +227,70 @@ def read_source(source: ImageSource, detail: ImageDetail) -> ReadyImage:
     if part.detail is not detail and not isinstance(source, CheckedSource):
         part = replace(part, detail=detail)
     return ReadyImage(part, make_thumbnail(part.data))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pixels:
+    """A QImage as plain data, to come back from a child process."""
+
+    width: int
+    height: int
+    bytes_per_line: int
+    format: int
+    data: bytes
+
+    @staticmethod
+    def of(image: QImage) -> _Pixels:
+        if image.isNull():
+            return _Pixels(0, 0, 0, 0, b"")
+        return _Pixels(
+            image.width(),
+            image.height(),
+            image.bytesPerLine(),
+            image.format().value,
+            bytes(image.constBits()),
+        )
+
+    def image(self) -> QImage:
+        if not self.width:
+            return QImage()
+        view = QImage(self.data, self.width, self.height, self.bytes_per_line, QImage.Format(self.format))
+        return view.copy()  # its own pixels: `view` points into `data`
+
+
+def _read_in_child(source: ImageSource, detail: ImageDetail) -> tuple[ImagePart, _Pixels]:
+    """`read_source` in a child process; the thumbnail travels back as plain data."""
+    ready = read_source(source, detail)
+    return ready.part, _Pixels.of(ready.thumbnail)
+
+
+def intake_processes() -> ChildPool:
+    """The application's image-reading child processes (started on first use)."""
+    return app_child_pool(POOL_NAME, spawn_pool(_PROCESSES))
+
+
+async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool | None = None) -> ReadyImage:
+    """Check and thumbnail one source off the UI thread: in a child process when it
+    is worth one and one can be started, else in a thread. Raises ImageRefused."""
+    loop = asyncio.get_running_loop()
+    if source.portable:
+        pool = pool or intake_processes()
+        future: Future[tuple[ImagePart, _Pixels]] | None = None
+        try:
+            # Submitted from a thread: the first submissions start the children.
+            future = await loop.run_in_executor(
+                intake_executor(), pool.submit, _read_in_child, source, detail
+            )
+        except (OSError, RuntimeError, BrokenProcessPool) as error:
+            pool.give_up(error)
+        if future is not None:
+            try:
+                part, pixels = await asyncio.wrap_future(future)
+            except BrokenProcessPool as error:  # a child died (or could not start)
+                pool.give_up(error)
+            else:
+                return ReadyImage(part, pixels.image())
+    return await loop.run_in_executor(intake_executor(), read_source, source, detail)
 
 
 # -- mime data: drops and pastes -----------------------------------------------------------------
