@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import importlib.resources
 import logging
@@ -291,6 +292,7 @@ def create_main_window(
     from grokdesk.storage.errors import EnvironmentProblem
     from grokdesk.storage.keystore import KeyStore
     from grokdesk.storage.worker import StoreWorker
+    from grokdesk.ui.asynctasks import use_one_worker_thread
     from grokdesk.ui.connection import ApiConnection
     from grokdesk.ui.look import apply_look
     from grokdesk.ui.mainwindow import MainWindow
@@ -298,6 +300,8 @@ def create_main_window(
     from grokdesk.ui.persistence import StoreSink
     from grokdesk.ui.settings.appsettings import AppSettings
 
+    with contextlib.suppress(RuntimeError):  # no running loop: nothing goes off the UI thread yet
+        use_one_worker_thread(asyncio.get_running_loop())
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = AppSettings(QSettings(str(data_dir / SETTINGS_NAME), QSettings.Format.IniFormat))

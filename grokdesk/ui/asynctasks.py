@@ -12,7 +12,9 @@ import asyncio
 import enum
 import logging
 import sys
+import weakref
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 log = logging.getLogger("grokdesk.ui")
@@ -42,6 +44,25 @@ def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
         firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
         finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
     )
+
+
+# The loops given our own executor for `asyncio.to_thread` (see use_one_worker_thread).
+_worker_threads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ThreadPoolExecutor] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def use_one_worker_thread(loop: asyncio.AbstractEventLoop) -> None:
+    """Run what `asyncio.to_thread` sends off the UI thread (request bodies of the whole
+    conversation, their JSON) on one thread of our own. qasync's default executor spreads
+    it over ten threads, and glibc gives each thread its own malloc arena that keeps its
+    peak: 13.8 MiB more resident memory after 50 long replies (2.6 MiB on one thread),
+    growing with the conversation."""
+    if loop in _worker_threads:
+        return
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grokdesk-worker")
+    loop.set_default_executor(executor)  # shut down by the loop when it closes
+    _worker_threads[loop] = executor
 
 
 def spawn(coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:

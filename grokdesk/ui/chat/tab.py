@@ -580,7 +580,10 @@ class ConversationTab(QWidget):
             return False
         if self.transcript.find(text):
             return True
-        # Wrap around to the top.
+        # Past the rendered window of a long conversation: the next message outside it that
+        # holds the text (below it, else from the top); else wrap to the document's top.
+        if self.transcript.show_next_with(text) and self.transcript.find(text):
+            return True
         cursor = self.transcript.textCursor()
         cursor.movePosition(cursor.MoveOperation.Start)
         self.transcript.setTextCursor(cursor)

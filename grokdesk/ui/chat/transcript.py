@@ -54,9 +54,27 @@ from grokdesk.ui.icons import glyph_html
 from grokdesk.ui.look import Theme, theme_of
 from grokdesk.ui.renderbudget import RenderBudget
 
-# How many of the newest messages are rendered when a conversation opens; older
-# ones are rendered on demand, so a 2,000-message conversation opens at its end fast.
+# How many of the newest messages are rendered when a conversation opens, and how many
+# older ones each "Show N earlier messages" (or scrolling up to the top) adds above them;
+# older ones are rendered on demand, so a 2,000-message conversation opens at its end fast.
 INITIAL_WINDOW = 60
+# While the view follows the end and messages arrive, at most this many stay rendered:
+# a finished message stays laid out in the document (about 0.8 MiB for a 1,200-token
+# reply, Qt's layout rather than the text), so the oldest are dropped from the top and
+# rendered again when the user scrolls up to them. Growth over 50 such replies (bench):
+# 12.7-15.0 MiB with 16, 12.9-14.6 with 20, 19.1 with 30, 11.5 with 4 (the rest of it is
+# not the transcript's).
+FOLLOW_CAP = 16
+# Older messages are rendered above the shown ones in slices of about this much time,
+# one per event-loop tick: a batch of 60 in one go stalled the window for ~100 ms.
+LOAD_SLICE_S = 0.012
+# Scrolling to within this many screens of the top (or of the bottom of a window short of
+# the end) starts loading more messages, so they are usually there before the user is.
+LOAD_AHEAD_SCREENS = 1.0
+# A jump to a message outside the rendered window (a search result) renders this many
+# messages before and after it, not everything from there to the end; scrolling, or
+# "Show N later messages", loads the rest.
+AROUND = 20
 # Finished Markdown rendered per streaming update, and the longest open tail rendered
 # as Markdown (a longer one is a backlog, shown as plain text until its turn).
 STABLE_BUDGET = 2500
@@ -65,8 +83,12 @@ TAIL_BUDGET = 3000
 # appears over a few updates instead of in one long insert.
 PLAIN_STEP = 16_000
 CATCH_UP_MS = 30
-# Rendered before the first paint of a conversation; the rest of the window right after.
+# Rendered before the first paint of a conversation (at most; fewer when they fill the
+# screen, judged from their length); the rest of the window right after the paint.
 FIRST_SCREEN = 16
+# How much taller than the viewport the first screenful is made: the estimate of a
+# message's height from its text is rough, and a gap at the top must not show.
+FIRST_SCREEN_SLACK = 1.5
 THUMB_SIZE = 160
 ROLE_LABELS = {
     Role.USER: "You",
@@ -152,6 +174,8 @@ class TranscriptView(QTextBrowser):
         self._messages: list[Message] = []
         self._rendered: dict[str, _Rendered] = {}
         self._first_shown = 0
+        # Where the rendered window ends (exclusive); None: at the end of the conversation.
+        self._end: int | None = None
         self._expanded_reasoning: set[str] = set()
         self._expanded_tools: set[str] = set()
         # Long messages the user asked to see whole ("Show all").
@@ -171,7 +195,7 @@ class TranscriptView(QTextBrowser):
         # Only the user stops the following (wheel, keys, the scroll bar): Qt also moves
         # the bar itself, e.g. when focus changes, and that must not stop it.
         self.verticalScrollBar().actionTriggered.connect(
-            lambda _action: QTimer.singleShot(0, self, self._follow_if_at_end)
+            lambda _action: QTimer.singleShot(0, self, self._after_user_scroll)
         )
         self.usage_text: dict[str, str] = {}
         self._cut_before: str | None = None
@@ -181,7 +205,16 @@ class TranscriptView(QTextBrowser):
         self._catch_up_timer.setInterval(CATCH_UP_MS)
         self._catch_up_timer.timeout.connect(self._catch_up_now)
         self._deferred = False
-        self._fill_pending = False
+        # Older messages still to be rendered above the shown ones (down to this index),
+        # a slice per tick; and whether the next slice waits for the next paint.
+        self._load_target: int | None = None
+        self._later_target: int | None = None
+        self._scroll_carry = 0.0
+        self._load_after_paint = False
+        self._load_timer = QTimer(self)
+        self._load_timer.setSingleShot(True)
+        self._load_timer.setInterval(0)
+        self._load_timer.timeout.connect(self._load_step)
         # Extra markup after a message's actions (the version switch sets it).
         self.header_extra: Callable[[Message], str] = lambda _message: ""
         self.math = MathImages(self)  # typesets the `math:` images of rendered formulas
@@ -189,8 +222,10 @@ class TranscriptView(QTextBrowser):
     # -- public API ----------------------------------------------------------
 
     def plain_text(self) -> str:
-        """What the transcript shows, notices and errors included, as plain text."""
+        """What the transcript shows, notices and errors included, as plain text (older
+        messages still being rendered above the shown ones are rendered first)."""
         self._build_if_deferred()
+        self._finish_loading()
         return self.document().toPlainText()
 
     def set_messages(self, messages: list[Message]) -> None:
@@ -200,6 +235,7 @@ class TranscriptView(QTextBrowser):
         first shown: start-up renders only the tab the user sees."""
         self._messages = messages
         self._first_shown = max(0, len(messages) - INITIAL_WINDOW)
+        self._end = None
         if self.isVisible():
             self.rebuild()
         else:
@@ -208,7 +244,6 @@ class TranscriptView(QTextBrowser):
     def _build_if_deferred(self) -> None:
         if self._deferred:
             self.rebuild()
-        self._fill_first_window()
         self._update_hidden()
 
     def _update_hidden(self) -> None:
@@ -241,12 +276,22 @@ class TranscriptView(QTextBrowser):
     def rebuild(self) -> None:
         """Render every shown message from scratch (after edits, deletes, inserts)."""
         self._deferred = False
-        at_end = self._follow
-        self._first_shown = min(self._first_shown, max(0, len(self._messages) - INITIAL_WINDOW))
-        # The first paint needs one screenful; the rest of the window follows at once,
-        # rendered above it.
-        window_first = self._first_shown
-        self._first_shown = max(window_first, len(self._messages) - FIRST_SCREEN)
+        self._stop_loading()
+        if self._end is not None and self._end >= len(self._messages):
+            self._end = None
+        at_end = self._follow and self._end is None
+        newest = max(0, len(self._messages) - INITIAL_WINDOW)
+        # Following the end, the window starts again from the newest ones (earlier loads
+        # and scrolling are over); a reader keeps what was shown.
+        if at_end:
+            window_first = newest
+        elif self._end is None:
+            window_first = min(self._first_shown, newest)
+        else:
+            window_first = min(self._first_shown, self._end - 1)
+        # At the end, the first paint needs one screenful; the rest of the window follows
+        # right after it, rendered above.
+        self._first_shown = self._first_screen(window_first) if at_end else window_first
         doc = self.document()
         # Forgotten before the frames go: clearing moves the scroll bar, which places the bar.
         self._rendered.clear()
@@ -255,13 +300,10 @@ class TranscriptView(QTextBrowser):
         doc.clear()
         batch = QTextCursor(doc)
         batch.beginEditBlock()  # one layout pass for the whole rebuild
-        if self._first_shown > 0:
-            cursor = QTextCursor(doc)
-            cursor.insertHtml(
-                f'<p align="center"><a href="more:">Show {self._first_shown} earlier messages</a></p>'
-            )
-        for message in self._messages[self._first_shown :]:
+        self._set_earlier_line()
+        for message in self._messages[self._first_shown : self._end]:
             self._append_frame(message)
+        self._set_later_line()
         batch.endEditBlock()
         # The view's own cursor at the end: QTextEdit scrolls to it on show and focus.
         end = QTextCursor(doc)
@@ -273,10 +315,34 @@ class TranscriptView(QTextBrowser):
             doc.pageCount()
             self.scroll_to_end()
         if self._first_shown > window_first:
-            self._fill_pending = True
-            QTimer.singleShot(0, self, self._fill_first_window)
+            self._load_target = window_first
+            self._load_after_paint = True
+            self.viewport().update()
         if self._pointer is not None:
             QTimer.singleShot(0, self, self._hover_again)
+
+    def _first_screen(self, window_first: int) -> int:
+        """The oldest message of the newest ones that fill the viewport (with room to
+        spare), judged from their text: only these are rendered before the first paint."""
+        doc = self.document()
+        metrics = QFontMetrics(doc.defaultFont())
+        line = max(1, metrics.lineSpacing())
+        viewport = self.viewport()
+        height = viewport.height()
+        if height < 100:
+            height = max(height, self.window().height())  # not laid out yet: the window's will do
+        width = max(200, viewport.width() - 2 * round(doc.documentMargin()))
+        per_line = max(20, width // max(1, metrics.averageCharWidth()))
+        wanted = height * FIRST_SCREEN_SLACK
+        first = len(self._messages)
+        lowest = max(window_first, len(self._messages) - FIRST_SCREEN)
+        while first > lowest and wanted > 0:
+            first -= 1
+            message = self._messages[first]
+            text = message.plain_text
+            lines = 3 + text.count("\n") + len(text) // per_line  # header, gap, wrapped text
+            wanted -= lines * line + len(message.images) * (THUMB_SIZE + line)
+        return first
 
     def _hover_again(self) -> None:
         message = self._message_at(self._pointer) if self._pointer is not None else None
@@ -286,57 +352,201 @@ class TranscriptView(QTextBrowser):
     def show_earlier(self) -> None:
         """Render the next older batch above what is shown (the user asked for it)."""
         self._follow = False
-        self._prepend(INITIAL_WINDOW)
+        self._load_earlier(INITIAL_WINDOW)
+        self._load_step()  # the first slice at once: the click shows that it did something
 
-    def _fill_first_window(self) -> None:
-        """After the first screenful is painted, render the rest of the first window."""
-        if not self._fill_pending:
+    def _load_earlier(self, count: int) -> None:
+        """Render `count` more older messages above the shown ones, a slice per tick."""
+        if self._deferred:
             return
-        self._fill_pending = False
-        wanted = max(0, len(self._messages) - INITIAL_WINDOW)
-        if self._first_shown > wanted:
-            self._prepend(self._first_shown - wanted)
+        base = self._first_shown if self._load_target is None else self._load_target
+        self._load_target = max(0, base - count)
+        self._load_after_paint = False
+        self._load_timer.start()
 
-    def _prepend(self, count: int) -> None:
-        """Render up to `count` older messages above what is shown, leaving the rest
-        alone: a full rebuild made each batch cost more than the last."""
-        if self._first_shown == 0 or count <= 0:
+    def show_later(self) -> None:
+        """Render the next newer batch below what is shown (a window around a search result)."""
+        if self._end is None or self._deferred:
             return
-        new_first = max(0, self._first_shown - count)
-        older = self._messages[new_first : self._first_shown]
+        base = self._end if self._later_target is None else self._later_target
+        self._later_target = min(len(self._messages), base + INITIAL_WINDOW)
+        self._load_after_paint = False
+        self._load_step()
+
+    def _loading(self) -> bool:
+        return self._load_target is not None or self._later_target is not None
+
+    def _stop_loading(self) -> None:
+        self._load_target = None
+        self._later_target = None
+        self._load_after_paint = False
+        self._load_timer.stop()
+
+    def _finish_loading(self) -> None:
+        """Render at once what is still to be loaded (for the text, or a jump)."""
+        if self._loading() and not self._deferred:
+            self._load_step(everything=True)
+
+    def _load_step(self, *, everything: bool = False) -> None:
+        """Render the next slice of older messages above the shown ones, newest first,
+        keeping what the user is looking at where it is. Only the slice is inserted (one
+        edit block: the layout hears of it once) and only it is laid out: the cost of a
+        step does not grow with what is shown."""
+        if self._later_target is not None and (self._load_target is None or everything):
+            self._load_later(everything=everything)
+        target = self._load_target
+        if target is None or self._first_shown <= target:
+            self._load_target = None
+            if not self._loading():
+                self._stop_loading()
+            return
         doc = self.document()
-        # One edit block: the layout hears of the whole batch once, not per message
-        # (each insert above the shown text otherwise re-laid out everything below it).
+        shown = self._messages[self._first_shown] if self._first_shown < len(self._messages) else None
+        anchor = self._rendered.get(shown.id) if shown is not None else None
+        before = self._top_of(anchor.frame) if anchor is not None else 0.0
+        started = time.monotonic()
         batch = QTextCursor(doc)
         batch.beginEditBlock()
-        cursor = QTextCursor(doc)
-        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)  # the "Show earlier" line
-        position = cursor.position()
-        for message in older:
-            at = QTextCursor(doc)
-            at.setPosition(position)
-            frame = at.insertFrame(self._frame_format(message))
-            rendered = _Rendered(frame)
-            self._rendered[message.id] = rendered
-            self._render_into(rendered, message)
-            position = frame.lastPosition() + 1
-        self._first_shown = new_first
-        line = QTextCursor(doc)
-        line.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        if new_first:
-            line.insertHtml(f'<a href="more:">Show {new_first} earlier messages</a>')
-        else:
-            line.removeSelectedText()
+        while self._first_shown > target:
+            self._first_shown -= 1
+            self._insert_above(self._messages[self._first_shown])
+            if not everything and time.monotonic() - started >= LOAD_SLICE_S:
+                break
+        self._set_earlier_line()
         batch.endEditBlock()
-        # No forced layout here: Qt lays out what moved down in idle slices, so the
-        # click costs the same however much is already shown.
+        if anchor is not None and not self._follow:
+            # What was shown moved down by the height of the slice: scroll with it (the
+            # layout's heights are fractional; what rounding leaves is carried to the next).
+            shift = self._top_of(anchor.frame) - before + self._scroll_carry
+            self._scroll_carry = shift - round(shift)
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + round(shift))
+        if self._first_shown <= target:
+            self._load_target = None
+        if self._loading():
+            self._load_timer.start()
+        else:
+            self._stop_loading()
+
+    def _load_later(self, *, everything: bool) -> None:
+        """Render the next slice of newer messages below a window that stops short of the end."""
+        target = self._later_target
+        if target is None or self._end is None or self._end >= target:
+            self._later_target = None
+            return
+        started = time.monotonic()
+        batch = QTextCursor(self.document())
+        batch.beginEditBlock()
+        while self._end < target:
+            self._append_frame(self._messages[self._end])
+            self._end += 1
+            if not everything and time.monotonic() - started >= LOAD_SLICE_S:
+                break
+        if self._end >= len(self._messages):
+            self._end = None
+        self._set_later_line()
+        batch.endEditBlock()
+        if self._end is None or self._end >= target:
+            self._later_target = None
+        if self._loading():
+            self._load_timer.start()
+
+    def _top_of(self, frame: QTextFrame) -> float:
+        """Where a frame starts in the document (laid out up to there, no further)."""
+        doc = self.document()
+        return doc.documentLayout().blockBoundingRect(doc.findBlock(frame.firstPosition())).top()
+
+    def _insert_above(self, message: Message) -> None:
+        """Render `message` as the first one, under the "Show N earlier" line."""
+        at = QTextCursor(self.document())
+        at.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+        frame = at.insertFrame(self._frame_format(message))
+        rendered = _Rendered(frame)
+        self._rendered[message.id] = rendered
+        self._render_into(rendered, message)
+
+    def _set_earlier_line(self) -> None:
+        """The first line of the document: "Show N earlier messages" while older ones are
+        not rendered (a link for keyboard users; scrolling up loads them too), else empty."""
+        line = QTextCursor(self.document())
+        line.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        if self._first_shown:
+            line.insertHtml(f'<a href="more:">Show {self._first_shown} earlier messages</a>')
+            centred = line.blockFormat()
+            centred.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            line.setBlockFormat(centred)
+        elif line.hasSelection():
+            line.removeSelectedText()
+
+    def _set_later_line(self) -> None:
+        """The last line: "Show N later messages" while the window stops short of the end."""
+        line = QTextCursor(self.document())
+        line.movePosition(QTextCursor.MoveOperation.End)
+        if line.block() == self.document().firstBlock():
+            return  # nothing rendered
+        line.movePosition(QTextCursor.MoveOperation.StartOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        if self._end is not None:
+            later = len(self._messages) - self._end
+            line.insertHtml(f'<a href="later:">Show {later} later messages</a>')
+            centred = line.blockFormat()
+            centred.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            line.setBlockFormat(centred)
+        elif line.hasSelection():
+            line.removeSelectedText()
+
+    def _trim_top(self) -> None:
+        """Following the end as messages arrive: drop the oldest rendered ones beyond
+        FOLLOW_CAP from the document, so a long session does not keep every reply laid
+        out. Never while the user reads above (not following), while older ones are
+        being loaded, nor past a message that is streaming, catching up, or has the
+        action bar or the keyboard's choice (the window stays one run of messages)."""
+        if not self._follow or self._deferred or self._loading() or self._end is not None:
+            return
+        oldest_kept = len(self._messages) - FOLLOW_CAP
+        if oldest_kept <= self._first_shown:
+            return
+        stop = self._first_shown
+        keep = {self._bar_message, self._keyboard_message}
+        for message in self._messages[self._first_shown : oldest_kept]:
+            if (
+                message.id in keep
+                or message.id in self._catch_up
+                or message.state is MessageState.STREAMING
+                or message.id not in self._rendered
+            ):
+                break
+            stop += 1
+        if stop == self._first_shown:
+            return
+        dropped = self._messages[self._first_shown : stop]
+        kept = self._rendered.get(self._messages[stop].id)
+        if kept is None:
+            return
+        start = self._rendered[dropped[0].id].frame.firstPosition() - 1
+        end = kept.frame.firstPosition() - 1
+        # Forgotten before the frames go: the removal moves the scroll bar, which places the bar.
+        for message in dropped:
+            del self._rendered[message.id]
+            self._hidden_updates.pop(message.id, None)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._first_shown = stop
+        self._set_earlier_line()
+        cursor.endEditBlock()
 
     def message_added(self, message: Message) -> None:
         if self._deferred:
             return  # rendered with the rest when first shown
+        if self._end is not None:
+            self._set_later_line()  # a window short of the end: one more later message
+            return
         if message.id not in self._rendered:
             self._append_frame(message)
             if self._follow:
+                self._trim_top()
                 self.scroll_to_end()
 
     def message_changed(self, message: Message) -> None:
@@ -389,6 +599,7 @@ class TranscriptView(QTextBrowser):
 
     def show_all(self) -> None:
         self._first_shown = 0
+        self._end = None
         self._follow = False
         self.rebuild()
 
@@ -398,10 +609,15 @@ class TranscriptView(QTextBrowser):
         index = next((i for i, m in enumerate(self._messages) if m.id == message_id), None)
         if index is None:
             return False
-        if index < self._first_shown:
-            self._first_shown = index
+        if index < self._first_shown or (self._end is not None and index >= self._end):
+            # Outside the window: a window around it (everything from it to the end could
+            # be thousands of messages).
+            self._first_shown = max(0, index - AROUND)
+            self._end = index + AROUND + 1 if index + AROUND + 1 < len(self._messages) else None
             self._follow = False
             self.rebuild()
+        if message_id not in self._rendered:
+            self._finish_loading()
         rendered = self._rendered[message_id]
         self._follow = False
         cursor = QTextCursor(self.document())
@@ -413,7 +629,24 @@ class TranscriptView(QTextBrowser):
         self.ensureCursorVisible()
         return True
 
+    def show_next_with(self, text: str) -> bool:
+        """Find past the end of the rendered window: render the next message below it whose
+        text holds `text` (any case), else the earliest above it (the wrap-around to the
+        top), and put the cursor at its start; False when no message outside does."""
+        needle = text.casefold()
+        later = self._messages[self._end :] if self._end is not None else []
+        for message in [*later, *self._messages[: self._first_shown]]:
+            if needle in message.plain_text.casefold():
+                return self.scroll_to_message(message.id)
+        return False
+
     def scroll_to_end(self) -> None:
+        if self._end is not None:
+            # A window short of the end (after a jump): the newest messages instead.
+            self._end = None
+            self._follow = True
+            self.rebuild()
+            return
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
         self._follow = True
@@ -509,6 +742,8 @@ class TranscriptView(QTextBrowser):
     def _append_frame(self, message: Message) -> None:
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
+        if cursor.block() != self.document().firstBlock():
+            cursor.movePosition(QTextCursor.MoveOperation.StartOfBlock)  # above "Show N later"
         frame = cursor.insertFrame(self._frame_format(message))
         rendered = _Rendered(frame)
         self._rendered[message.id] = rendered
@@ -832,7 +1067,7 @@ class TranscriptView(QTextBrowser):
         return QPoint(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
 
     def _shown(self) -> list[Message]:
-        return [m for m in self._messages[self._first_shown :] if m.id in self._rendered]
+        return [m for m in self._messages[self._first_shown : self._end] if m.id in self._rendered]
 
     def paintEvent(self, event: QPaintEvent) -> None:
         offset = self._scroll_offset()
@@ -863,6 +1098,10 @@ class TranscriptView(QTextBrowser):
                 painter.setPen(Qt.PenStyle.NoPen)
         painter.end()
         super().paintEvent(event)
+        if self._load_after_paint:
+            # The first screenful is on screen: the rest of the window is rendered above it.
+            self._load_after_paint = False
+            self._load_timer.start()
 
     # -- the action bar --------------------------------------------------------------
 
@@ -1067,6 +1306,8 @@ class TranscriptView(QTextBrowser):
             self.version_requested.emit(message_id, -1 if step == "prev" else 1)
         elif scheme == "more":
             self.show_earlier()
+        elif scheme == "later":
+            self.show_later()
         elif scheme in {"http", "https", "mailto"}:
             QDesktopServices.openUrl(url)
 
@@ -1078,12 +1319,22 @@ class TranscriptView(QTextBrowser):
             self.verticalScrollBar().setValue(maximum)
 
     def _on_scrolled(self, value: int) -> None:
-        if value >= self.verticalScrollBar().maximum() - 4:
+        if value >= self.verticalScrollBar().maximum() - 4 and self._end is None:
             self._follow = True
 
-    def _follow_if_at_end(self) -> None:
+    def _after_user_scroll(self) -> None:
+        """The user scrolled (wheel, keys, the scroll bar): follow the end when there, and
+        load earlier messages when near the top (Qt also moves the bar itself, e.g. when
+        focus changes: that must neither stop the following nor load anything)."""
         bar = self.verticalScrollBar()
-        self._follow = bar.value() >= bar.maximum() - 4
+        self._follow = bar.value() >= bar.maximum() - 4 and self._end is None
+        ahead = self.viewport().height() * LOAD_AHEAD_SCREENS
+        if self._loading() or self._follow:
+            return
+        if bar.value() <= ahead and self._first_shown > 0:
+            self._load_earlier(INITIAL_WINDOW)
+        elif self._end is not None and bar.value() >= bar.maximum() - ahead:
+            self.show_later()
 
 
 def _renumber_copy_links(html_text: str, message_id: str, offset: int) -> str:
