@@ -107,7 +107,8 @@ def warm_up(dark: bool) -> Future[None]:
     thread, once (the window asks when its content is painted): done by the first
     render on the UI thread, they stalled the first reply of a new window for ~0.1 s."""
     global _warming
-    if _warming is None:
+    # Cancelled while it waited for the thread (a window that asked was closed): asked again.
+    if _warming is None or _warming.cancelled():
         _warming = background.submit(_warm, dark)
     return _warming
 
