@@ -4,6 +4,7 @@ recording sink: no window, no server, no store thread."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 import pytest
@@ -16,6 +17,7 @@ from grokdesk.core.conversation import Conversation, Message, MessageState, Role
 from grokdesk.ui.chat import controller as controller_module
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.renderbudget import RenderBudget
 from tests.helpers.chatfakes import RecordingSink, ScriptedClient, Step
 from tests.helpers.qtdoc import document_anchors
 
@@ -192,6 +194,41 @@ def test_the_transcript_shows_a_streamed_reply_then_its_finished_form(qtbot: QtB
     qtbot.waitUntil(lambda: f"copy:{reply.id}:0" in anchors_of(view), timeout=3000)
     assert "Hello world, fine." in view.plain_text()
     assert "**" not in view.plain_text() and "```" not in view.plain_text()
+
+
+def test_a_reply_streamed_in_pieces_ends_as_it_renders_at_once(qtbot: QtBot, qloop: object) -> None:
+    # Headings after the header and after code blocks and tables, a list then a section,
+    # words added to an open paragraph, emphasis closed by a later piece, and a burst
+    # longer than one update renders (shown as plain text, then formatted in place).
+    section = (
+        "## Part {n}\n\nSome plain words arrive here one by one, then **bold** and `code`.\n\n"
+        "- first item\n- second item\n\n```python\nprint({n})\n```\n\n| a | b |\n|---|---|\n| {n} | 2 |\n\n"
+    )
+    text = "Intro words for the reply.\n\n" + "".join(section.format(n=n) for n in range(40)) + "The end."
+    words = re.compile(r"\s*\S+")
+    pieces = [*words.findall(text[:600]), text[600:7000], *words.findall(text[7000:])]
+    user = Message.text(Role.USER, "Hi")
+    reply = Message(Role.ASSISTANT, [], model="grok-3", state=MessageState.STREAMING)
+    messages = [user]
+    # A budget that never puts an update off: every piece is rendered as it comes.
+    view = TranscriptView(render_budget=RenderBudget(share=1e9))
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.set_messages(messages)
+    messages.append(reply)
+    view.message_added(reply)
+    for piece in pieces:
+        reply.append_text(piece)
+        view.message_changed(reply)
+    assert "".join(pieces) == text
+    reply.state = MessageState.COMPLETE
+    view.message_changed(reply)
+
+    fresh = make_view(qtbot, [user, reply])
+    # The same blocks in the same formats, once the slices left at the end are rendered.
+    qtbot.waitUntil(lambda: view.toHtml() == fresh.toHtml(), timeout=5000)
+    assert view.plain_text() == fresh.plain_text()
 
 
 def test_the_transcript_shows_a_failed_reply_with_its_error_and_retry(qtbot: QtBot, qloop: object) -> None:

@@ -101,6 +101,7 @@ def test_a_formula_streamed_in_pieces_is_source_until_it_closes(view: Transcript
     assert shown_formulas(view) == []
     reply.append_text("ac{1}{3}\\]\n\nDone.")
     view.message_changed(reply)
+    qtbot.waitUntil(lambda: "Done." in view.plain_text())  # this update too may wait its turn
     assert [f.source for f, _ in typeset(qtbot, view)] == [INTEGRAL]
     reply.state = MessageState.COMPLETE
     view.message_changed(reply)

@@ -64,12 +64,19 @@ UNEXPECTED_FAILURE = (
     "The details are in the log file (the logs folder in the data folder). Retry may work."
 )
 
-# View updates while streaming: at most 20 a second. Each one re-renders the open
-# block as Markdown, lays it out and paints; at 30 a second that was most of the
-# app's CPU time over a plain client at a model's pace, and 20 still reads as smooth.
-VIEW_INTERVAL_MS = 50
-# While streaming, control goes back to the event loop at least this often.
-YIELD_AFTER_S = 0.008
+# View updates while streaming: at most about 16 a second. Each one renders what
+# arrived, lays it out and paints the transcript (the paint alone ~2 ms); at 30 and
+# then 20 a second that was most of the app's CPU time over a plain client at a
+# model's pace, and 16 still reads as smooth. An expensive update spaces the next
+# ones further (see RenderBudget).
+VIEW_INTERVAL_MS = 60
+# While streaming, control goes back to the event loop at least this often: every due
+# timer runs in the same turn of the loop, so with three replies streaming one turn
+# holds three such slices (with 8 ms, three tabs stalled the window ~100 ms).
+YIELD_AFTER_S = 0.004
+# A gap this long between two events means the read waited for the network (a buffered
+# event is parsed in well under a millisecond).
+WAITED_S = 0.002
 # A streaming reply is saved at least this often (crash loses at most this much).
 FLUSH_INTERVAL_S = 0.5
 
@@ -475,8 +482,14 @@ class ChatController(QObject):
         )
 
     async def _consume(self, events: AsyncIterator[StreamEvent], reply: Message) -> None:
-        slice_started = time.monotonic()
+        slice_started = handled = time.monotonic()
         async for event in events:
+            now = time.monotonic()
+            if now - handled > WAITED_S:
+                # The read waited for the network, so the event loop ran meanwhile: a new
+                # slice starts. (Counting the wait as part of the slice made a paced stream
+                # yield after nearly every event: a Qt timer each, ~3 % of its CPU time.)
+                slice_started = now
             if isinstance(event, ContentDelta):
                 # Collected and joined once per view update: appending each token
                 # to the text copied the whole reply per token.
@@ -496,7 +509,8 @@ class ChatController(QObject):
             elif isinstance(event, ImageMade):
                 await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
-            if time.monotonic() - slice_started > YIELD_AFTER_S:
+            handled = time.monotonic()
+            if handled - slice_started > YIELD_AFTER_S:
                 # A network read can hold hundreds of buffered events: let the
                 # window paint and react between slices of them.
                 await asyncio.sleep(0)

@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -330,6 +330,8 @@ class MathImages(QObject):
         self._waiting: dict[str, list[QTextCursor]] = {}
         self._ready: set[str] = set()
         self._applying = False
+        # Inside `no_formulas()`: what is inserted then is known to hold no formula.
+        self._quiet = 0
         self._apply_timer = QTimer(self)
         self._apply_timer.setSingleShot(True)
         self._apply_timer.setInterval(0)
@@ -355,6 +357,17 @@ class MathImages(QObject):
             return result.image
         self._typesetter.request(formula, style, self._deliver)
         return self._placeholder
+
+    @contextlib.contextmanager
+    def no_formulas(self) -> Iterator[None]:
+        """For edits the caller knows insert no formula (its HTML has no `math:` image,
+        or plain text): the hook skips reading back what they insert, which was a
+        selection of every streamed update's text."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
 
     def result(self, formula: Formula) -> Typeset | None:
         """The formula as typeset in the view's current style, if it is ready."""
@@ -446,6 +459,8 @@ class MathImages(QObject):
         if self._applying or added <= 0:
             return
         self._typesetter.note_activity()
+        if self._quiet:
+            return
         cursor = QTextCursor(self._view.document())
         cursor.setPosition(position)
         # setPosition, not movePosition(NextCharacter, n): moving by characters finds each

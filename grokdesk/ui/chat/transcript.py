@@ -47,6 +47,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, collapse_at, open_code_block, size_text
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.core.math import URL_SCHEME
 from grokdesk.ui.chat import toolrecords
 from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
@@ -79,10 +80,19 @@ AROUND = 20
 # as Markdown (a longer one is a backlog, shown as plain text until its turn).
 STABLE_BUDGET = 2500
 TAIL_BUDGET = 3000
-# Characters of a plain-text backlog added per update: a burst of a long open code block
-# appears over a few updates instead of in one long insert.
-PLAIN_STEP = 16_000
+# Time a streaming update's finished slice aims at, and the smallest slice.
+SLICE_S = 0.008
+MIN_SLICE = 400
+# Characters of a plain-text backlog added per update: a burst (a fast stream sends
+# ~14,000 characters between two updates) appears over a few updates instead of in one
+# insert whose layout alone took 60-100 ms.
+PLAIN_STEP = 4_000
 CATCH_UP_MS = 30
+# What streamed words may hold to be appended to an open paragraph as text (_ADDED),
+# and the word before them (_WORD): with no markup character, no new line and no
+# address ("." and ":" may make a link), the paragraph's Markdown stays the same.
+_ADDED = frozenset(" ,;'?!")
+_WORD = frozenset(",;'?!-")
 # Rendered before the first paint of a conversation (at most; fewer when they fill the
 # screen, judged from their length); the rest of the window right after the paint.
 FIRST_SCREEN = 16
@@ -129,6 +139,12 @@ class _Rendered:
     backlog: bool = False
     # Characters of the text at the frame's end inserted as plain text (a backlog).
     plain_tail: int = 0
+    # The plain backlog begins with a block separator of its own (it was inserted after
+    # a block with text).
+    plain_block: bool = False
+    # The open tail as last rendered from Markdown ("" when it was not): words added
+    # to it may be appended as text (see _append_words).
+    tail_text: str = ""
 
 
 class TranscriptView(QTextBrowser):
@@ -204,6 +220,10 @@ class TranscriptView(QTextBrowser):
         self._catch_up_timer.setSingleShot(True)
         self._catch_up_timer.setInterval(CATCH_UP_MS)
         self._catch_up_timer.timeout.connect(self._catch_up_now)
+        # Finished Markdown rendered per streaming update (see _fit_slice).
+        self._slice_chars = STABLE_BUDGET
+        # A streaming update was rendered: its paint counts against the render budget.
+        self._charge_paint = False
         self._deferred = False
         # Older messages still to be rendered above the shown ones (down to this index),
         # a slice per tick; and whether the next slice waits for the next paint.
@@ -568,10 +588,15 @@ class TranscriptView(QTextBrowser):
             and not message.images  # images made mid-reply: the streamed text shows none of them
             and rendered.tools == toolrecords.tools_signature(message)
         )
-        if (incremental or finishing) and not self.render_budget.allows():
-            self._schedule_catch_up(message)  # another tab used this frame's time
+        # A streaming update waits while rendering has had its share of the time (see
+        # RenderBudget). The end of a reply, and its backlog after it, are not held back:
+        # no stream of its own is read any more, and held to that share, a long reply's
+        # backlog took 25-40 s to be formatted instead of ~3 s.
+        if incremental and not self.render_budget.allows():
+            self._schedule_catch_up(message, self.render_budget.wait_ms())
             return
         started = time.monotonic()
+        stable_before = rendered.stable_chars
         self._updating = incremental
         try:
             if incremental:
@@ -582,9 +607,14 @@ class TranscriptView(QTextBrowser):
                 self._render_into(rendered, message)
         finally:
             self._updating = False
-        self.render_budget.spend(time.monotonic() - started)
         if self._follow:
             self.scroll_to_end()
+        elapsed = time.monotonic() - started
+        self.render_budget.spend(elapsed)
+        if incremental or finishing:
+            self._charge_paint = True
+        if incremental:
+            self._fit_slice(rendered.stable_chars - stable_before, elapsed)
 
     def set_cut_before(self, message_id: str | None) -> None:
         """Mark where requests start when the oldest turns are left out to fit the window."""
@@ -762,11 +792,14 @@ class TranscriptView(QTextBrowser):
         _reset_formats(cursor)
         body, code_blocks = self._body_html(message)
         rendered.code_blocks = code_blocks
-        cursor.insertHtml(self._header_html(message) + body + self._footer_html(message))
+        # Without its trailing new line, which would end the last block with a space
+        # (not there when the same reply streamed in).
+        cursor.insertHtml((self._header_html(message) + body + self._footer_html(message)).rstrip())
         rendered.tools = toolrecords.tools_signature(message)
         rendered.stable_chars = len(message.plain_text) if message.state is not MessageState.STREAMING else 0
         rendered.tail_chars = 0
         rendered.plain_tail = 0
+        rendered.tail_text = ""
         rendered.streamed = False
         rendered.limit = None
 
@@ -793,51 +826,182 @@ class TranscriptView(QTextBrowser):
             rendered.tools = toolrecords.tools_signature(message)
             rendered.tail_chars = 0
             rendered.plain_tail = 0
+            rendered.tail_text = ""
             rendered.stable_chars = 0
             rendered.code_blocks = []
             rendered.streamed = True
         # At most STABLE_BUDGET characters of finished blocks are rendered per update, so
         # one update stays short however fast the text arrives; a backlog catches up
         # over the next updates and meanwhile shows as plain text.
-        stable = next_stable_prefix(text, rendered.stable_chars, STABLE_BUDGET)
+        # While the reply streams, a slice sized to its time; once it ended, the largest.
+        budget = self._slice_chars if message.state is MessageState.STREAMING else STABLE_BUDGET
+        stable = next_stable_prefix(text, rendered.stable_chars, budget)
         tail = text[stable:]
-        if stable == rendered.stable_chars and rendered.plain_tail and len(tail) > TAIL_BUDGET:
-            # The backlog shown as plain text only grows: add what is new to it instead
-            # of inserting all of it again (a long open code block made that quadratic).
-            before = frame.lastPosition()
-            cursor = QTextCursor(self.document())
-            cursor.setPosition(before)
-            shown = min(len(tail), rendered.plain_tail + PLAIN_STEP)
-            cursor.insertText(tail[rendered.plain_tail : shown])
-            rendered.tail_chars += frame.lastPosition() - before
-            rendered.plain_tail = shown
+        backlog = len(tail) > TAIL_BUDGET
+        if stable == rendered.stable_chars:
+            if rendered.plain_tail and backlog:
+                # The backlog shown as plain text only grows: add what is new to it instead
+                # of inserting all of it again (a long open code block made that quadratic).
+                self._grow_plain(rendered, tail)
+                self._after_update(message, rendered, text, stable)
+                return
+            if self._append_words(rendered, tail):
+                self._after_update(message, rendered, text, stable)
+                return
+        elif rendered.plain_tail and backlog and self._format_plain_head(message, rendered, text, stable):
+            self._grow_plain(rendered, tail)
             self._after_update(message, rendered, text, stable)
             return
         cursor = QTextCursor(self.document())
-        end = frame.lastPosition()
-        cursor.setPosition(end - rendered.tail_chars)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        rendered.plain_tail = 0
-        if stable > rendered.stable_chars:
-            finished = self._markdown(text[rendered.stable_chars : stable])
-            cursor.insertHtml(_renumber_copy_links(finished.html, message.id, len(rendered.code_blocks)))
-            rendered.code_blocks.extend(finished.code_blocks)
-            rendered.stable_chars = stable
-        tail_start = frame.lastPosition()
-        tail = text[rendered.stable_chars :]
-        if tail.strip():
-            cursor.setPosition(tail_start)
-            if len(tail) > TAIL_BUDGET:
-                # A backlog: formatted once it is rendered for good.
-                rendered.plain_tail = min(len(tail), PLAIN_STEP)
-                cursor.insertText(tail[: rendered.plain_tail])
-            else:
-                # The open tail is re-rendered on every update: no highlighting there,
-                # so a long unfinished code block does not cost more with each token.
-                cursor.insertHtml(self._markdown(tail, highlight=False).html)
-        rendered.tail_chars = frame.lastPosition() - tail_start
+        # One edit, so the layout hears of the removed tail and the new blocks once; not
+        # around a plain backlog coming or going (thousands of characters), which the
+        # layout then took in one synchronous pass instead of in its idle slices.
+        small = not rendered.plain_tail and not backlog
+        if small:
+            cursor.beginEditBlock()
+        try:
+            end = frame.lastPosition()
+            cursor.setPosition(end - rendered.tail_chars)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            rendered.plain_tail = 0
+            rendered.tail_text = ""
+            if stable > rendered.stable_chars:
+                finished = self._markdown(text[rendered.stable_chars : stable])
+                self._insert_html(
+                    cursor, _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
+                )
+                rendered.code_blocks.extend(finished.code_blocks)
+                rendered.stable_chars = stable
+            tail_start = frame.lastPosition()
+            tail = text[rendered.stable_chars :]
+            if tail.strip():
+                cursor.setPosition(tail_start)
+                if len(tail) > TAIL_BUDGET:
+                    # A backlog: formatted once it is rendered for good.
+                    rendered.plain_tail = min(len(tail), PLAIN_STEP)
+                    rendered.plain_block = _open_block(cursor)
+                    with self.math.no_formulas():
+                        cursor.insertText(tail[: rendered.plain_tail])
+                else:
+                    # The open tail is re-rendered on every update: no highlighting there,
+                    # so a long unfinished code block does not cost more with each token.
+                    self._insert_html(cursor, self._markdown(tail, highlight=False).html)
+                    rendered.tail_text = tail
+            rendered.tail_chars = frame.lastPosition() - tail_start
+        finally:
+            if small:
+                cursor.endEditBlock()
         self._after_update(message, rendered, text, stable)
+
+    def _grow_plain(self, rendered: _Rendered, tail: str) -> None:
+        """Show up to PLAIN_STEP more characters of the backlog, as plain text."""
+        frame = rendered.frame
+        shown = min(len(tail), rendered.plain_tail + PLAIN_STEP)
+        if shown <= rendered.plain_tail:
+            return
+        before = frame.lastPosition()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(before)
+        with self.math.no_formulas():
+            cursor.insertText(tail[rendered.plain_tail : shown])
+        rendered.tail_chars += frame.lastPosition() - before
+        rendered.plain_tail = shown
+
+    def _format_plain_head(self, message: Message, rendered: _Rendered, text: str, stable: int) -> bool:
+        """Format the finished blocks at the start of the plain backlog in place: their
+        plain text is replaced by their rendering and the rest of the backlog stays.
+        (Removing and inserting the whole backlog again at every update, up to 16,000
+        characters laid out each time, made a fast stream's updates ~30 ms.)"""
+        head = text[rendered.stable_chars : stable]
+        if len(head) > rendered.plain_tail or "\r" in head:
+            return False
+        document = self.document()
+        frame = rendered.frame
+        tail_start = frame.lastPosition() - rendered.tail_chars
+        plain_start = tail_start + (1 if rendered.plain_block else 0)
+        # Document positions count UTF-16 units, a new line is one block separator.
+        size = len(head.encode("utf-16-le")) // 2
+        check = QTextCursor(document)
+        check.setPosition(plain_start)
+        check.setPosition(min(plain_start + size, frame.lastPosition()), QTextCursor.MoveMode.KeepAnchor)
+        if check.selectedText() != head.replace("\n", "\u2029"):
+            return False  # not the text expected there: render the tail afresh instead
+        finished = self._markdown(head)
+        cursor = QTextCursor(document)
+        cursor.beginEditBlock()
+        try:
+            # The head's last new line stays: it starts the rest of the backlog's block.
+            cursor.setPosition(tail_start)
+            cursor.setPosition(plain_start + size - 1, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            self._insert_html(
+                cursor, _renumber_copy_links(finished.html, message.id, len(rendered.code_blocks))
+            )
+        finally:
+            cursor.endEditBlock()
+        rendered.code_blocks.extend(finished.code_blocks)
+        rendered.tail_chars = frame.lastPosition() - cursor.position()
+        rendered.plain_tail -= len(head)
+        rendered.plain_block = True
+        rendered.stable_chars = stable
+        return True
+
+    def _append_words(self, rendered: _Rendered, tail: str) -> bool:
+        """Add what arrived to the open block as text when it cannot change the block's
+        Markdown: plain words after a plain word (no markup character, no new line, no
+        address: see _ADDED and _WORD) look the same appended in the format of the word
+        before them as rendered again. Most updates of a paragraph are such words, and
+        rendering it again cost a Markdown pass, an HTML parse and a second layout."""
+        shown = rendered.tail_text
+        if not shown or rendered.plain_tail or not tail.startswith(shown):
+            return False
+        before = shown.rstrip()
+        added = tail.rstrip()[len(before) :]
+        if not added:
+            rendered.tail_text = tail  # only white space arrived: nothing more shows
+            return True
+        start = len(before)
+        while start and not before[start - 1].isspace():
+            start -= 1
+        word = before[start:]
+        if not word or "  " in added or not all(c.isalnum() or c in _ADDED for c in added):
+            return False
+        if not all(c.isalnum() or c in _WORD for c in word):
+            return False
+        frame = rendered.frame
+        end = frame.lastPosition()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(end)
+        # The word must end the last block: not so after a code block or a table, where
+        # the frame ends in an empty block below them.
+        if not cursor.block().text().endswith(word):
+            return False
+        with self.math.no_formulas():
+            cursor.insertText(added)
+        rendered.tail_chars += frame.lastPosition() - end
+        rendered.tail_text = tail
+        return True
+
+    def _insert_html(self, cursor: QTextCursor, html_text: str) -> None:
+        """Insert rendered HTML at the end of what is shown as it would be rendered at once
+        with what is above it, telling the math hook whether to look for formulas in it."""
+        # Inserted HTML joins its first paragraph to the block at the cursor, in that
+        # block's format: the reply's header and its first heading ended on one line, and
+        # a heading after a code block lost its own format. A throwaway first paragraph
+        # takes the join and is removed: the rest starts a block of its own, in its own
+        # format, as when rendered at once. (Its trailing new line would become a space.)
+        position = cursor.position()
+        html_text = "<p>x</p>" + html_text.rstrip()
+        if f'src="{URL_SCHEME}:' in html_text:
+            cursor.insertHtml(html_text)
+        else:
+            with self.math.no_formulas():
+                cursor.insertHtml(html_text)
+        throwaway = QTextCursor(self.document())
+        throwaway.setPosition(position)
+        throwaway.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+        throwaway.removeSelectedText()
 
     def _after_update(self, message: Message, rendered: _Rendered, text: str, stable: int) -> None:
         rendered.shown_chars = len(text)
@@ -860,10 +1024,10 @@ class TranscriptView(QTextBrowser):
                 rendered.streamed = False  # start again from the header
         return text if rendered.limit is None else text[: rendered.limit]
 
-    def _schedule_catch_up(self, message: Message) -> None:
+    def _schedule_catch_up(self, message: Message, delay_ms: int = CATCH_UP_MS) -> None:
         self._catch_up[message.id] = message
         if not self._catch_up_timer.isActive():
-            self._catch_up_timer.start()
+            self._catch_up_timer.start(max(1, delay_ms))
 
     def _catch_up_now(self) -> None:
         """Render the next slice of a backlog even when no new text arrives."""
@@ -872,6 +1036,16 @@ class TranscriptView(QTextBrowser):
         for message in pending:
             if message.id in self._rendered:
                 self.message_changed(message)
+
+    def _fit_slice(self, chars: int, seconds: float) -> None:
+        """Size the finished Markdown rendered per update from what the last slice cost,
+        so one update takes about SLICE_S (2,500 characters with code blocks and tables
+        took 20-30 ms): the rest shows as plain text meanwhile and is formatted over the
+        next updates."""
+        if chars < MIN_SLICE or seconds <= 0:
+            return
+        fitted = chars * SLICE_S / seconds
+        self._slice_chars = round(max(MIN_SLICE, min(STABLE_BUDGET, (self._slice_chars + fitted) / 2)))
 
     def _finish_streamed(self, message: Message, rendered: _Rendered) -> None:
         """The reply ended: render only the open tail for good (highlighted) and the
@@ -893,11 +1067,6 @@ class TranscriptView(QTextBrowser):
             return
         rendered.frame.setFrameFormat(self._frame_format(message))
         frame = rendered.frame
-        cursor = QTextCursor(self.document())
-        end = frame.lastPosition()
-        cursor.setPosition(end - rendered.tail_chars)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
         tail = text[rendered.stable_chars :]
         html_text = ""
         if tail.strip():
@@ -909,12 +1078,25 @@ class TranscriptView(QTextBrowser):
         if rendered.limit is not None:
             html_text += self._show_all_html(message, message.plain_text)
         html_text += self._footer_html(message)
-        if html_text:
-            cursor.insertHtml(html_text)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()  # one layout pass for the removed tail and its final form
+        try:
+            end = frame.lastPosition()
+            cursor.setPosition(end - rendered.tail_chars)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            if html_text:
+                self._insert_html(cursor, html_text)
+        finally:
+            cursor.endEditBlock()
         rendered.stable_chars = len(text)
         rendered.tail_chars = 0
         rendered.plain_tail = 0
+        rendered.tail_text = ""
         rendered.streamed = False
+        # An update put off to the catch-up timer is done: left there, it would render
+        # the whole finished reply again.
+        self._catch_up.pop(message.id, None)
 
     def _header_html(self, message: Message) -> str:
         theme = self._theme
@@ -1097,7 +1279,14 @@ class TranscriptView(QTextBrowser):
                 painter.drawRoundedRect(rect.adjusted(-3, -3, 3, 3), radius + 2, radius + 2)
                 painter.setPen(Qt.PenStyle.NoPen)
         painter.end()
-        super().paintEvent(event)
+        if self._charge_paint:
+            # Painting a streaming update costs about as much as rendering it: it counts.
+            self._charge_paint = False
+            started = time.monotonic()
+            super().paintEvent(event)
+            self.render_budget.spend(time.monotonic() - started)
+        else:
+            super().paintEvent(event)
         if self._load_after_paint:
             # The first screenful is on screen: the rest of the window is rendered above it.
             self._load_after_paint = False
@@ -1374,6 +1563,16 @@ def _fit(width: int, height: int, box: int) -> tuple[int, int]:
         return box, box
     scale = min(1.0, box / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _open_block(cursor: QTextCursor) -> bool:
+    """Put the cursor in an empty block of default formats (for plain text of its own);
+    True if a block was inserted for it."""
+    if cursor.block().length() > 1:
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        return True
+    _reset_formats(cursor)
+    return False
 
 
 def _reset_formats(cursor: QTextCursor) -> None:
