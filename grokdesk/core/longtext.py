@@ -87,7 +87,8 @@ def head_length(text: str) -> int:
 
 def byte_size(text: str) -> str:
     """ "230 KB", "4.8 MB": the size of `text` in UTF-8, as it is sent."""
-    size = len(text.encode("utf-8", "surrogatepass"))
+    # ASCII (most pastes) is one byte a character; `isascii` reads a flag, not the text.
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
     return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} KB"
 
 

@@ -25,10 +25,11 @@ its URL holds the formula, which the view typesets itself (nothing is fetched). 
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -75,14 +76,58 @@ def is_safe_link(url: str) -> bool:
     return url.strip().lower().startswith(SAFE_SCHEMES)
 
 
-@functools.cache
-def _parser(dark: bool) -> MarkdownIt:
-    """The parser for a theme, made by its first render: markdown-it is imported then
-    (core/markdownparser.py), after the window's first paint, and a parser (its linkify
-    patterns) is compiled only for a theme in use."""
-    from grokdesk.core.markdownparser import make_parser
+_parsers: dict[bool, MarkdownIt] = {}
+# Held while a parser is made: a render on the UI thread while the warm-up makes the
+# same parser waits for it (without the interpreter lock) instead of making a second.
+_parsers_lock = threading.Lock()
+# The markdown-it and Pygments imports made ahead (see `warm_up`), and the highlighter's
+# lexers (core/markdownparser.py): one thread for all, so two of them never import the
+# same modules at once, and starting a thread per job would wait for each to run.
+background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="markdown-warm-up")
+_warming: Future[None] | None = None
 
-    return make_parser(DARK if dark else LIGHT)
+
+def _parser(dark: bool) -> MarkdownIt:
+    """The parser for a theme, made by the warm-up or else by its first render:
+    markdown-it is imported then (core/markdownparser.py), after the window's first
+    paint, and a parser (its linkify patterns) is compiled only for a theme in use."""
+    parser = _parsers.get(dark)
+    if parser is None:
+        with _parsers_lock:
+            parser = _parsers.get(dark)
+            if parser is None:
+                from grokdesk.core.markdownparser import make_parser
+
+                parser = _parsers[dark] = make_parser(DARK if dark else LIGHT)
+    return parser
+
+
+def warm_up(dark: bool) -> Future[None]:
+    """Import markdown-it and Pygments and make the parser for a theme on a background
+    thread, once (the window asks when its content is painted): done by the first
+    render on the UI thread, they stalled the first reply of a new window for ~0.1 s."""
+    global _warming
+    # Cancelled while it waited for the thread (a window that asked was closed): asked again.
+    if _warming is None or _warming.cancelled():
+        _warming = background.submit(_warm, dark)
+    return _warming
+
+
+def _warm(dark: bool) -> None:
+    from grokdesk.core.markdownparser import warm_pygments
+
+    # A render runs the rules' first-use set-up too (linkify's patterns on a link).
+    _parser(dark).render("# a\n\n*b* `c` https://x.ai\n\n```\nd\n```\n\n| e |\n|---|\n| f |\n", {})
+    warm_pygments()
+
+
+def _wait_for_warm_up() -> None:
+    """A render while the warm-up runs waits for it: what remains of its work is what
+    the render would do itself, and the two never import the same modules at once."""
+    warming = _warming
+    if warming is None or warming.done() or threading.current_thread().name.startswith("markdown-warm-up"):
+        return  # (on the warm-up's own thread it would wait for itself)
+    wait([warming])  # without the interpreter lock; a failure is left to the render, which redoes it
 
 
 def render_markdown(
@@ -105,6 +150,7 @@ def render_markdown(
     block by block, and a single block over MAX_BLOCK_CHARS (other than a code
     fence, which is cheap to parse) is shown as plain text.
     """
+    _wait_for_warm_up()
     parser = _parser(dark)
     env: dict[str, Any] = {
         "code_blocks": [],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from grokdesk.core.markdown import DARK, LIGHT, MAX_HIGHLIGHT_CHARS, Theme, is_safe_link
+from grokdesk.core.markdown import DARK, LIGHT, MAX_HIGHLIGHT_CHARS, Theme, background, is_safe_link
 from grokdesk.core.math import MAX_FORMULA_CHARS, Formula, math_plugin, math_url
 
 if TYPE_CHECKING:
@@ -60,9 +59,18 @@ def _formatter(style: str) -> HtmlFormatter[str]:
 
 _warmed: set[str] = set()
 _warmed_lock = threading.Lock()
-# One thread for every language: starting a thread waits for it to run, which on a
-# busy machine can take a while.
-_warm_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="highlighter-warm-up")
+
+
+def warm_pygments() -> None:
+    """Import what every highlighted block needs, whatever its language (Pygments, its
+    lexer registry, the HTML formatter and both themes' styles: each style is a module),
+    and Python's lexer: a guess at the first block's language, ~60 ms of rules to compile."""
+    from pygments import highlight  # noqa: F401
+
+    for theme in (LIGHT, DARK):
+        _formatter(theme.pygments_style)
+    if _claim("python"):
+        _load_lexer("python")
 
 
 def warm_highlighter(language: str) -> None:
@@ -70,21 +78,32 @@ def warm_highlighter(language: str) -> None:
     block still streaming is shown without colours, and loading its lexer when it ends
     (the colours) would otherwise stall the UI thread for tens of milliseconds."""
     language = language.lower()
-    with _warmed_lock:
-        if not language or language in _warmed:
-            return
-        _warmed.add(language)
+    if not _claim(language):
+        return
 
     def load() -> None:
-        lexer = _lexer(language)
-        if lexer is not None:
-            # The rules compile on the first text, in some lexers.
-            for _ in lexer.get_tokens(" "):
-                pass
-        for theme in (LIGHT, DARK):
-            _formatter(theme.pygments_style)  # imports the style's module the first time
+        _load_lexer(language)
+        warm_pygments()
 
-    _warm_up.submit(load)
+    # The thread of the markdown warm-up (core/markdown.py): one for every language too.
+    background.submit(load)
+
+
+def _claim(language: str) -> bool:
+    """Whether `language`'s lexer is still to be loaded ahead (then by the caller)."""
+    with _warmed_lock:
+        if not language or language in _warmed:
+            return False
+        _warmed.add(language)
+        return True
+
+
+def _load_lexer(language: str) -> None:
+    lexer = _lexer(language)
+    if lexer is not None:
+        # The rules compile on the first text, in some lexers.
+        for _ in lexer.get_tokens(" "):
+            pass
 
 
 def _highlighted(code: str, language: str, theme: Theme) -> str:

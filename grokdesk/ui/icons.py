@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPixmap,
+    QPixmapCache,
 )
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
 
@@ -52,6 +53,21 @@ def _font() -> tuple[str, dict[str, int]] | None:
     return families[0], {name: int(code, 16) for name, code in raw.items()}
 
 
+# Rendered glyphs are kept in Qt's pixmap cache (bounded in bytes, emptied with the
+# application): icons are painted again on every repaint of their button, 0.5-0.8 ms a
+# glyph on a busy machine (the message action bar, a row of attachment chips). The
+# colour is part of the key, so a palette change never shows a stale one; the keys made
+# are remembered for `forget_pixmaps`.
+_cached_keys: set[str] = set()
+
+
+def forget_pixmaps() -> None:
+    """Drop the rendered glyphs (the theme changed: none of them is the right colour)."""
+    for key in _cached_keys:
+        QPixmapCache.remove(key)
+    _cached_keys.clear()
+
+
 class GlyphIconEngine(QIconEngine):
     """One glyph, drawn in a palette role's colour (disabled: the disabled colour)."""
 
@@ -62,28 +78,36 @@ class GlyphIconEngine(QIconEngine):
         self._role = role
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        palette = QGuiApplication.palette()
-        group = QPalette.ColorGroup.Disabled if mode == QIcon.Mode.Disabled else QPalette.ColorGroup.Active
-        role = QPalette.ColorRole.HighlightedText if mode == QIcon.Mode.Selected else self._role
-        font = QFont(self._family)
-        font.setPixelSize(max(1, round(min(rect.width(), rect.height()) * GLYPH_SCALE)))
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.setFont(font)
-        painter.setPen(palette.color(group, role))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._char)
-        painter.restore()
+        device = painter.device()
+        scale = device.devicePixelRatioF() if device is not None else 1.0
+        painter.drawPixmap(rect, self.scaledPixmap(rect.size(), mode, state, scale))
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         return self.scaledPixmap(size, mode, state, 1.0)
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
-        pixmap = QPixmap(max(1, round(size.width() * scale)), max(1, round(size.height() * scale)))
+        palette = QGuiApplication.palette()
+        group = QPalette.ColorGroup.Disabled if mode == QIcon.Mode.Disabled else QPalette.ColorGroup.Active
+        role = QPalette.ColorRole.HighlightedText if mode == QIcon.Mode.Selected else self._role
+        color = palette.color(group, role)
+        width, height = max(1, round(size.width() * scale)), max(1, round(size.height() * scale))
+        key = f"grokdesk-glyph/{self._family}/{ord(self._char):x}/{color.rgba():x}/{width}x{height}@{scale}"
+        cached = QPixmap()
+        if QPixmapCache.find(key, cached):
+            return cached
+        pixmap = QPixmap(width, height)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
-        self.paint(painter, QRect(QPoint(0, 0), pixmap.size()), mode, state)
+        font = QFont(self._family)
+        font.setPixelSize(max(1, round(min(width, height) * GLYPH_SCALE)))
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setFont(font)
+        painter.setPen(color)
+        painter.drawText(QRect(QPoint(0, 0), pixmap.size()), Qt.AlignmentFlag.AlignCenter, self._char)
         painter.end()
         pixmap.setDevicePixelRatio(scale)
+        if QPixmapCache.insert(key, pixmap):
+            _cached_keys.add(key)
         return pixmap
 
     def clone(self) -> QIconEngine:

@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from grokdesk.ui.icons import forget_pixmaps
+
 _SCHEMES = {
     "light": Qt.ColorScheme.Light,
     "dark": Qt.ColorScheme.Dark,
@@ -266,5 +268,6 @@ def _paint(app: QApplication, theme: Theme) -> None:
     if app.property("grokdeskPainted") == theme.name:
         return
     app.setProperty("grokdeskPainted", theme.name)
+    forget_pixmaps()
     app.setPalette(make_palette(theme))
     app.setStyleSheet(style_sheet(theme))

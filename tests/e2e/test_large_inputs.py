@@ -22,8 +22,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from grokdesk.core import markdown
 from grokdesk.core.conversation import MessageState
 from grokdesk.storage.exporter import conversation_markdown
+from grokdesk.ui.mainwindow import MainWindow
 from tests.e2e.conftest import StallProbe, Windows, anchors, current
 from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply
@@ -32,6 +34,17 @@ MAX_STALL_S = {"paste": 2.0, "send": 5.0, "line": 2.0, "code": 2.0}
 # The real client's timeouts: a UI thread busy rendering for a second must not pass for
 # a stalled stream (the stall clock runs on the same loop).
 REAL_TIMEOUTS = {"stall_timeout": 60.0, "first_token_timeout": 120.0}
+
+
+def settle(qtbot: QtBot, window: MainWindow) -> None:
+    """Wait, as a person's first look at a new window does, for the work the app does
+    after its first paint: the conversation painted, then on background threads the HTTP
+    client's set-up and the Markdown parser's imports (the stalls measured are the
+    test's own, not theirs)."""
+    qtbot.waitUntil(lambda: window.has_painted_content, timeout=10_000)
+    qtbot.waitUntil(window.connection.prepare().done, timeout=30_000)
+    qtbot.waitUntil(lambda: markdown.warm_up(dark=False).done(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.catalog.from_api, timeout=30_000)
 
 
 def report(record_property: pytest.RecordProperty, name: str, seconds: float, stall: float) -> None:
@@ -44,7 +57,9 @@ def report(record_property: pytest.RecordProperty, name: str, seconds: float, st
 def test_5_mb_paste_becomes_a_chip_then_send_is_stopped_as_too_long(
     qtbot: QtBot, windows: Windows, fake_xai: FakeXai, record_property: pytest.RecordProperty
 ) -> None:
-    tab = current(windows.open(client_options=REAL_TIMEOUTS))
+    window = windows.open(client_options=REAL_TIMEOUTS)
+    settle(qtbot, window)
+    tab = current(window)
     line = "a line of a very large paste, with some words in it to count\n"
     big = line * (5_000_000 // len(line))
     QGuiApplication.clipboard().setText(big)
@@ -95,10 +110,7 @@ def test_huge_reply_streams_and_renders(  # noqa: PLR0917 (fixtures)
 ) -> None:
     window = windows.open(client_options=REAL_TIMEOUTS)
     tab = current(window)
-    # As after a person's first look at the window: the app sets up its HTTP client in
-    # the background after the first paint (the reply's stalls are measured, not that).
-    qtbot.waitUntil(lambda: window.has_painted, timeout=10_000)
-    qtbot.waitUntil(window.connection.prepare().done, timeout=30_000)
+    settle(qtbot, window)
     fake_xai.script_next(Reply(text=text))
     probe = StallProbe().start()
     started = time.perf_counter()

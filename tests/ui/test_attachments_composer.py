@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.conversation import ImagePart
 from grokdesk.core.images import MAX_IMAGE_BYTES
 from grokdesk.ui.chat.composer import OBJECT_CHAR, Composer
+from grokdesk.ui.chat.pastedtext import fenced
 from grokdesk.ui.chat.tab import ConversationTab
 from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.ui.conftest import MakeWindow
@@ -308,3 +309,8 @@ def test_a_pasted_text_chip_can_be_viewed_put_back_or_removed(qtbot: QtBot, make
     # A short paste stays ordinary text.
     paste_with_keys(qtbot, tab, "short words")
     assert tab.composer.toPlainText() == "short words" and tab.pasted.texts() == []
+
+
+def test_a_paste_holding_fences_is_fenced_by_a_longer_one() -> None:
+    assert fenced("plain `code` here") == "```\nplain `code` here\n```"
+    assert fenced("a\n```py\nx\n```\n") == "````\na\n```py\nx\n```\n````"

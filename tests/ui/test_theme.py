@@ -7,13 +7,15 @@ from collections.abc import Iterator
 import pytest
 from pygments.styles import get_style_by_name
 from pygments.token import Error, Whitespace
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core import markdown
 from grokdesk.core.conversation import Message, MessageState, Role
 from grokdesk.ui.chat.transcript import TranscriptView
+from grokdesk.ui.icons import icon
 from grokdesk.ui.look import DARK, LIGHT, Theme, apply_look, make_palette, theme_of
 
 TEXT = 4.5  # WCAG AA, normal text
@@ -129,6 +131,9 @@ def test_dark_darkens_window_and_transcript_live(qtbot: QtBot, qapp: QApplicatio
     qtbot.waitExposed(view)
     light_html = view.toHtml()
     assert luminance(qapp.palette().color(QPalette.ColorRole.Window)) > 0.5
+    glyph = icon("copy")
+    assert glyph_lightness(glyph) < 100
+    assert glyph.pixmap(QSize(24, 24)).cacheKey() == glyph.pixmap(QSize(24, 24)).cacheKey()  # drawn once
     assert luminance(view.grab().toImage().pixelColor(view.width() - 30, view.height() - 30)) > 0.5
 
     apply_look("dark", 11)  # no restart: the open transcript follows
@@ -142,9 +147,19 @@ def test_dark_darkens_window_and_transcript_live(qtbot: QtBot, qapp: QApplicatio
     assert markdown.DARK.code_background in dark_html and markdown.DARK.code_background not in light_html
     assert DARK.error_text in dark_html  # the failure note is re-coloured too
     assert "def" in view.plain_text()
+    assert glyph_lightness(glyph) > 150  # the icons too, drawn again in the new colour
 
     apply_look("light", 11)
     assert markdown.LIGHT.code_background in view.toHtml()
+    assert glyph_lightness(glyph) < 100
+
+
+def glyph_lightness(glyph: QIcon) -> float:
+    image = glyph.pixmap(QSize(24, 24)).toImage()
+    opaque = [
+        image.pixelColor(x, y) for x in range(24) for y in range(24) if image.pixelColor(x, y).alpha() > 200
+    ]
+    return sum(colour.lightness() for colour in opaque) / len(opaque)
 
 
 def test_system_follows_the_platform_and_is_light_otherwise(qapp: QApplication, app_theme: None) -> None:

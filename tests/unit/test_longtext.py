@@ -46,3 +46,4 @@ def test_paste_thresholds_and_sizes() -> None:
     assert is_long_paste("\n" * 2_000)
     assert size_text("a\n" * 10_000) == "10,000 lines, 20 KB"
     assert size_text("x" * 1_000_000) == "1.0 MB"
+    assert size_text("é" * 500_000) == "1.0 MB"  # as sent, in UTF-8

@@ -4,11 +4,13 @@ GitHub extensions, highlighted code with copy links, nothing loaded or run."""
 from __future__ import annotations
 
 import pytest
+from markdown_it import MarkdownIt
 
-from grokdesk.core import markdownparser
+from grokdesk.core import markdown, markdownparser
 from grokdesk.core.markdown import (
     MAX_BLOCK_CHARS,
     MAX_HIGHLIGHT_CHARS,
+    Theme,
     is_safe_link,
     render_markdown,
     split_stable_prefix,
@@ -138,10 +140,30 @@ def test_streaming_tail_can_skip_highlighting() -> None:
     assert '<pre style="margin: 0;">x = 1</pre>' in plain.html
     # Meanwhile the block's lexer is loaded in the background: colouring the finished
     # block takes it ready-made instead of compiling its rules then.
-    markdownparser._warm_up.submit(lambda: None).result(timeout=30)
+    markdown.background.submit(lambda: None).result(timeout=30)
     loads = markdownparser._lexer.cache_info().misses
     assert "<span" in render_markdown("```python\nx = 1\n```\n").html
     assert markdownparser._lexer.cache_info().misses == loads
+
+
+def test_a_render_during_the_warm_up_waits_for_its_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As in a new window: nothing made yet, the warm-up asked for, a reply rendered at once.
+    monkeypatch.setattr(markdown, "_parsers", {})
+    monkeypatch.setattr(markdown, "_warming", None)
+    made: list[Theme] = []
+    make = markdownparser.make_parser
+
+    def counted(theme: Theme) -> MarkdownIt:
+        made.append(theme)
+        return make(theme)
+
+    monkeypatch.setattr(markdownparser, "make_parser", counted)
+    warming = markdown.warm_up(dark=True)
+    assert markdown.warm_up(dark=True) is warming  # once per process
+    rendered = render_markdown("Some **bold** and https://x.ai\n\n```python\nx = 1\n```\n", dark=True)
+    assert warming.done() and made == [markdown.DARK]  # one parser, made by the warm-up
+    assert "<b>bold</b>" in rendered.html or "<strong>bold</strong>" in rendered.html
+    assert '<a href="https://x.ai">' in rendered.html and "<span" in rendered.html
 
 
 def test_is_safe_link() -> None:
