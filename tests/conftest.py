@@ -54,11 +54,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config._grokdesk_exitstatus = exitstatus  # type: ignore[attr-defined]
     # The app stops its child processes (math, image reading) when it quits; the test
     # application never quits, and the exit above skips interpreter shutdown, so stop them here.
-    mathprocess = sys.modules.get("grokdesk.ui.chat.mathprocess")
-    if mathprocess is not None:
-        mathprocess.close_app_math_process()
     childpool = sys.modules.get("grokdesk.ui.childpool")
-    if childpool is not None:  # the image readers
+    if childpool is not None:  # the math child and the image readers
         childpool.close_app_child_pools()
 
 

@@ -48,7 +48,7 @@ class ChildPool:
     """A lazily started pool of child processes (thread-safe)."""
 
     def __init__(
-        self, name: str, make_pool: Callable[[], Executor], idle_stop_s: float = IDLE_STOP_S
+        self, name: str, make_pool: Callable[[], Executor], idle_stop_s: float | None = IDLE_STOP_S
     ) -> None:
         self.name = name
         self._make_pool = make_pool
@@ -64,6 +64,12 @@ class ChildPool:
     def started(self) -> bool:
         with self._lock:
             return self._pool is not None
+
+    @property
+    def unavailable(self) -> bool:
+        """True once the work is done in this process (no child could start, one broke, or closed)."""
+        with self._lock:
+            return self._failed or self._closed
 
     def executor(self) -> Executor | None:
         """The pool (started now if need be), or None once it failed or was closed."""
@@ -101,7 +107,7 @@ class ChildPool:
     def _finished(self, _future: Future[Any]) -> None:
         with self._lock:
             self._busy -= 1
-            if self._busy or self._pool is None or self._idle_timer is not None:
+            if self._busy or self._pool is None or self._idle_timer is not None or self._idle_stop_s is None:
                 return
             self._idle_timer = threading.Timer(self._idle_stop_s, self._stop_idle)
             self._idle_timer.daemon = True
@@ -151,15 +157,17 @@ def _holder_name(name: str) -> str:
     return f"grokdesk-child-pool-{name}"
 
 
-def app_child_pool(name: str, make_pool: Callable[[], Executor]) -> ChildPool:
+def app_child_pool(
+    name: str, make_pool: Callable[[], Executor], idle_stop_s: float | None = IDLE_STOP_S
+) -> ChildPool:
     """The application's pool called `name` (made with `make_pool` the first time),
     closed when the application quits; a private one when there is no application."""
     app = QCoreApplication.instance()
     if app is None:
-        return ChildPool(name, make_pool)
+        return ChildPool(name, make_pool, idle_stop_s)
     holder = app.findChild(_Holder, _holder_name(name))
     if holder is None:
-        holder = _Holder(app, ChildPool(name, make_pool))
+        holder = _Holder(app, ChildPool(name, make_pool, idle_stop_s))
         app.aboutToQuit.connect(holder.pool.close)
     return holder.pool
 

@@ -20,6 +20,7 @@ from grokdesk.ui.chat.transcript import TranscriptView
 from grokdesk.ui.renderbudget import RenderBudget
 from tests.helpers.chatfakes import RecordingSink, ScriptedClient, Step
 from tests.helpers.qtdoc import document_anchors
+from tests.helpers.transcripts import shown_view
 
 USAGE = Usage(prompt_tokens=12, completion_tokens=3, total_tokens=15)
 
@@ -166,13 +167,7 @@ def test_words_before_a_stall_are_saved_while_the_stream_is_quiet(qtbot: QtBot, 
 # -- the transcript on its own -------------------------------------------------------
 
 
-def make_view(qtbot: QtBot, messages: list[Message]) -> TranscriptView:
-    view = TranscriptView()
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    view.set_messages(messages)
-    return view
+make_view = shown_view
 
 
 def test_the_transcript_shows_a_streamed_reply_then_its_finished_form(qtbot: QtBot, qloop: object) -> None:

@@ -10,10 +10,8 @@ import io
 import logging
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -23,6 +21,7 @@ from grokdesk.core.conversation import ImageDetail
 from grokdesk.core.images import Fix, ImageRefused
 from grokdesk.ui.childpool import ChildPool, spawn_pool
 from grokdesk.ui.images.intake import FileSource, ReadyImage, read_image, read_source
+from tests.helpers.childpools import FailingPool, no_pool
 
 
 def image_file(path: Path, fmt: str, size: tuple[int, int] = (640, 480)) -> FileSource:
@@ -65,16 +64,7 @@ def test_files_are_read_in_a_child_process_with_the_same_result_and_refusals(
     assert set(multiprocessing.active_children()) <= before
 
 
-class _Failing(Executor):
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        raise BrokenProcessPool("the child died")
-
-
-def _no_pool() -> Executor:
-    raise OSError("no process for you")
-
-
-@pytest.mark.parametrize("make_pool", [_no_pool, _Failing], ids=["cannot-start", "broken"])
+@pytest.mark.parametrize("make_pool", [no_pool, FailingPool], ids=["cannot-start", "broken"])
 def test_without_a_child_images_are_read_here_and_that_is_logged_once(
     qtbot: QtBot,
     qloop: object,

@@ -7,9 +7,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from concurrent.futures import Executor
 
 import pytest
 from PySide6.QtGui import QColor
@@ -19,6 +17,7 @@ from grokdesk.core.math import Formula
 from grokdesk.core.mathsvg import LatexSvg
 from grokdesk.ui.chat.mathprocess import MathProcess
 from grokdesk.ui.chat.mathrender import MathStyle, MathTypesetter, Typeset
+from tests.helpers.childpools import FailingPool, no_pool
 
 STYLE = MathStyle("#1f2328", 15.0, 1.0, 3.0, 7.0, "#eff1f3", "monospace")
 FORMULA = Formula(r"\frac{1}{2}", display=False, opening="\\(", closing="\\)")
@@ -55,16 +54,7 @@ def test_the_svg_comes_from_one_child_process_started_on_the_first_formula(qtbot
     assert set(multiprocessing.active_children()) <= before
 
 
-class _Failing(Executor):
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        raise BrokenProcessPool("the child died")
-
-
-def _no_pool() -> Executor:
-    raise OSError("no process for you")
-
-
-@pytest.mark.parametrize("make_pool", [_no_pool, _Failing], ids=["cannot-start", "broken"])
+@pytest.mark.parametrize("make_pool", [no_pool, FailingPool], ids=["cannot-start", "broken"])
 def test_without_a_child_formulas_are_typeset_here_and_that_is_logged_once(
     qtbot: QtBot, caplog: pytest.LogCaptureFixture, make_pool: Callable[[], Executor]
 ) -> None:
@@ -74,13 +64,13 @@ def test_without_a_child_formulas_are_typeset_here_and_that_is_logged_once(
     results = typeset_all(qtbot, typesetter, [(FORMULA, STYLE), (broken, STYLE)])
     assert process.in_process
     assert [r.ok for r in results] == [True, False]  # the broken one drawn as its source
-    notes = [r for r in caplog.records if r.name == "grokdesk.ui.chat.mathprocess"]
+    notes = [r for r in caplog.records if r.name == "grokdesk.ui.childpool"]
     assert len(notes) == 1 and notes[0].levelno == logging.INFO
 
 
 class _Counting(MathProcess):
     def __init__(self) -> None:
-        super().__init__(make_pool=_no_pool)
+        super().__init__(make_pool=no_pool)
         self.calls = 0
 
     def svg(self, latex: str, size: float, display: bool) -> LatexSvg | None:

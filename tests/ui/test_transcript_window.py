@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import Message, Role
 from grokdesk.ui.chat.transcript import FOLLOW_CAP, TranscriptView
+from tests.helpers.transcripts import shown_view
 
 
 def numbered(i: int) -> Message:
@@ -17,11 +18,7 @@ def numbered(i: int) -> Message:
 
 
 def make_view(qtbot: QtBot, messages: list[Message]) -> TranscriptView:
-    view = TranscriptView()
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    view.set_messages(messages)
+    view = shown_view(qtbot, messages)
     view.plain_text()  # the first window rendered whole
     return view
 

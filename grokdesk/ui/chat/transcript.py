@@ -490,13 +490,10 @@ class TranscriptView(QTextBrowser):
         not rendered (a link for keyboard users; scrolling up loads them too), else empty."""
         line = QTextCursor(self.document())
         line.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        if self._first_shown:
-            line.insertHtml(f'<a href="more:">Show {self._first_shown} earlier messages</a>')
-            centred = line.blockFormat()
-            centred.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            line.setBlockFormat(centred)
-        elif line.hasSelection():
-            line.removeSelectedText()
+        _set_link_line(
+            line,
+            f'<a href="more:">Show {self._first_shown} earlier messages</a>' if self._first_shown else None,
+        )
 
     def _set_later_line(self) -> None:
         """The last line: "Show N later messages" while the window stops short of the end."""
@@ -505,14 +502,8 @@ class TranscriptView(QTextBrowser):
         if line.block() == self.document().firstBlock():
             return  # nothing rendered
         line.movePosition(QTextCursor.MoveOperation.StartOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        if self._end is not None:
-            later = len(self._messages) - self._end
-            line.insertHtml(f'<a href="later:">Show {later} later messages</a>')
-            centred = line.blockFormat()
-            centred.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            line.setBlockFormat(centred)
-        elif line.hasSelection():
-            line.removeSelectedText()
+        later = None if self._end is None else len(self._messages) - self._end
+        _set_link_line(line, None if later is None else f'<a href="later:">Show {later} later messages</a>')
 
     def _trim_top(self) -> None:
         """Following the end as messages arrive: drop the oldest rendered ones beyond
@@ -1524,6 +1515,17 @@ class TranscriptView(QTextBrowser):
             self._load_earlier(INITIAL_WINDOW)
         elif self._end is not None and bar.value() >= bar.maximum() - ahead:
             self.show_later()
+
+
+def _set_link_line(line: QTextCursor, link_html: str | None) -> None:
+    """Replace the selected line with a centred link, or empty it (None)."""
+    if link_html is not None:
+        line.insertHtml(link_html)
+        centred = line.blockFormat()
+        centred.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        line.setBlockFormat(centred)
+    elif line.hasSelection():
+        line.removeSelectedText()
 
 
 def _renumber_copy_links(html_text: str, message_id: str, offset: int) -> str:
