@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import logging
-import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grokdesk.core.background import on_own_thread
 from grokdesk.core.secrets import mask_key
 
 if TYPE_CHECKING:
@@ -206,16 +206,7 @@ def read_keyring_ahead() -> Future[str | None]:
     (~0.1 s, its backends found through package metadata) and asking the OS store (a
     D-Bus round trip with Secret Service) then overlap Qt's own start instead of
     following it. The answer is the same as `load()` reading it itself."""
-    answer: Future[str | None] = Future()
-
-    def read() -> None:
-        try:
-            answer.set_result(KeyStore({})._read_keyring())
-        except BaseException as exc:  # handed to whoever waits for the answer
-            answer.set_exception(exc)
-
-    threading.Thread(target=read, name="keyring-read", daemon=True).start()
-    return answer
+    return on_own_thread(KeyStore({})._read_keyring, name="keyring-read")
 
 
 def _is_real_backend(backend: KeyringBackend | None) -> bool:

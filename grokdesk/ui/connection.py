@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
+
+from grokdesk.core.background import on_own_thread
 
 if TYPE_CHECKING:
     import ssl
 
     from grokdesk.api.client import KeyInfo, XaiClient
-
-T = TypeVar("T")
 
 log = logging.getLogger("grokdesk.ui.connection")
 
@@ -94,7 +93,7 @@ class ApiConnection:
         made the client, they stalled the window for 0.15-0.5 s."""
         trust_env = self._proxy != "none"
         if self._prepared is None or self._prepared[0] != trust_env:
-            self._prepared = (trust_env, _in_background(lambda: _tls_context(trust_env)))
+            self._prepared = (trust_env, on_own_thread(lambda: _tls_context(trust_env), name="api-prepare"))
         return self._prepared[1]
 
     def _prepared_context(self) -> ssl.SSLContext | None:
@@ -187,19 +186,3 @@ def _tls_context(trust_env: bool) -> ssl.SSLContext:
     from grokdesk.api.client import tls_context
 
     return tls_context(trust_env=trust_env)
-
-
-def _in_background(work: Callable[[], T]) -> Future[T]:
-    """`work()` on a thread of its own; its result or exception in the future."""
-    future: Future[T] = Future()
-    # Running from now on: a waiter cancelled meanwhile cannot cancel it under the thread.
-    future.set_running_or_notify_cancel()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="api-prepare", daemon=True).start()
-    return future
