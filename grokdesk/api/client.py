@@ -12,12 +12,11 @@ import json
 import logging
 import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
-from httpx_sse import EventSource
 
 from grokdesk.api.chunks import ChatCompletion, ChatStreamReader, is_error_event, read_completion
 from grokdesk.api.errors import (
@@ -36,6 +35,7 @@ from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEv
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
 from grokdesk.api.responses import ResponsesReader
+from grokdesk.api.sse import SseDecoder
 from grokdesk.core.endpoint import DEFAULT_BASE_URL, is_loopback_host, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
@@ -50,6 +50,8 @@ _TAIL_TIMEOUT = 2.0
 Sleep = Callable[[float], Awaitable[object]]
 RESPONSES_PATH = "responses"
 CHAT_PATH = "chat/completions"
+# The events that mean the model has begun to write.
+_WORDS = (ContentDelta, ReasoningDelta)
 
 
 class _StreamReader(Protocol):
@@ -237,14 +239,21 @@ class XaiClient:
         events already yielded are the partial reply. Close the generator (or
         cancel the task) to close the HTTP stream.
         """
+        async for batch in self.stream_chat_batches(body):
+            for event in batch:
+                yield event
+
+    async def stream_chat_batches(self, body: Mapping[str, object]) -> AsyncIterator[list[StreamEvent]]:
+        """`stream_chat`'s events, a list per network read (hundreds at a time when a reply
+        arrives faster than it is read): what a consumer of every event would pay per event
+        in steps through generators, it pays once per read."""
         response = await self._open_stream({**body, "stream": True})
         try:
             if "text/event-stream" not in response.headers.get("content-type", ""):
-                async for event in self._events_from_whole_answer(response):
-                    yield event
+                yield [event async for event in self._events_from_whole_answer(response)]
                 return
-            async for event in self._read_stream(response, ChatStreamReader(self._key)):
-                yield event
+            async for batch in self._read_stream(response, ChatStreamReader(self._key)):
+                yield batch
         finally:
             await response.aclose()
 
@@ -254,17 +263,21 @@ class XaiClient:
         SourceCited, ProviderItem). Errors as in `stream_chat`; a 404 or 405 here means
         the server has no Responses API (BadRequest/ModelNotFound with that status).
         """
+        async for batch in self.stream_responses_batches(body):
+            for event in batch:
+                yield event
+
+    async def stream_responses_batches(self, body: Mapping[str, object]) -> AsyncIterator[list[StreamEvent]]:
+        """`stream_responses`'s events, a list per network read (see `stream_chat_batches`)."""
         response = await self._send("POST", RESPONSES_PATH, {**body, "stream": True}, stream=True)
         try:
             reader = ResponsesReader(self._key)
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 await response.aread()
-                for event in reader.read_whole(self._json(response)):
-                    yield event
-                yield Finished(reader.finish_reason)
+                yield [*reader.read_whole(self._json(response)), Finished(reader.finish_reason)]
                 return
-            async for event in self._read_stream(response, reader):
-                yield event
+            async for batch in self._read_stream(response, reader):
+                yield batch
         finally:
             await response.aclose()
 
@@ -289,8 +302,10 @@ class XaiClient:
 
     async def _read_stream(
         self, response: httpx.Response, reader: _StreamReader
-    ) -> AsyncIterator[StreamEvent]:
-        events = EventSource(response).aiter_sse()
+    ) -> AsyncIterator[list[StreamEvent]]:
+        """The events of each network read, then [Finished]; never an empty list."""
+        texts = cast(AsyncGenerator[str, None], response.aiter_text())
+        decoder = SseDecoder()
         started = saw_done = False
         watchdog = _Watchdog(response, self._first_token_timeout)
         try:
@@ -302,7 +317,7 @@ class XaiClient:
                     watchdog.limit = self._stall_timeout
                 watchdog.mark()
                 try:
-                    sse = await anext(events)
+                    text = await anext(texts)
                 except StopAsyncIteration:
                     if watchdog.fired and not complete:
                         raise self._stalled(started, watchdog.limit) from None
@@ -317,28 +332,37 @@ class XaiClient:
                         "send again to retry.",
                         detail=redact(f"{type(exc).__name__}: {exc}", self._key),
                     ) from exc
-                data = sse.data.strip()
-                if data == "[DONE]":
-                    # Read on to the end of the body so the connection can be reused.
-                    saw_done = True
-                    continue
-                if not data or saw_done:
-                    continue
-                for event in reader.read(self._parse_chunk(data)):
-                    # Only words count as started: after a search the model may think
-                    # silently for minutes before it writes, which is no stall.
-                    if isinstance(event, ContentDelta | ReasoningDelta):
-                        started = True
-                    yield event
+                batch: list[StreamEvent] = []
+                failure: ApiError | None = None
+                for raw in decoder.feed(text):
+                    data = raw.strip()
+                    if data == "[DONE]":
+                        # Read on to the end of the body so the connection can be reused.
+                        saw_done = True
+                        continue
+                    if not data or saw_done:
+                        continue
+                    try:
+                        batch += reader.read(self._parse_chunk(data))
+                    except ApiError as error:
+                        failure = error  # after the events before it: they are the partial reply
+                        break
+                # Only words count as started: after a search the model may think
+                # silently for minutes before it writes, which is no stall.
+                started = started or any(type(e) in _WORDS for e in batch)
+                if batch:
+                    yield batch
+                if failure is not None:
+                    raise failure
         finally:
             watchdog.stop()
-            await events.aclose()
+            await texts.aclose()
         finish_reason = reader.finish_reason
         if not reader.complete and not saw_done:
             raise StreamBroken(
                 "The reply ended before it was complete. What arrived is kept; send again to retry."
             )
-        yield Finished(finish_reason)
+        yield [Finished(finish_reason)]
 
     def _parse_chunk(self, data: str) -> dict[str, Any]:
         try:

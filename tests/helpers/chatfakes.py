@@ -27,7 +27,8 @@ class ScriptedClient:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     completion_bodies: list[Mapping[str, object]] = field(default_factory=list)
 
-    async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async def stream_chat_batches(self, body: dict[str, Any]) -> AsyncIterator[list[StreamEvent]]:
+        """Each event of the script in a batch of its own (as read one at a time)."""
         self.bodies.append(body)
         for step in self.scripts.pop(0):
             if isinstance(step, ApiError):
@@ -37,7 +38,7 @@ class ScriptedClient:
             elif callable(step):
                 step()
             else:
-                yield step
+                yield [step]
 
     async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion:
         self.completion_bodies.append(body)

@@ -84,11 +84,11 @@ FLUSH_INTERVAL_S = 0.5
 class ChatClient(Protocol):
     """What the chat UI needs of the API client (XaiClient, or a fake in tests)."""
 
-    def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
+    def stream_chat_batches(self, body: dict[str, Any]) -> AsyncIterator[list[StreamEvent]]: ...
 
     async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion: ...
 
-    def stream_responses(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
+    def stream_responses_batches(self, body: dict[str, Any]) -> AsyncIterator[list[StreamEvent]]: ...
 
 
 class ApiRoute(Protocol):
@@ -428,7 +428,7 @@ class ChatController(QObject):
         if route is not None and route.uses_responses():
             body = await asyncio.to_thread(responses)
             try:
-                await self._consume(client.stream_responses(body), reply)
+                await self._consume(client.stream_responses_batches(body), reply)
             except BadRequest as error:
                 # A server without /responses (404 or 405 on the route): Automatic
                 # switches it to Chat Completions once and remembers that.
@@ -436,10 +436,10 @@ class ChatController(QObject):
                     raise
                 route.responses_missing()
                 body = await asyncio.to_thread(chat)
-                await self._consume(client.stream_chat(body), reply)
+                await self._consume(client.stream_chat_batches(body), reply)
         else:
             body = await asyncio.to_thread(chat)
-            await self._consume(client.stream_chat(body), reply)
+            await self._consume(client.stream_chat_batches(body), reply)
 
     async def _run_turn(self, turn: PreparedTurn, client: ChatClient, reply: Message) -> None:
         await self._ended(turn.run(client, reply), reply)
@@ -481,33 +481,37 @@ class ChatController(QObject):
             "is not using (Settings → API). Replies here come without them."
         )
 
-    async def _consume(self, events: AsyncIterator[StreamEvent], reply: Message) -> None:
+    async def _consume(self, batches: AsyncIterator[list[StreamEvent]], reply: Message) -> None:
+        """Apply the events of each network read to the reply; the view and the save hear
+        of them once per read."""
         slice_started = handled = time.monotonic()
-        async for event in events:
+        pending = self._pending
+        async for batch in batches:
             now = time.monotonic()
             if now - handled > WAITED_S:
                 # The read waited for the network, so the event loop ran meanwhile: a new
                 # slice starts. (Counting the wait as part of the slice made a paced stream
                 # yield after nearly every event: a Qt timer each, ~3 % of its CPU time.)
                 slice_started = now
-            if isinstance(event, ContentDelta):
-                # Collected and joined once per view update: appending each token
-                # to the text copied the whole reply per token.
-                self._pending.append(event.text)
-            elif isinstance(event, ReasoningDelta):
-                reply.reasoning += event.text
-            elif isinstance(event, UsageUpdate):
-                reply.usage = event.usage
-            elif isinstance(event, Finished):
-                reply.finish_reason = event.reason
-            elif isinstance(event, ToolCallStarted | ToolCallFinished):
-                _put_call(reply.tools, event.call)
-            elif isinstance(event, SourceCited):
-                add_source(reply.sources, event.source.url, event.source.title)
-            elif isinstance(event, ProviderItem):
-                reply.provider_items.append(event.item)
-            elif isinstance(event, ImageMade):
-                await self._add_tool_image(reply, event.image)
+            for event in batch:
+                if type(event) is ContentDelta:
+                    # Collected and joined once per view update: appending each token
+                    # to the text copied the whole reply per token.
+                    pending.append(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    reply.reasoning += event.text
+                elif isinstance(event, UsageUpdate):
+                    reply.usage = event.usage
+                elif isinstance(event, Finished):
+                    reply.finish_reason = event.reason
+                elif isinstance(event, ToolCallStarted | ToolCallFinished):
+                    _put_call(reply.tools, event.call)
+                elif isinstance(event, SourceCited):
+                    add_source(reply.sources, event.source.url, event.source.title)
+                elif isinstance(event, ProviderItem):
+                    reply.provider_items.append(event.item)
+                elif isinstance(event, ImageMade):
+                    await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
             handled = time.monotonic()
             if handled - slice_started > YIELD_AFTER_S:
