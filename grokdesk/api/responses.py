@@ -183,7 +183,14 @@ class ResponsesReader:
     # -- events -------------------------------------------------------------------------
 
     def read(self, event: Mapping[str, Any]) -> list[StreamEvent]:
-        kind = _str(event.get("type"))
+        kind = event.get("type")
+        if kind == "response.output_text.delta":
+            # Nearly every event of a reply: answered before any other check.
+            delta = event.get("delta")
+            item_id = event.get("item_id")
+            self._texted.add(item_id if isinstance(item_id, str) else "")
+            return [ContentDelta(delta)] if isinstance(delta, str) and delta else []
+        kind = _str(kind)
         # An `error` event, or a bare error object as Chat Completions streams send them.
         if kind == "error" or (not kind and "error" in event):
             raise stream_error_from_event(event, api_key=self._api_key)
@@ -192,10 +199,6 @@ class ResponsesReader:
             raise stream_error_from_event(error or {"error": "The response failed."}, api_key=self._api_key)
         if kind in _TERMINAL:
             return self._terminal(kind, _mapping(event.get("response")))
-        if kind == "response.output_text.delta":
-            delta = _str(event.get("delta"))
-            self._texted.add(_str(event.get("item_id")))
-            return [ContentDelta(delta)] if delta else []
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             delta = _str(event.get("delta"))
             self._reasoned.add(_str(event.get("item_id")))

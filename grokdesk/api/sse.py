@@ -16,9 +16,10 @@ from __future__ import annotations
 
 class SseDecoder:
     def __init__(self) -> None:
-        self._partial = ""  # the start of a line whose end has not arrived
+        # The text since the last event's end, in the pieces it came in: an event of
+        # megabytes (an image) over hundreds of reads is joined once, not at each read.
+        self._pieces: list[str] = []
         self._trailing_cr = False  # the last read ended in "\r": a "\n" may follow
-        self._data: list[str] = []  # data lines of the event being read
 
     def feed(self, text: str) -> list[str]:
         """The data of each event that `text` completes."""
@@ -32,19 +33,29 @@ class SseDecoder:
             if text.endswith("\r"):
                 self._trailing_cr = True
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        if self._partial:
-            lines[0] = self._partial + lines[0]
-        self._partial = lines.pop()
+        pieces = self._pieces
+        # An event ends at a blank line: two line ends in a row, perhaps across reads.
+        if "\n\n" not in text and not (pieces and pieces[-1].endswith("\n") and text.startswith("\n")):
+            pieces.append(text)
+            return []
+        if pieces:
+            pieces.append(text)
+            text = "".join(pieces)
+            pieces.clear()
+        events = text.split("\n\n")
+        rest = events.pop()
+        if rest:
+            pieces.append(rest)
         found: list[str] = []
-        data = self._data
-        for line in lines:
-            if not line:
-                if data:
-                    found.append(data[0] if len(data) == 1 else "\n".join(data))
-                    data = self._data = []
-            elif line.startswith("data:"):
-                data.append(line[6:] if line.startswith("data: ") else line[5:])
-            elif line == "data":
-                data.append("")
+        for event in events:
+            if event.startswith("data: ") and "\n" not in event:
+                found.append(event[6:])  # nearly every event: one data line
+                continue
+            data = [
+                line[6:] if line.startswith("data: ") else line[5:]
+                for line in event.split("\n")
+                if line.startswith("data:") or line == "data"
+            ]
+            if data:
+                found.append("\n".join(data))
         return found

@@ -170,6 +170,22 @@ def test_malformed_json_breaks_the_stream(fake_xai: FakeXai) -> None:
     assert "could not be read" in str(error)
 
 
+def test_a_malformed_event_among_good_ones_in_one_read_keeps_the_text_before_it(fake_xai: FakeXai) -> None:
+    def piece(text: str) -> dict[str, Any]:
+        return {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": text}}],
+        }
+
+    # Sent together, so they arrive in one network read.
+    fake_xai.script_next(RawStream([piece("one "), piece("two"), 'data: {"choices": [\n\n', piece(" three")]))
+    events, error = stream(fake_xai, chat())
+    assert isinstance(error, StreamBroken)
+    assert text_of(events) == "one two"
+    assert "could not be read" in str(error)
+
+
 def test_a_stream_ending_with_neither_finish_reason_nor_done_is_broken(fake_xai: FakeXai) -> None:
     fake_xai.script_next(Reply(text="cut short", finish_reason=None, send_done=False))
     events, error = stream(fake_xai, chat())
