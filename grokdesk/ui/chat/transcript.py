@@ -51,6 +51,7 @@ from grokdesk.core.math import URL_SCHEME
 from grokdesk.ui.chat import toolrecords
 from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
+from grokdesk.ui.chat.repaint import EditRepaints
 from grokdesk.ui.icons import glyph_html
 from grokdesk.ui.look import Theme, theme_of
 from grokdesk.ui.renderbudget import RenderBudget
@@ -238,6 +239,8 @@ class TranscriptView(QTextBrowser):
         # Extra markup after a message's actions (the version switch sets it).
         self.header_extra: Callable[[Message], str] = lambda _message: ""
         self.math = MathImages(self)  # typesets the `math:` images of rendered formulas
+        # A streaming update repaints its changed lines, not the whole message.
+        self._repaints = EditRepaints(self)
 
     # -- public API ----------------------------------------------------------
 
@@ -591,9 +594,11 @@ class TranscriptView(QTextBrowser):
         self._updating = incremental
         try:
             if incremental:
-                self._update_streaming(message, rendered)
+                with self._repaints.only_changed():
+                    self._update_streaming(message, rendered)
             elif finishing:
-                self._finish_streamed(message, rendered)
+                with self._repaints.only_changed():
+                    self._finish_streamed(message, rendered)
             else:
                 self._render_into(rendered, message)
         finally:
