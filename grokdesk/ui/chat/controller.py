@@ -70,9 +70,10 @@ UNEXPECTED_FAILURE = (
 # model's pace, and 16 still reads as smooth. An expensive update spaces the next
 # ones further (see RenderBudget).
 VIEW_INTERVAL_MS = 60
-# While streaming, control goes back to the event loop at least this often: every due
-# timer runs in the same turn of the loop, so with three replies streaming one turn
-# holds three such slices (with 8 ms, three tabs stalled the window ~100 ms).
+# While streaming, control goes back to the event loop at least this often, shared by
+# the replies streaming at once: every due timer runs in the same turn of the loop, so
+# each reply's slice would add up in one turn (three tabs' 8 ms slices stalled the
+# window ~100 ms; 4 ms each, ~30 ms with the visible tab's update).
 YIELD_AFTER_S = 0.004
 # A gap this long between two events means the read waited for the network (a buffered
 # event is parsed in well under a millisecond).
@@ -142,6 +143,8 @@ class ChatController(QObject):
 
     message_added = Signal(object)
     message_changed = Signal(object)
+    # Replies reading their stream now, in every tab (all on the UI thread).
+    _streams_now = 0
     structure_changed = Signal()
     streaming_changed = Signal(bool)
     api_error = Signal(object)
@@ -484,6 +487,13 @@ class ChatController(QObject):
     async def _consume(self, batches: AsyncIterator[list[StreamEvent]], reply: Message) -> None:
         """Apply the events of each network read to the reply; the view and the save hear
         of them once per read."""
+        ChatController._streams_now += 1
+        try:
+            await self._apply_batches(batches, reply)
+        finally:
+            ChatController._streams_now -= 1
+
+    async def _apply_batches(self, batches: AsyncIterator[list[StreamEvent]], reply: Message) -> None:
         slice_started = handled = time.monotonic()
         pending = self._pending
         async for batch in batches:
@@ -514,7 +524,7 @@ class ChatController(QObject):
                     await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
             handled = time.monotonic()
-            if handled - slice_started > YIELD_AFTER_S:
+            if handled - slice_started > YIELD_AFTER_S / ChatController._streams_now:
                 # A network read can hold hundreds of buffered events: let the
                 # window paint and react between slices of them.
                 await asyncio.sleep(0)

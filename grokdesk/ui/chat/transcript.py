@@ -591,7 +591,8 @@ class TranscriptView(QTextBrowser):
             return
         started = time.monotonic()
         stable_before = rendered.stable_chars
-        self._updating = incremental
+        # The end is followed once, after the edit (see _on_range_changed).
+        self._updating = incremental or finishing
         try:
             if incremental:
                 with self._repaints.only_changed():
