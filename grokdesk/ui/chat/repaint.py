@@ -6,7 +6,8 @@ repainted the whole viewport while following the end (~1.5 ms a paint, a third o
 update's cost), although only its last lines changed. `EditRepaints` takes the
 layout's repaint requests over, doing what QTextEdit does with them, except that
 inside `only_changed()` a request is cut to start at the first block an edit touched
-(the block before it included: removing a block's separator changes the one above).
+(the block before it included when something was removed: removing a block's
+separator changes the one above).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class EditRepaints(QObject):
         self._view = view
         self._collecting = False
         self._first: int | None = None  # the first position changed while collecting
+        self._removed = False  # ...and whether anything was removed
         document = view.document()
         document.contentsChange.connect(self._on_contents_change)
         # A new layout is connected to the view again by Qt: taken over again.
@@ -40,15 +42,18 @@ class EditRepaints(QObject):
         """Repaints asked for by edits made inside start at the first changed block."""
         self._collecting = True
         self._first = None
+        self._removed = False
         try:
             yield
         finally:
             self._collecting = False
             self._first = None
 
-    def _on_contents_change(self, position: int, _removed: int, _added: int) -> None:
-        if self._collecting and (self._first is None or position < self._first):
-            self._first = position
+    def _on_contents_change(self, position: int, removed: int, _added: int) -> None:
+        if self._collecting:
+            if self._first is None or position < self._first:
+                self._first = position
+            self._removed = self._removed or removed > 0
 
     def _repaint(self, rect: QRectF) -> None:
         view = self._view
@@ -59,7 +64,7 @@ class EditRepaints(QObject):
         if self._first is not None:
             document = view.document()
             block = document.findBlock(self._first)
-            if block.previous().isValid():
+            if self._removed and block.previous().isValid():
                 block = block.previous()
             top = document.documentLayout().blockBoundingRect(block).top()
             if top > rect.top():
