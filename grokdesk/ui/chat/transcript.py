@@ -46,7 +46,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, collapse_at, open_code_block, size_text
-from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown, split_stable_prefix
+from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown
 from grokdesk.core.math import URL_SCHEME
 from grokdesk.ui.chat import toolrecords
 from grokdesk.ui.chat.mathrender import MathImages
@@ -1003,7 +1003,10 @@ class TranscriptView(QTextBrowser):
     def _after_update(self, message: Message, rendered: _Rendered, text: str, stable: int) -> None:
         rendered.shown_chars = len(text)
         shown_all = not rendered.plain_tail or stable + rendered.plain_tail >= len(text)
-        rendered.backlog = stable < split_stable_prefix(text, start=stable) or not shown_all
+        # Any finished block after `stable` (the first is enough: finding the last scanned
+        # all of a fast reply's backlog, ~2,000 lines, at every update).
+        finished_left = next_stable_prefix(text, stable, 0) > stable
+        rendered.backlog = finished_left or not shown_all
         if rendered.backlog:
             self._schedule_catch_up(message)
         else:
