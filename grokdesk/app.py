@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QGuiApplication, QIcon
 
     from grokdesk.platformcheck import PlatformProblem
+    from grokdesk.storage.worker import StoreWorker
     from grokdesk.ui.mainwindow import MainWindow
     from grokdesk.ui.quitsignals import QuitSignals
     from grokdesk.ui.settings.appsettings import AppSettings
@@ -278,6 +279,7 @@ def create_main_window(
     api_key: str | None = None,
     client_options: Mapping[str, Any] | None = None,
     keyring_read: Future[str | None] | None = None,
+    store_worker: StoreWorker | None = None,
 ) -> MainWindow:
     """The wired main window, not yet shown, for use inside a running qasync loop.
 
@@ -286,6 +288,8 @@ def create_main_window(
     saved setting for this run. `client_options` are extra `XaiClient` arguments
     (tests use short timeouts and backoff). `keyring_read` is the saved key read ahead
     (`read_keyring_ahead`), used when there is no key from the arguments or environment.
+    `store_worker` is the store of `data_dir` already opening on its thread (`run_gui`
+    starts it before Qt); the window owns it from here on.
     """
     from PySide6.QtCore import QSettings
 
@@ -322,7 +326,7 @@ def create_main_window(
         client_options=client_options,
         api_modes=settings,
     )
-    worker = StoreWorker(data_dir)
+    worker = store_worker or StoreWorker(data_dir)
     try:
         # Opening takes milliseconds; a folder held by a second GrokDesk, or one that
         # cannot be written, must stop the start instead of writing beside it.
@@ -463,6 +467,12 @@ def run_gui(
         from grokdesk.storage.keystore import read_keyring_ahead
 
         keyring_read = read_keyring_ahead()
+    from grokdesk.storage.worker import StoreWorker
+
+    # Opened on its own thread from now on: checking, migrating and writing the database
+    # (disk waits, mostly) overlap importing Qt and the window's modules. Opened when the
+    # window was built, the window waited ~20 ms for it.
+    store_worker = StoreWorker(data_dir)
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -489,7 +499,9 @@ def run_gui(
         collector = UiThreadCollector(app)
         collector.start()
         try:
-            window = create_main_window(data_dir=data_dir, base_url=base_url, keyring_read=keyring_read)
+            window = create_main_window(
+                data_dir=data_dir, base_url=base_url, keyring_read=keyring_read, store_worker=store_worker
+            )
         except EnvironmentProblem as problem:
             log.error("cannot start: %s", problem)
             if not smoke:
