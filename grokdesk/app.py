@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import importlib
-import importlib.resources
+import importlib.util
 import logging
 import logging.handlers
 import os
@@ -409,6 +410,18 @@ def app_icon() -> QIcon:
     from PySide6.QtGui import QIcon, QPixmap
 
     icon = QIcon()
+    folder = _resource_folder()
+    if folder is not None:
+        # Plain files (pip, an editable install, a frozen build's folder): read when a size
+        # is first drawn (decoding all nine PNGs up front cost the first paint more than the
+        # one or two it draws), and found without importing grokdesk.resources, whose
+        # importlib.resources cost the first paint ~8 ms.
+        for path in (folder / "icons").glob("grokdesk-*.png"):
+            size = path.stem.rsplit("-", 1)[1]
+            if size.isdigit():
+                icon.addFile(str(path), QSize(int(size), int(size)))
+        if not icon.isNull():
+            return icon
     try:
         # resources/ becomes grokdesk.resources only when pip installs it (package-dir in
         # pyproject), so it is imported by name: the source tree mypy reads has no such folder.
@@ -418,18 +431,24 @@ def app_icon() -> QIcon:
         # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
         log.warning("no app icon: grokdesk.resources is not installed (pip install -e .)")
         return icon
-    root = importlib.resources.files(resources)
-    for name, size in zip(resources.icon_names(), resources.ICON_SIZES, strict=True):
-        path = root.joinpath(*name.split("/"))
-        if isinstance(path, Path) and path.is_file():  # a file of its own (not in a zip)
-            # Read when a size is first drawn: decoding all nine PNGs (up to 512 px) up
-            # front cost the first paint more than the one or two sizes it draws.
-            icon.addFile(str(path), QSize(size, size))
-            continue
+    for name in resources.icon_names():  # inside a zip: decoded now
         pixmap = QPixmap()
         if pixmap.loadFromData(resources.read_bytes(name)):
             icon.addPixmap(pixmap)
     return icon
+
+
+def _resource_folder() -> Path | None:
+    """The folder of grokdesk.resources when it is one on disk; None otherwise (not
+    installed, or inside a zip)."""
+    try:
+        spec = importlib.util.find_spec("grokdesk.resources")
+    except ImportError:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder if folder.is_dir() else None
 
 
 def quit_on_signals(app: QGuiApplication, window: MainWindow, closing: asyncio.Event) -> QuitSignals:
@@ -460,6 +479,11 @@ def run_gui(
     smoke_send: str | None = None,
     model: str | None = None,
 ) -> int:
+    # No automatic collection from here on: the UI thread's collector (ui.gcguard) runs it
+    # once the loop turns. Left on until then, Python's collector ran ~50 times while Qt and
+    # the window's modules were imported (~10 ms before the first paint), and it may run on
+    # the keyring's or the store's thread, which gcguard exists to prevent.
+    gc.disable()
     keyring_read = None
     if not os.environ.get(ENV_API_KEY, "").strip():
         # The saved key is read while Qt starts; the window waits for it before anything
