@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grokdesk.core.conversation import ConversationSettings, ImagePart, Usage
+from grokdesk.core.conversation import ConversationSettings, ImagePart, Role, Usage
 
 # FTS5 snippet() wraps each match in these; the UI turns them into highlighting.
 MATCH_START = "\x02"
@@ -61,6 +61,8 @@ class TabState:
     settings: ConversationSettings | None = None
     # Long pastes shown as chips, in the order they were pasted.
     draft_pastes: list[DraftPaste] = field(default_factory=list)
+    # The role the draft will be sent as (a System note written but not sent stays one).
+    draft_role: Role = Role.USER
 
 
 @dataclass(slots=True)

@@ -473,6 +473,7 @@ class Store:
                         "draft_text": tab.draft_text,
                         "draft_attachments": codec.encode_parts(list(tab.draft_attachments)),
                         "draft_pastes": [paste.key for paste in tab.draft_pastes],
+                        "draft_role": tab.draft_role.value,
                         "settings": None if tab.settings is None else codec.encode_settings(tab.settings),
                     }
                 )
@@ -510,6 +511,7 @@ class Store:
                     draft_text=str(item.get("draft_text", "")),
                     draft_attachments=codec.image_parts(attachments),
                     draft_pastes=[paste for paste in pastes if paste is not None],
+                    draft_role=_draft_role(item.get("draft_role")),
                     settings=None if settings is None else codec.decode_settings(settings),
                 )
             )
@@ -759,6 +761,14 @@ _USAGE_SUMS = ", ".join(
         for f in _TOKEN_FIELDS
     ]
 )
+
+
+def _draft_role(value: object) -> Role:
+    """The saved role of a draft; User for one saved before roles were kept, or unknown."""
+    try:
+        return Role(str(value)) if value is not None else Role.USER
+    except ValueError:
+        return Role.USER
 
 
 def _usage_totals(model: str, replies: int, sums: Sequence[Any]) -> UsageTotals:

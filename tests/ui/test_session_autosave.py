@@ -9,6 +9,7 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from grokdesk.core.conversation import Role
 from grokdesk.storage.store import DB_NAME
 from grokdesk.ui.chat.composer import OBJECT_CHAR
 from tests.helpers.fake_xai import FakeXai
@@ -77,7 +78,7 @@ def test_typing_writes_about_once_a_second_not_once_a_key(
     assert window.session_saver.saves - before == 1
 
 
-def test_a_long_paste_chip_outlives_a_crash_in_a_tab_in_the_back(
+def test_a_long_paste_chip_and_the_drafts_role_outlive_a_crash_in_a_tab_in_the_back(
     qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
@@ -88,11 +89,14 @@ def test_a_long_paste_chip_outlives_a_crash_in_a_tab_in_the_back(
     qtbot.keyClicks(first.composer, "Summarise: ")
     paste_with_keys(qtbot, first, pasted)
     assert len(first.pasted.chips()) == 1
+    first.role_picker.setCurrentIndex(first.role_picker.findData(Role.SYSTEM))  # "send as System"
     window.new_conversation()  # the tab with the paste is no longer the current one
 
     def written() -> bool:
         tabs = session_on_disk(data_dir).get("tabs", [])
-        return len(tabs) == 2 and len(tabs[0].get("draft_pastes", [])) == 1
+        return (
+            len(tabs) == 2 and len(tabs[0].get("draft_pastes", [])) == 1 and tabs[0]["draft_role"] == "system"
+        )
 
     qtbot.waitUntil(written, timeout=1500)
     window.session_saver.stop()
@@ -105,3 +109,5 @@ def test_a_long_paste_chip_outlives_a_crash_in_a_tab_in_the_back(
     [chip] = restored.pasted.chips()
     assert "2,500 lines" in chip.text()
     assert restored.pasted.texts() == [pasted]
+    assert restored.draft_role() is Role.SYSTEM
+    assert again.open_tabs()[1].draft_role() is Role.USER

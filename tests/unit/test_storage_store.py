@@ -221,6 +221,15 @@ def test_long_pastes_of_a_draft_are_kept_and_go_with_their_chip(store: Store) ->
         store.close()
 
 
+def test_the_role_of_a_draft_is_kept_and_older_sessions_read_as_user(store: Store) -> None:
+    store.save_session(SessionState([TabState(None, draft_text="be brief", draft_role=Role.SYSTEM)]))
+    assert store.load_session().tabs[0].draft_role is Role.SYSTEM
+    # A session written before roles were kept: no field, so the draft is the user's.
+    older = '{"tabs": [{"conversation_id": null, "draft_text": "hi"}], "active_index": 0}'
+    raw(store, "UPDATE session SET value = ? WHERE key = 'session'", older)
+    assert store.load_session().tabs[0].draft_role is Role.USER
+
+
 def test_empty_store_has_an_empty_session(store: Store) -> None:
     assert store.load_session() == SessionState()
 

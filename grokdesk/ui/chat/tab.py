@@ -334,13 +334,22 @@ class ConversationTab(QWidget):
         """The long pastes shown as chips, as the session keeps them."""
         return [DraftPaste(key, text) for key, text in self.pasted.keyed_texts()]
 
+    def draft_role(self) -> Role:
+        """The role the composer's message will be sent as."""
+        return Role(self.role_picker.currentData())
+
     def restore_draft(
-        self, text: str, attachments: list[ImagePart], pastes: Sequence[DraftPaste] = ()
+        self,
+        text: str,
+        attachments: list[ImagePart],
+        pastes: Sequence[DraftPaste] = (),
+        role: Role = Role.USER,
     ) -> None:
         self.attachments.restore(text, attachments)
         self.pasted.clear()
         for paste in pastes:
             self.pasted.add(paste.text, paste.key)
+        self.role_picker.setCurrentIndex(max(0, self.role_picker.findData(role)))
 
     # -- images ------------------------------------------------------------------
 
