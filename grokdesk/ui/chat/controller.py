@@ -22,18 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from grokdesk.api.errors import ApiError, BadRequest, ImageRejected
-from grokdesk.api.events import (
-    ContentDelta,
-    Finished,
-    ImageMade,
-    ProviderItem,
-    ReasoningDelta,
-    SourceCited,
-    StreamEvent,
-    ToolCallFinished,
-    ToolCallStarted,
-    UsageUpdate,
-)
 from grokdesk.core import versions
 from grokdesk.core.conversation import (
     Conversation,
@@ -55,6 +43,7 @@ from grokdesk.ui.asynctasks import spawn
 
 if TYPE_CHECKING:
     from grokdesk.api.chunks import ChatCompletion
+    from grokdesk.api.events import StreamEvent
 
 log = logging.getLogger("grokdesk.ui.chat.controller")
 
@@ -88,6 +77,8 @@ class ChatClient(Protocol):
     def stream_chat_batches(self, body: dict[str, Any]) -> AsyncIterator[list[StreamEvent]]: ...
 
     async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion: ...
+
+    async def complete_response(self, body: Mapping[str, object]) -> ChatCompletion: ...
 
     def stream_responses_batches(self, body: dict[str, Any]) -> AsyncIterator[list[StreamEvent]]: ...
 
@@ -194,6 +185,11 @@ class ChatController(QObject):
 
     def client(self) -> ChatClient | None:
         return self._client_provider()
+
+    @property
+    def route(self) -> ApiRoute | None:
+        """Which chat API this server gets; None: Chat Completions."""
+        return self._route
 
     # -- state ------------------------------------------------------------------
 
@@ -494,6 +490,19 @@ class ChatController(QObject):
             ChatController._streams_now -= 1
 
     async def _apply_batches(self, batches: AsyncIterator[list[StreamEvent]], reply: Message) -> None:
+        # Imported by the first reply, not before the window's first paint (~6 ms there).
+        from grokdesk.api.events import (
+            ContentDelta,
+            Finished,
+            ImageMade,
+            ProviderItem,
+            ReasoningDelta,
+            SourceCited,
+            ToolCallFinished,
+            ToolCallStarted,
+            UsageUpdate,
+        )
+
         slice_started = handled = time.monotonic()
         pending = self._pending
         async for batch in batches:
