@@ -340,15 +340,10 @@ async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool |
         pool = pool or intake_processes()
         future: Future[_FromChild] | None = None
         try:
-            if pool.started:
-                # Quick once the children run; a hop through a thread per image kept
-                # that thread and this one taking the interpreter lock from each other.
-                future = pool.submit(_read_in_child, source, detail)
-            else:
-                # The first submissions start the children: from a thread.
-                future = await loop.run_in_executor(
-                    intake_executor(), pool.submit, _read_in_child, source, detail
-                )
+            # Submitted from a thread: the first submissions start the children.
+            future = await loop.run_in_executor(
+                intake_executor(), pool.submit, _read_in_child, source, detail
+            )
         except (OSError, RuntimeError, BrokenProcessPool) as error:
             pool.give_up(error)
         if future is not None:
