@@ -21,7 +21,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject
@@ -37,6 +37,10 @@ IDLE_STOP_S = 60.0
 
 def spawn_pool(workers: int) -> Callable[[], Executor]:
     def make() -> Executor:
+        # Imported when the first child starts: concurrent.futures.process (with
+        # multiprocessing's connections and queues) cost the first paint ~5 ms.
+        from concurrent.futures import ProcessPoolExecutor
+
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_child
         )
@@ -170,6 +174,20 @@ def app_child_pool(
         holder = _Holder(app, ChildPool(name, make_pool, idle_stop_s))
         app.aboutToQuit.connect(holder.pool.close)
     return holder.pool
+
+
+def app_child_pool_states() -> dict[str, str]:
+    """Each application pool by name: "in a child" (started, working), "in this process"
+    (no child could start, one broke, or closed) or "not started"."""
+    app = QCoreApplication.instance()
+    states: dict[str, str] = {}
+    for holder in app.findChildren(_Holder) if app is not None else []:
+        pool = holder.pool
+        if pool.unavailable:
+            states[pool.name] = "in this process"
+        else:
+            states[pool.name] = "in a child" if pool.started else "not started"
+    return states
 
 
 def close_app_child_pools() -> None:
