@@ -89,11 +89,13 @@ def segments(text: str, size: int = SEGMENT_CHARS, *, first: int = 0) -> Iterato
     start = 0
     length = len(text)
     while start < length:
-        limit = start + max(size, first if start == 0 else 0)
+        # The end is looked for in the last quarter of the segment's span (for the first,
+        # in the quarter after `first`).
+        window_start = max(start + size - size // 4, first if start == 0 else 0)
+        limit = window_start + size // 4
         if limit >= length:
             yield text[start:]
             return
-        window_start = limit - size // 4
         end = _last_sentence_end(text, window_start, limit)
         if end < 0:
             space = max(text.rfind(" ", window_start, limit), text.rfind("\n", window_start, limit))
