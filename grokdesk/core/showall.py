@@ -50,6 +50,15 @@ def pieces(text: str) -> Iterator[Piece]:
     """`text` as the pieces a render of it at once is made of, in order."""
     position = 0
     while position < len(text):
+        fence = _FENCE.match(text, position)
+        if fence is not None and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
+            # A code block: its end found directly (looking for block ends in it would
+            # read all of a 10,000-line block each time).
+            code, end = _code_piece(text, position, fence)
+            if end - position > MAX_BLOCK_CHARS:
+                yield code
+                position = end
+                continue
         end = next_stable_prefix(text, position, MARKDOWN_CHARS)
         if end <= position:
             end = len(text)  # the last block
@@ -59,27 +68,25 @@ def pieces(text: str) -> Iterator[Piece]:
             if chunk.strip():
                 yield MarkdownPiece(chunk)
         elif (fence := _FENCE.match(chunk)) is not None:
-            code, after = _code_piece(chunk, fence)
-            yield code
-            yield from pieces(after)  # lines after its closing fence, in the same block
+            yield _code_piece(chunk, 0, fence)[0]
         elif chunk.strip():
             yield PlainPiece(chunk.strip())
 
 
-def _code_piece(block: str, fence: re.Match[str]) -> tuple[CodePiece, str]:
-    """A fenced block's content (as markdown-it gives it: up to its closing fence, or all
-    of the rest when it has none) with its info string, and what follows the fence."""
+def _code_piece(text: str, start: int, fence: re.Match[str]) -> tuple[CodePiece, int]:
+    """The fenced block opening at `start`: its content (as markdown-it gives it: up to
+    its closing fence, or all of the rest when it has none) with its info string, and
+    where the line after its closing fence starts."""
     marker = fence.group(1)
-    start = block.find("\n")
-    if start < 0:
-        return CodePiece("", fence.group(2)), ""
+    line_end = text.find("\n", start)
+    if line_end < 0:
+        return CodePiece("", fence.group(2)), len(text)
     closing = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$", re.MULTILINE)
-    end = closing.search(block, start + 1)
+    end = closing.search(text, line_end + 1)
     if end is None:
-        return CodePiece(block[start + 1 :], fence.group(2)), ""
-    line_end = block.find("\n", end.end())
-    after = block[line_end + 1 :] if line_end >= 0 else ""
-    return CodePiece(block[start + 1 : end.start()], fence.group(2)), after
+        return CodePiece(text[line_end + 1 :], fence.group(2)), len(text)
+    after = text.find("\n", end.end())
+    return CodePiece(text[line_end + 1 : end.start()], fence.group(2)), after + 1 if after >= 0 else len(text)
 
 
 def segments(text: str, size: int = SEGMENT_CHARS, *, first: int = 0) -> Iterator[str]:

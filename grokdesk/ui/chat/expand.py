@@ -36,7 +36,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
-from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, SHOWN_CHARS, collapse_at
+from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, SHOWN_CHARS, SHOWN_LINES, collapse_at
 from grokdesk.core.showall import CodePiece, MarkdownPiece, PlainPiece, pieces, segments
 from grokdesk.ui.chat import toolrecords
 
@@ -50,7 +50,7 @@ SLICE_S = 0.008
 CODE_PIECE_S = 0.005
 CODE_LINES_MIN = 60
 CODE_LINES_MAX = 400
-CODE_LINES_FIRST = 150  # more than a collapsed block shows (SHOWN_LINES)
+CODE_LINES_FIRST = SHOWN_LINES + 5  # a few more than a collapsed block shows
 
 
 @dataclass
