@@ -153,6 +153,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     # send TEXT after the first paint, print one JSON line when the reply ends, exit 0 if
     # it completed with text.
     parser.add_argument("--smoke-send", metavar="TEXT", help=argparse.SUPPRESS)
+    # With --smoke-send: attach this image file first (may be given more than once).
+    parser.add_argument("--smoke-attach", metavar="FILE", type=Path, action="append", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command")
     imp = sub.add_parser("import", help="import GrokDesk JSON or ChatGPT conversations.json files")
@@ -197,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         base_url=args.base_url,
         smoke=args.smoke,
         smoke_send=args.smoke_send,
+        smoke_attach=args.smoke_attach or [],
         model=args.model,
     )
 
@@ -356,49 +359,6 @@ def create_main_window(
     return window
 
 
-SMOKE_REPLY_TIMEOUT_S = 30.0
-
-
-async def send_and_report(window: MainWindow, text: str, model: str | None) -> int:
-    """`--smoke-send`: send `text` once the window has painted, wait for the reply, print
-    one JSON line {state, reply, model, error, ok, seconds}; 0 if it completed with text."""
-    import json
-    import time
-
-    from grokdesk.core.conversation import MessageState, Role
-
-    painted = asyncio.Event()
-    window.painted.connect(painted.set)
-    if not window.has_painted:
-        await painted.wait()
-    started = time.perf_counter()
-    tab = window.current_tab() or window.new_conversation()
-    if model:
-        tab.select_model(model)
-    ended = asyncio.Event()
-    tab.streaming_changed.connect(lambda streaming: None if streaming else ended.set())
-    tab.composer.setPlainText(text)
-    tab.send()
-    result: dict[str, object]
-    try:
-        await asyncio.wait_for(ended.wait(), SMOKE_REPLY_TIMEOUT_S)
-    except TimeoutError:
-        result = {"state": "no reply", "reply": "", "error": f"no reply within {SMOKE_REPLY_TIMEOUT_S} s"}
-    else:
-        replies = [m for m in tab.controller.conversation.messages if m.role is Role.ASSISTANT]
-        last = replies[-1] if replies else None
-        result = {
-            "state": str(last.state) if last else "no reply",
-            "reply": last.plain_text if last else "",
-            "model": last.model if last else None,
-            "error": last.error if last else "no assistant message",
-        }
-    result["ok"] = result.get("state") == MessageState.COMPLETE.value and bool(result.get("reply"))
-    result["seconds"] = round(time.perf_counter() - started, 3)
-    print(json.dumps(result), flush=True)
-    return 0 if result["ok"] else 1
-
-
 def app_icon() -> QIcon:
     """The window icon from the PNG sizes in grokdesk.resources."""
     from PySide6.QtCore import QSize
@@ -454,6 +414,7 @@ def run_gui(
     base_url: str | None,
     smoke: bool,
     smoke_send: str | None = None,
+    smoke_attach: Sequence[Path] = (),
     model: str | None = None,
 ) -> int:
     keyring_read = None
@@ -511,7 +472,9 @@ def run_gui(
         window.show()
         status = 0
         if smoke_send is not None:
-            status = await send_and_report(window, smoke_send, model)
+            from grokdesk.smokesend import send_and_report
+
+            status = await send_and_report(window, smoke_send, model, smoke_attach)
         else:
             await closing.wait()
         if smoke or smoke_send is not None:

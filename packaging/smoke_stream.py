@@ -1,4 +1,5 @@
-"""Run a built GrokDesk (the frozen binary) headless: a --smoke start, then one streamed reply.
+"""Run a built GrokDesk (the frozen binary) headless: a --smoke start, one streamed reply,
+then a reply with a formula to an image sent along (the child processes).
 
     python packaging/smoke_stream.py                       # dist/grokdesk/grokdesk
     python packaging/smoke_stream.py --binary PATH --json  # one JSON line of results
@@ -10,6 +11,10 @@
    exits 0 once the reply has streamed in (the hidden --smoke-send option of grokdesk.app). Passing needs the
    exit code, the fake's own record of a chat stream it sent to the end carrying the message,
    and the reply the app assembled ("Echo: Hello", the fake's answer) in its JSON line.
+3. Child processes: the same with `--smoke-attach photo.png` and a message holding a
+   formula. The image must be read and checked in the image readers' child process and
+   the formula typeset in the math child (the frozen executable started again as the
+   child, with everything it imports bundled); the app's JSON line says where each ran.
 
 Each run gets a fresh data folder; the frozen app's log (data/logs/grokdesk.log) is printed
 when a run fails. Needs the test dependencies (the fake server lives in tests/helpers).
@@ -30,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BINARY = ROOT / "dist" / "grokdesk" / ("GrokDesk.exe" if os.name == "nt" else "grokdesk")
 MESSAGE = "Hello"
+FORMULA_MESSAGE = "Is $e^{i\\pi} + 1 = 0$?"
 RUN_TIMEOUT_S = 60.0
 
 
@@ -128,10 +134,10 @@ def run_stream(binary: Path) -> RunResult:
         env["XAI_API_KEY"] = fake.api_key
         argv = [str(binary), "--base-url", fake.base_url, "--smoke-send", MESSAGE]
         result = _run("stream", argv, env, data_dir)
-        chats = fake.requests_to("/v1/chat/completions")
+        turns = fake.requests_to("/v1/responses")
         streams = list(fake.streams)
-        result.checks["the app sent the message to /v1/chat/completions"] = any(
-            MESSAGE in json.dumps(r.body) for r in chats
+        result.checks["the app sent the message to /v1/responses"] = any(
+            MESSAGE in json.dumps(r.body) for r in turns
         )
         result.checks["the fake streamed a reply to the end"] = any(s.completed for s in streams)
         result.checks["the API key is not in the log"] = fake.api_key not in result.log
@@ -139,6 +145,38 @@ def run_stream(binary: Path) -> RunResult:
         report = _last_json_line(result.stdout)
         result.checks["the reply arrived whole and completed"] = (
             report.get("state") == "complete" and report.get("reply") == f"Echo: {MESSAGE}"
+        )
+        return result
+
+
+def run_children(binary: Path) -> RunResult:
+    """An image attached and a formula in the reply: both handled in child processes."""
+    sys.path.insert(0, str(ROOT))
+    from tests.data.builders import image_bytes
+    from tests.helpers.fake_xai import FakeXai
+
+    with tempfile.TemporaryDirectory(prefix="grokdesk-children-") as tmp, FakeXai() as fake:
+        data_dir = Path(tmp) / "data"
+        photo = Path(tmp) / "photo.png"
+        photo.write_bytes(image_bytes(size=(64, 48)))
+        env = frozen_env(data_dir)
+        env["XAI_API_KEY"] = fake.api_key
+        argv = [str(binary), "--base-url", fake.base_url, "--model", "grok-4.3"]
+        argv += ["--smoke-send", FORMULA_MESSAGE, "--smoke-attach", str(photo)]
+        result = _run("children", argv, env, data_dir)
+        report = _last_json_line(result.stdout)
+        pools = report.get("child_pools") or {}
+        result.checks["the image was read and sent"] = report.get("images_sent") == 1 and any(
+            "data:image/png;base64," in json.dumps(r.body) for r in fake.requests_to("/v1/responses")
+        )
+        result.checks["every formula was typeset"] = (
+            isinstance(report.get("formulas"), int)
+            and report["formulas"] >= 1
+            and report.get("formulas_typeset") == report["formulas"]
+        )
+        result.checks["images were read in a child process"] = pools.get("image intake") == "in a child"
+        result.checks["formulas were typeset in a child process"] = (
+            pools.get("math typesetting") == "in a child"
         )
         return result
 
@@ -155,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_smoke(args.binary)]
     if not args.smoke_only:
         results.append(run_stream(args.binary))
+        results.append(run_children(args.binary))
     if args.json:
         print(json.dumps([r.summary() for r in results]))
     else:

@@ -275,6 +275,21 @@ class XaiClient:
         response = await self._send("POST", "chat/completions", request, http_timeout=self._stream_timeout)
         return read_completion(self._json(response))
 
+    async def complete_response(self, body: Mapping[str, object]) -> ChatCompletion:
+        """A whole `/v1/responses` reply in one answer (used for summaries). Errors as in
+        `complete_chat`; a 404 or 405 means the server has no Responses API."""
+        request = {**body, "stream": False}
+        response = await self._send("POST", RESPONSES_PATH, request, http_timeout=self._stream_timeout)
+        reader = ResponsesReader(self._key)
+        events = reader.read_whole(self._json(response))
+        usage = [event.usage for event in events if isinstance(event, UsageUpdate)]
+        return ChatCompletion(
+            text="".join(event.text for event in events if isinstance(event, ContentDelta)),
+            reasoning="".join(event.text for event in events if isinstance(event, ReasoningDelta)),
+            usage=usage[-1] if usage else None,
+            finish_reason=reader.finish_reason,
+        )
+
     async def _open_stream(self, body: dict[str, object]) -> httpx.Response:
         try:
             return await self._send("POST", CHAT_PATH, body, stream=True)

@@ -2,6 +2,8 @@
 
 `POST /v1/images/generations` takes a prompt, `n` (1-10), `aspect_ratio` and
 `resolution`; `size` and `style` are refused by xAI, so they are never sent.
+Grok Imagine Image 2.0 and later also take `quality` (low, medium, or auto: the
+server's choice) and two wider aspect ratios; older models refuse both.
 `POST /v1/images/edits` takes the same plus up to five source images, which the
 prompt may name `<IMAGE_0>`, `<IMAGE_1>`... Costs are reported in "ticks":
 1 US dollar = 10^10 ticks.
@@ -36,7 +38,13 @@ ASPECT_RATIOS = (
     "1:2",
     "2:1",
 )
+# Aspect ratios only Grok Imagine Image 2.0 and later take.
+WIDE_ASPECT_RATIOS = ("21:9", "5:2")
 RESOLUTIONS = ("1k", "2k")
+# "auto" is the server's choice (low for a new image, medium for an edit); it is never sent.
+QUALITIES = ("auto", "low", "medium")
+# grok-imagine-image-2.0, grok-imagine-image-2: the version that brought `quality`.
+_VERSIONED_ID = re.compile(r"grok-imagine-image-(\d+)(?:\.\d+)*$")
 # Fields xAI's image endpoints refuse with a 400 ("Argument not supported: size").
 REFUSED_FIELDS = frozenset({"size", "style"})
 # The image_price field is documented in US cents per image; a value this large
@@ -79,6 +87,18 @@ def is_image_model_id(model_id: str) -> bool:
     return bool(words & _IMAGE_WORDS) and "video" not in words
 
 
+def is_second_generation(model_id: str) -> bool:
+    """Whether a Grok Imagine model takes `quality` and the wide aspect ratios: version 2
+    or later, named so in its id (its aliases, such as a "-latest", are resolved first)."""
+    match = _VERSIONED_ID.match(model_id.lower())
+    return match is not None and int(match.group(1)) >= 2
+
+
+def aspect_ratios_for(model_id: str) -> tuple[str, ...]:
+    """The aspect ratios a model takes, "auto" first."""
+    return ASPECT_RATIOS + WIDE_ASPECT_RATIOS if is_second_generation(model_id) else ASPECT_RATIOS
+
+
 def resolve_image_model(name: str, models: list[ImageModel]) -> ImageModel | None:
     for model in models:
         if model.id == name:
@@ -108,27 +128,35 @@ def nearest_image_model(model_id: str, models: list[ImageModel]) -> ImageModel |
 
 @dataclass(frozen=True, slots=True)
 class ImageOptions:
-    """What the tab's image controls say: how many, which shape, which resolution."""
+    """What the tab's image controls say: how many, which shape, which resolution, which quality."""
 
     n: int = 1
     aspect_ratio: str = "auto"
     resolution: str = "1k"
+    quality: str = "auto"
 
-    def checked(self) -> ImageOptions:
-        """The same options, refused when the API would refuse them."""
+    def checked(self, model: str) -> ImageOptions:
+        """The same options, refused when the API would refuse them for this model."""
         if not 1 <= self.n <= MAX_IMAGES:
             raise ValueError(f"between 1 and {MAX_IMAGES} images can be made at once, not {self.n}")
-        if self.aspect_ratio not in ASPECT_RATIOS:
-            raise ValueError(f"unknown aspect ratio {self.aspect_ratio!r}")
+        if self.aspect_ratio not in aspect_ratios_for(model):
+            raise ValueError(f"{model} does not make images of aspect ratio {self.aspect_ratio}")
         if self.resolution not in RESOLUTIONS:
             raise ValueError(f"unknown resolution {self.resolution!r}")
+        if self.quality not in QUALITIES:
+            raise ValueError(f"unknown quality {self.quality!r}")
+        if self.quality != "auto" and not is_second_generation(model):
+            raise ValueError(f"{model} has no quality setting; pick Grok Imagine Image 2.0 for one")
         return self
 
 
-def generation_body(model: str, prompt: str, options: ImageOptions) -> dict[str, object]:
+def generation_body(
+    model: str, prompt: str, options: ImageOptions, *, canonical: str | None = None
+) -> dict[str, object]:
     """The JSON body of POST /v1/images/generations. Images come back as base64 in the
-    answer itself: returned URLs are temporary, and a later fetch would fail."""
-    options = options.checked()
+    answer itself: returned URLs are temporary, and a later fetch would fail.
+    `canonical`: the model's own id when `model` is an alias, to know what it takes."""
+    options = options.checked(canonical or model)
     body: dict[str, object] = {
         "model": model,
         "prompt": prompt,
@@ -138,16 +166,20 @@ def generation_body(model: str, prompt: str, options: ImageOptions) -> dict[str,
     }
     if options.aspect_ratio != "auto":
         body["aspect_ratio"] = options.aspect_ratio
+    if options.quality != "auto":
+        body["quality"] = options.quality
     return body
 
 
-def edit_body(model: str, prompt: str, sources: list[ImagePart], options: ImageOptions) -> dict[str, object]:
+def edit_body(
+    model: str, prompt: str, sources: list[ImagePart], options: ImageOptions, *, canonical: str | None = None
+) -> dict[str, object]:
     """The JSON body of POST /v1/images/edits: one source as `image`, several as
     `images` (the prompt may name them `<IMAGE_0>`...). A single source gives its own
     aspect ratio, so none is sent then."""
     if not 1 <= len(sources) <= MAX_EDIT_SOURCES:
         raise ValueError(f"an edit takes 1 to {MAX_EDIT_SOURCES} images, not {len(sources)}")
-    body = generation_body(model, prompt, options)
+    body = generation_body(model, prompt, options, canonical=canonical)
     refs = [{"url": data_url(part), "type": "image_url"} for part in sources]
     if len(refs) == 1:
         body["image"] = refs[0]

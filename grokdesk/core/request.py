@@ -196,6 +196,13 @@ def build_summary_request(
     return body
 
 
+def build_summary_responses_request(conversation: Conversation, model: str) -> JsonDict:
+    """The summary request of `build_summary_request` for POST /v1/responses: one whole
+    answer, stored nowhere on the server."""
+    chat = build_summary_request(conversation, model, stream=False)
+    return {"model": model, "input": chat["messages"], "stream": False, "store": False}
+
+
 # -- the Responses API ------------------------------------------------------------------
 
 # Encrypted reasoning comes back with each reply, so no response needs to be stored.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grokdesk.core.conversation import ConversationSettings, ImagePart, Usage
+from grokdesk.core.conversation import ConversationSettings, ImagePart, Role, Usage
 
 # FTS5 snippet() wraps each match in these; the UI turns them into highlighting.
 MATCH_START = "\x02"
@@ -39,6 +39,15 @@ class SearchHit:
     updated_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class DraftPaste:
+    """A long paste kept aside as a "Pasted text" chip of a draft. `key` stays the same
+    while the chip exists, so the text is written once, not at every save of the session."""
+
+    key: str
+    text: str = field(repr=False)
+
+
 @dataclass(slots=True)
 class TabState:
     """One open tab: what it shows and what the user had typed but not sent."""
@@ -50,6 +59,10 @@ class TabState:
     draft_attachments: list[ImagePart] = field(default_factory=list)
     # For a tab whose conversation has no stored row yet; otherwise the conversation's own settings rule.
     settings: ConversationSettings | None = None
+    # Long pastes shown as chips, in the order they were pasted.
+    draft_pastes: list[DraftPaste] = field(default_factory=list)
+    # The role the draft will be sent as (a System note written but not sent stays one).
+    draft_role: Role = Role.USER
 
 
 @dataclass(slots=True)

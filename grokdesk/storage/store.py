@@ -42,6 +42,7 @@ from grokdesk.storage.records import (
     MATCH_END,
     MATCH_START,
     ConversationSummary,
+    DraftPaste,
     SearchHit,
     SessionState,
     TabState,
@@ -53,6 +54,10 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "grokdesk.sqlite3"
 SESSION_KEY = "session"
+# A draft's long paste is a row of its own ("paste:<key>"), written once: the session
+# row is rewritten about once a second while the user types, and a 5 MB paste in it
+# would be rewritten each time.
+PASTE_KEY_PREFIX = "paste:"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -448,18 +453,27 @@ class Store:
 
     @_mapped
     def save_session(self, state: SessionState) -> None:
-        """Remember the open tabs, their drafts (attachments with their bytes) and the active tab."""
+        """Remember the open tabs, their drafts (attachments with their bytes, long pastes)
+        and the active tab."""
         tabs = []
+        pastes: list[str] = []
         with self.transaction():
             for tab in state.tabs:
                 for image in tab.draft_attachments:
                     self._store_image(image)
+                for paste in tab.draft_pastes:
+                    pastes.append(PASTE_KEY_PREFIX + paste.key)
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO session (key, value) VALUES (?, ?)", (pastes[-1], paste.text)
+                    )
                 tabs.append(
                     {
                         "conversation_id": tab.conversation_id,
                         "model": tab.model,
                         "draft_text": tab.draft_text,
                         "draft_attachments": codec.encode_parts(list(tab.draft_attachments)),
+                        "draft_pastes": [paste.key for paste in tab.draft_pastes],
+                        "draft_role": tab.draft_role.value,
                         "settings": None if tab.settings is None else codec.encode_settings(tab.settings),
                     }
                 )
@@ -468,6 +482,10 @@ class Store:
                 "INSERT INTO session (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (SESSION_KEY, value),
+            )
+            self._conn.execute(
+                "DELETE FROM session WHERE substr(key, 1, ?) = ? AND key NOT IN (SELECT value FROM json_each(?))",
+                (len(PASTE_KEY_PREFIX), PASTE_KEY_PREFIX, codec.dumps(pastes)),
             )
             self._drop_unused_images()
 
@@ -484,6 +502,7 @@ class Store:
             if conversation_id is not None and not self.has_conversation(conversation_id):
                 conversation_id = None
             attachments = codec.decode_parts(item.get("draft_attachments", []), self._image)
+            pastes = [self._draft_paste(str(key)) for key in item.get("draft_pastes", [])]
             settings = item.get("settings")
             state.tabs.append(
                 TabState(
@@ -491,10 +510,18 @@ class Store:
                     model=str(item.get("model", "")),
                     draft_text=str(item.get("draft_text", "")),
                     draft_attachments=codec.image_parts(attachments),
+                    draft_pastes=[paste for paste in pastes if paste is not None],
+                    draft_role=_draft_role(item.get("draft_role")),
                     settings=None if settings is None else codec.decode_settings(settings),
                 )
             )
         return state
+
+    def _draft_paste(self, key: str) -> DraftPaste | None:
+        row = self._conn.execute(
+            "SELECT value FROM session WHERE key = ?", (PASTE_KEY_PREFIX + key,)
+        ).fetchone()
+        return None if row is None else DraftPaste(key, row[0])
 
     # ------------------------------------------------------------------ usage
 
@@ -734,6 +761,14 @@ _USAGE_SUMS = ", ".join(
         for f in _TOKEN_FIELDS
     ]
 )
+
+
+def _draft_role(value: object) -> Role:
+    """The saved role of a draft; User for one saved before roles were kept, or unknown."""
+    try:
+        return Role(str(value)) if value is not None else Role.USER
+    except ValueError:
+        return Role.USER
 
 
 def _usage_totals(model: str, replies: int, sums: Sequence[Any]) -> UsageTotals:

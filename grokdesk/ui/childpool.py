@@ -172,6 +172,20 @@ def app_child_pool(
     return holder.pool
 
 
+def app_child_pool_states() -> dict[str, str]:
+    """Each application pool by name: "in a child" (started, working), "in this process"
+    (no child could start, one broke, or closed) or "not started"."""
+    app = QCoreApplication.instance()
+    states: dict[str, str] = {}
+    for holder in app.findChildren(_Holder) if app is not None else []:
+        pool = holder.pool
+        if pool.unavailable:
+            states[pool.name] = "in this process"
+        else:
+            states[pool.name] = "in a child" if pool.started else "not started"
+    return states
+
+
 def close_app_child_pools() -> None:
     """Stop every pool of the application now (what quitting does; for test sessions)."""
     app = QCoreApplication.instance()

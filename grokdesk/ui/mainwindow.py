@@ -264,7 +264,10 @@ class MainWindow(QMainWindow):
                 finally:
                     self.tabs.blockSignals(False)
                 self._wire_tab(tab, index)
-                tab.restore_draft(placeholder.state.draft_text, placeholder.state.draft_attachments)
+                state = placeholder.state
+                tab.restore_draft(
+                    state.draft_text, state.draft_attachments, state.draft_pastes, state.draft_role
+                )
                 placeholder.deleteLater()
         finally:
             self.session_saver.release()
@@ -345,6 +348,8 @@ class MainWindow(QMainWindow):
         changed = self.session_saver.changed
         tab.composer.document().contentsChanged.connect(changed)
         tab.attachments.attached.connect(changed)
+        tab.pasted.changed.connect(changed)
+        tab.role_picker.currentIndexChanged.connect(changed)
         tab.attachment_strip.detail_changed.connect(changed)
         tab.model_changed.connect(changed)
         tab.settings_changed.connect(changed)
@@ -607,7 +612,7 @@ class MainWindow(QMainWindow):
                 self.tabs.set_label(self.tabs.addTab(placeholder, ""), conversation.title, streaming=False)
                 continue
             tab = self.open_conversation(conversation, activate=False)
-            tab.restore_draft(state.draft_text, state.draft_attachments)
+            tab.restore_draft(state.draft_text, state.draft_attachments, state.draft_pastes, state.draft_role)
         if self.tabs.count() == 0:
             self.new_conversation()
         else:
@@ -624,6 +629,8 @@ class MainWindow(QMainWindow):
                     model=conversation.model,
                     draft_text=tab.draft_text(),
                     draft_attachments=tab.draft_attachments(),
+                    draft_pastes=tab.draft_pastes(),
+                    draft_role=tab.draft_role(),
                     settings=None if stored else conversation.settings,
                 )
             )

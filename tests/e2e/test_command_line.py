@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from grokdesk import __version__
+from tests.data.builders import image_bytes
 from tests.helpers.fake_xai import TURNS, FakeXai
 
 
@@ -70,3 +71,33 @@ def test_smoke_send_streams_a_reply_with_the_key_from_the_environment(
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             assert fake_xai.api_key.encode() not in path.read_bytes(), path
+
+
+def test_smoke_send_reports_images_read_and_formulas_typeset_in_child_processes(
+    fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    """What packaging/smoke_stream.py checks in a frozen build, here from the source: the
+    image readers and the math typesetter work in their child processes."""
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes(size=(64, 48)))
+    result = run_app(
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--base-url",
+        fake_xai.base_url,
+        "--smoke-send",
+        "Is $e^{i\\pi} + 1 = 0$?",
+        "--smoke-attach",
+        str(photo),
+        "--model",
+        "grok-4.3",
+        env={"XAI_API_KEY": fake_xai.api_key},
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["reply"] == "Echo: Is $e^{i\\pi} + 1 = 0$? [1 image]"  # the fake counts images
+    assert report["images_sent"] == 1
+    assert report["formulas"] >= 1 and report["formulas_typeset"] == report["formulas"]
+    assert report["child_pools"] == {"image intake": "in a child", "math typesetting": "in a child"}
+    sent = json.dumps(fake_xai.requests_to(TURNS)[-1].json)
+    assert "data:image/png;base64," in sent

@@ -83,6 +83,13 @@ def test_frozen_app_streams_a_reply_from_the_fake_server(frozen_binary: Path) ->
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT_S + 120)
+def test_frozen_app_reads_images_and_typesets_math_in_child_processes(frozen_binary: Path) -> None:
+    result = smoke.run_children(frozen_binary)
+    assert result.returncode == 0, f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
+    assert result.passed, result.checks
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 120)
 def test_frozen_build_leaves_out_unused_qt_parts(frozen_binary: Path) -> None:
     internal = frozen_binary.parent / "_internal"
     names = {p.name for p in internal.rglob("*")}

@@ -24,7 +24,7 @@ from tests.e2e.conftest import Windows, anchors, current
 from tests.helpers.fake_xai import RESPONSES, TURNS, FakeXai, ImageReply
 from tests.helpers.fake_xai_images import EDIT_PATH, GENERATE_PATH, MODERATION_BODY, TEMP_PREFIX, make_image
 from tests.helpers.fake_xai_responses import recorded_events
-from tests.helpers.fake_xai_scripts import Error, NeverAnswer, RawStream
+from tests.helpers.fake_xai_scripts import Error, FakeModel, NeverAnswer, RawStream
 
 PROMPT = "a lighthouse at dawn"
 # The placeholder the recorded image-tool stream carries instead of a picture.
@@ -112,6 +112,44 @@ def test_prompt_makes_images_kept_across_a_restart(qtbot: QtBot, windows: Window
     later = fake_xai.requests[requests_before:]
     assert not [r for r in later if r.path.startswith(TEMP_PREFIX) or r.path in (GENERATE_PATH, EDIT_PATH)]
     assert len(fake_xai.images.fetched) == fetched
+
+
+def test_quality_is_offered_where_the_model_takes_it(
+    qtbot: QtBot, windows: Windows, fake_xai: FakeXai
+) -> None:
+    fake_xai.models.append(
+        FakeModel(
+            "grok-imagine-image-2.0",
+            ["grok-imagine-image-latest"],
+            input_modalities=["text", "image"],
+            output_modalities=["image"],
+            created=1786000000,
+            cents_per_image=3,
+        )
+    )
+    _window, tab = ready(qtbot, windows, model="grok-imagine-image-latest")
+    controls = tab.images.controls
+    qtbot.waitUntil(controls.quality.isVisible, timeout=3000)
+    controls.quality.setCurrentIndex(controls.quality.findData("medium"))
+    controls.aspect.setCurrentIndex(controls.aspect.findData("21:9"))
+    send(qtbot, tab, PROMPT)
+    sent = fake_xai.requests_to(GENERATE_PATH)[-1].json
+    assert (sent["model"], sent["quality"], sent["aspect_ratio"]) == (
+        "grok-imagine-image-latest",
+        "medium",
+        "21:9",
+    )
+    reply = tab.controller.conversation.messages[-1]
+    assert reply.state is MessageState.COMPLETE and len(reply.images) == 1
+
+    # The first model has neither: the choice goes away with the model, and nothing it refuses is sent.
+    tab.select_model("grok-imagine-image")
+    assert not controls.quality.isVisible()
+    assert controls.aspect.findData("21:9") == -1 and controls.aspect.currentData() == "auto"
+    send(qtbot, tab, PROMPT)
+    sent = fake_xai.requests_to(GENERATE_PATH)[-1].json
+    assert sent["model"] == "grok-imagine-image" and "quality" not in sent and "aspect_ratio" not in sent
+    assert tab.controller.conversation.messages[-1].state is MessageState.COMPLETE
 
 
 def _thumb(sha: str) -> object:

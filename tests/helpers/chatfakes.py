@@ -46,6 +46,9 @@ class ScriptedClient:
             raise answer
         return answer
 
+    async def complete_response(self, body: Mapping[str, object]) -> ChatCompletion:
+        return await self.complete_chat(body)
+
 
 @dataclass(frozen=True)
 class SavedMessage:

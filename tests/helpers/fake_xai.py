@@ -525,7 +525,7 @@ class FakeXai:
         if model is None or not model.generates_images:
             await self._send_json(conn, 404, unknown_model_body(str(name)))
             return
-        problem = self.images.check(request.path, body, model.input_modalities)
+        problem = self.images.check(request.path, body, model.input_modalities, model.id)
         if problem is not None:
             await self._send_json(conn, 400, problem)
             return

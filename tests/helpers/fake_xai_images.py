@@ -1,6 +1,7 @@
 """The fake server's image endpoints: `/v1/image-generation-models`, `/v1/images/generations`
 and `/v1/images/edits`, with xAI's field rules (no `size`, `n` from 1 to 10, known aspect
-ratios, at most five edit sources) and temporary image URLs that work for one fetch only."""
+ratios, at most five edit sources; `quality` and the 21:9 and 5:2 ratios only on Grok Imagine
+Image 2.0) and temporary image URLs that work for one fetch only."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ ASPECT_RATIOS = {
     "1:2": (1, 2),
     "2:1": (2, 1),
 }
+# Taken by grok-imagine-image-2.0 only.
+WIDE_ASPECT_RATIOS = {"21:9": (21, 9), "5:2": (5, 2)}
+QUALITIES = ("low", "medium", "auto")
+SECOND_GENERATION = "grok-imagine-image-2.0"
 # A third-party fixture's body for a rejected image: billed all the same.
 MODERATION_TICKS = 500_000_000
 MODERATION_BODY = {
@@ -61,7 +66,7 @@ def refusal(message: str) -> dict[str, Any]:
 
 def make_image(index: int, aspect: str, mime: str = "image/jpeg") -> bytes:
     """A small real picture, a different colour for each index."""
-    w, h = ASPECT_RATIOS.get(aspect, (1, 1))
+    w, h = (ASPECT_RATIOS | WIDE_ASPECT_RATIOS).get(aspect, (1, 1))
     scale = 48 / max(w, h)
     size = (max(8, round(w * scale)), max(8, round(h * scale)))
     colour = ((index * 67) % 256, (index * 131 + 40) % 256, (index * 29 + 90) % 256)
@@ -86,7 +91,9 @@ class ImageEndpoints:
             self.fetched.append(path)
             return self._temp.pop(path, None)
 
-    def check(self, path: str, body: Any, model_inputs: list[str] | None) -> dict[str, Any] | None:
+    def check(
+        self, path: str, body: Any, model_inputs: list[str] | None, model_id: str = ""
+    ) -> dict[str, Any] | None:
         """The 400 body for a request xAI would refuse, or None. `model_inputs` None:
         the model is unknown (answered 404 by the caller)."""
         if not isinstance(body, dict):
@@ -100,8 +107,14 @@ class ImageEndpoints:
         n = body.get("n", 1)
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 10:
             return refusal(f"n must be between 1 and 10, got {n}.")
-        if body.get("aspect_ratio", "auto") not in ASPECT_RATIOS:
+        second_generation = model_id == SECOND_GENERATION
+        ratios = ASPECT_RATIOS | WIDE_ASPECT_RATIOS if second_generation else ASPECT_RATIOS
+        if body.get("aspect_ratio", "auto") not in ratios:
             return refusal(f"Unsupported aspect ratio: {body.get('aspect_ratio')}.")
+        if "quality" in body and not second_generation:
+            return refusal("Argument not supported: quality")
+        if body.get("quality", "auto") not in QUALITIES:
+            return refusal(f"Unsupported quality: {body.get('quality')}.")
         if body.get("resolution", "1k") not in ("1k", "2k"):
             return refusal(f"Unsupported resolution: {body.get('resolution')}.")
         if body.get("response_format", "url") not in ("url", "b64_json"):

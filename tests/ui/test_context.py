@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from grokdesk.core.budget import MESSAGE_OVERHEAD_TOKENS, cost_usd, format_cost
 from grokdesk.core.conversation import Usage
 from grokdesk.ui.chat.tab import ConversationTab
-from tests.helpers.fake_xai import CHAT, TURNS, FakeXai
+from tests.helpers.fake_xai import CHAT, RESPONSES, TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Reply, count_tokens
 from tests.ui.conftest import MakeWindow
 from tests.ui.test_conversation import click_action, current, send
@@ -141,14 +141,33 @@ def test_new_conversation_from_a_summary(qtbot: QtBot, make_window: MakeWindow, 
     fake_xai.script_next(Reply(text="We talked about words and answers."))
     _button(box, "summaryButton").click()
     qtbot.waitUntil(lambda: window.tabs.count() == 2, timeout=5000)
-    summary_request = fake_xai.requests_to(CHAT)[-1].json
-    assert summary_request["stream"] is False
-    assert "question 1" in summary_request["messages"][-1]["content"]
+    # Over the API the turns use: one whole answer, stored nowhere on the server.
+    summary_request = fake_xai.requests_to(RESPONSES)[-1]
+    assert (summary_request.json["stream"], summary_request.json["store"]) == (False, False)
+    assert "question 1" in summary_request.messages[-1]["content"]
+    assert not fake_xai.requests_to(CHAT)
     fresh = current(window)
     assert fresh is not tab
     first = fresh.controller.conversation.messages[0]
     assert first.role.value == "system" and "We talked about words and answers." in first.plain_text
     assert "We talked about words and answers." in fresh.transcript.plain_text()
+
+
+def test_a_summary_from_a_server_without_the_responses_api(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    window = make_window()
+    tab = current(window)
+    _fill(qtbot, fake_xai, tab, 2)
+    fake_xai.disabled_paths.add(RESPONSES)
+    fake_xai.script_next(Reply(text="A short summary."))
+    assert tab.context is not None
+    tab.context.start_summary()
+    qtbot.waitUntil(lambda: window.tabs.count() == 2, timeout=5000)
+    assert fake_xai.requests_to(CHAT)[-1].json["stream"] is False
+    assert "A short summary." in current(window).transcript.plain_text()
+    # Found out once, remembered: the next turn goes straight to Chat Completions.
+    assert not window.connection.uses_responses()
 
 
 def test_the_servers_limit_is_learned(qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai) -> None:

@@ -9,11 +9,13 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from grokdesk.core.conversation import Role
 from grokdesk.storage.store import DB_NAME
 from grokdesk.ui.chat.composer import OBJECT_CHAR
 from tests.helpers.fake_xai import FakeXai
 from tests.ui.conftest import MakeWindow
 from tests.ui.test_attachments import IMAGE_MODEL, chips, drop, file_mime, image_bytes, wait_attached, write
+from tests.ui.test_attachments_composer import long_paste, paste_with_keys
 
 
 def session_on_disk(data_dir: Path) -> dict[str, Any]:
@@ -74,3 +76,38 @@ def test_typing_writes_about_once_a_second_not_once_a_key(
     qtbot.keyClicks(tab.composer, "twenty-six letters typed.")
     qtbot.waitUntil(lambda: window.session_saver.saves > before, timeout=1500)
     assert window.session_saver.saves - before == 1
+
+
+def test_a_long_paste_chip_and_the_drafts_role_outlive_a_crash_in_a_tab_in_the_back(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    window = make_window(data_dir=data_dir)
+    first = window.current_tab()
+    assert first is not None
+    pasted = long_paste()
+    qtbot.keyClicks(first.composer, "Summarise: ")
+    paste_with_keys(qtbot, first, pasted)
+    assert len(first.pasted.chips()) == 1
+    first.role_picker.setCurrentIndex(first.role_picker.findData(Role.SYSTEM))  # "send as System"
+    window.new_conversation()  # the tab with the paste is no longer the current one
+
+    def written() -> bool:
+        tabs = session_on_disk(data_dir).get("tabs", [])
+        return (
+            len(tabs) == 2 and len(tabs[0].get("draft_pastes", [])) == 1 and tabs[0]["draft_role"] == "system"
+        )
+
+    qtbot.waitUntil(written, timeout=1500)
+    window.session_saver.stop()
+    window._sink.worker.close()
+
+    again = make_window(data_dir=data_dir)
+    again.tabs.setCurrentIndex(0)
+    restored = again.open_tabs()[0]
+    assert restored.draft_text() == "Summarise: "
+    [chip] = restored.pasted.chips()
+    assert "2,500 lines" in chip.text()
+    assert restored.pasted.texts() == [pasted]
+    assert restored.draft_role() is Role.SYSTEM
+    assert again.open_tabs()[1].draft_role() is Role.USER

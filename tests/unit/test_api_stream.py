@@ -282,6 +282,22 @@ def test_a_huge_reply_streams_fast(fake_xai: FakeXai) -> None:
     assert time.monotonic() - started < 10  # about 1 s; generous for a loaded machine
 
 
+def test_complete_response_returns_the_whole_reply_of_the_responses_api(fake_xai: FakeXai) -> None:
+    fake_xai.script_next(Reply(text="We spoke of tides.", reasoning="Summing up."))
+
+    async def go() -> Any:
+        async with client_for(fake_xai) as client:
+            return await client.complete_response(
+                {"model": "grok-3-mini", "input": [{"role": "user", "content": "summarise"}], "store": False}
+            )
+
+    reply = run(go())
+    assert (reply.text, reply.reasoning, reply.finish_reason) == ("We spoke of tides.", "Summing up.", "stop")
+    assert reply.usage is not None and reply.usage.completion_tokens > 0
+    sent = fake_xai.last_request
+    assert sent.path == "/v1/responses" and sent.json["stream"] is False
+
+
 def test_complete_chat_returns_the_whole_reply(fake_xai: FakeXai) -> None:
     fake_xai.script_next(Reply(text="A short title", reasoning="hmm"))
 

@@ -15,8 +15,12 @@ from grokdesk.core.conversation import Conversation, ImagePart, Message, Role, T
 from grokdesk.core.imagegen import (
     GeneratedImage,
     ImageModel,
+    ImageOptions,
     ImageResult,
+    aspect_ratios_for,
+    edit_body,
     format_ticks,
+    generation_body,
     image_turn,
     is_image_model_id,
     nearest_image_model,
@@ -109,6 +113,27 @@ def test_a_retired_image_model_gives_way_to_the_nearest() -> None:
     assert found is not None and found.id == "grok-imagine-image-quality"
     assert is_image_model_id("grok-imagine-image") and is_image_model_id("grok-2-image-1212")
     assert not is_image_model_id("grok-imagine-video") and not is_image_model_id("grok-4.3")
+
+
+def test_quality_and_wide_shapes_go_only_to_grok_imagine_image_2() -> None:
+    chosen = ImageOptions(n=2, aspect_ratio="21:9", quality="medium")
+    body = generation_body("grok-imagine-image-2.0", "a bay", chosen)
+    assert (body["quality"], body["aspect_ratio"], body["resolution"]) == ("medium", "21:9", "1k")
+    # An alias is judged by the model it names.
+    assert generation_body("imagine-latest", "a bay", chosen, canonical="grok-imagine-image-2.0")["quality"]
+    # "auto" is the server's own choice: nothing is sent for it.
+    assert "quality" not in generation_body("grok-imagine-image-2.0", "a bay", ImageOptions())
+    # The first model refuses both; the request is stopped before it costs anything.
+    with pytest.raises(ValueError, match="no quality setting"):
+        generation_body("grok-imagine-image", "a bay", ImageOptions(quality="low"))
+    with pytest.raises(ValueError, match="aspect ratio 5:2"):
+        generation_body("grok-imagine-image", "a bay", ImageOptions(aspect_ratio="5:2"))
+    assert "5:2" in aspect_ratios_for("grok-imagine-image-2.0") and "5:2" not in aspect_ratios_for(
+        "grok-2-image"
+    )
+    sources = [image_part(name="photo.png")]
+    edit = edit_body("grok-imagine-image-2.0", "night", sources, ImageOptions(quality="low"))
+    assert edit["quality"] == "low" and "image" in edit
 
 
 def test_image_models_are_cached_per_server(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from grokdesk.core.conversation import (
     Usage,
 )
 from grokdesk.storage.errors import NotFound
-from grokdesk.storage.records import SessionState, TabState
+from grokdesk.storage.records import DraftPaste, SessionState, TabState
 from grokdesk.storage.schema import CURRENT_VERSION
 from grokdesk.storage.store import DB_NAME, Store
 from tests.data.builders import image_part, rich_conversation
@@ -202,6 +202,32 @@ def test_draft_images_outlive_purged_messages_and_go_when_unused(store: Store) -
     assert store.load_session().tabs[0].draft_attachments[0].data == photo.data
     store.save_session(SessionState([TabState(None)]))
     assert raw(store, "SELECT count(*) FROM images") == [(0,)]
+
+
+def test_long_pastes_of_a_draft_are_kept_and_go_with_their_chip(store: Store) -> None:
+    paste = DraftPaste("k1", "line\n" * 50_000)
+    store.save_session(SessionState([TabState(None, draft_text="see below", draft_pastes=[paste])]))
+    store = reopen(store)
+    try:
+        assert store.load_session().tabs[0].draft_pastes == [paste]
+        # Saving again (about once a second while typing) leaves the paste's row as it is.
+        store.save_session(SessionState([TabState(None, draft_text="see below!", draft_pastes=[paste])]))
+        assert raw(store, "SELECT count(*) FROM session WHERE key LIKE 'paste:%'") == [(1,)]
+        # The chip was removed or sent: its text goes too.
+        store.save_session(SessionState([TabState(None)]))
+        assert raw(store, "SELECT count(*) FROM session WHERE key LIKE 'paste:%'") == [(0,)]
+        assert store.load_session().tabs[0].draft_pastes == []
+    finally:
+        store.close()
+
+
+def test_the_role_of_a_draft_is_kept_and_older_sessions_read_as_user(store: Store) -> None:
+    store.save_session(SessionState([TabState(None, draft_text="be brief", draft_role=Role.SYSTEM)]))
+    assert store.load_session().tabs[0].draft_role is Role.SYSTEM
+    # A session written before roles were kept: no field, so the draft is the user's.
+    older = '{"tabs": [{"conversation_id": null, "draft_text": "hi"}], "active_index": 0}'
+    raw(store, "UPDATE session SET value = ? WHERE key = 'session'", older)
+    assert store.load_session().tabs[0].draft_role is Role.USER
 
 
 def test_empty_store_has_an_empty_session(store: Store) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from grokdesk.api.errors import ApiError, ContextTooLong
+from grokdesk.api.errors import ApiError, BadRequest, ContextTooLong
 from grokdesk.core.budget import (
     MESSAGE_OVERHEAD_TOKENS,
     estimate_tokens,
@@ -23,6 +23,7 @@ from grokdesk.core.conversation import Conversation, ImagePart, Message, Part, R
 from grokdesk.core.models import ModelInfo
 from grokdesk.core.request import (
     build_summary_request,
+    build_summary_responses_request,
     leading_system_count,
     message_payload,
     system_prompt_text,
@@ -32,7 +33,8 @@ from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.modelcatalog import ModelCatalog
 
 if TYPE_CHECKING:
-    from grokdesk.ui.chat.controller import ChatController
+    from grokdesk.api.chunks import ChatCompletion
+    from grokdesk.ui.chat.controller import ChatClient, ChatController
 
 # The meter is recomputed this long after the last change (typing stays smooth).
 METER_DELAY_MS = 250
@@ -315,9 +317,7 @@ class ContextGuard(QObject):
             return
         self.notice.emit("Writing a summary of this conversation…")
         try:
-            answer = await client.complete_chat(
-                build_summary_request(conversation, conversation.model, stream=False)
-            )
+            answer = await self._ask_for_summary(client, conversation)
         except ApiError as error:
             self.notice.emit(f"The summary could not be written: {error.message}")
             return
@@ -331,6 +331,23 @@ class ContextGuard(QObject):
             Message.text(Role.SYSTEM, f"Summary of an earlier conversation:\n\n{answer.text.strip()}")
         )
         self.summary_ready.emit(fresh)
+
+    async def _ask_for_summary(self, client: ChatClient, conversation: Conversation) -> ChatCompletion:
+        """The summary over the API the turns use: Responses, or Chat Completions for a
+        server without it (found out here first, it is remembered as for a turn)."""
+        route = self.controller.route
+        if route is not None and route.uses_responses():
+            try:
+                return await client.complete_response(
+                    build_summary_responses_request(conversation, conversation.model)
+                )
+            except BadRequest as error:
+                if error.status not in (404, 405) or not route.may_fall_back():
+                    raise
+                route.responses_missing()
+        return await client.complete_chat(
+            build_summary_request(conversation, conversation.model, stream=False)
+        )
 
     # -- the server's own verdict ---------------------------------------------------------
 

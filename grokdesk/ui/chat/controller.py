@@ -88,6 +88,8 @@ class ChatClient(Protocol):
 
     async def complete_chat(self, body: Mapping[str, object]) -> ChatCompletion: ...
 
+    async def complete_response(self, body: Mapping[str, object]) -> ChatCompletion: ...
+
     def stream_responses(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]: ...
 
 
@@ -191,6 +193,11 @@ class ChatController(QObject):
 
     def client(self) -> ChatClient | None:
         return self._client_provider()
+
+    @property
+    def route(self) -> ApiRoute | None:
+        """Which chat API this server gets; None: Chat Completions."""
+        return self._route
 
     # -- state ------------------------------------------------------------------
 

@@ -27,10 +27,12 @@ if TYPE_CHECKING:
     from grokdesk.ui.modelcatalog import ModelCatalog
 
 ASPECT_LABELS = {"auto": "Aspect: auto"}
+QUALITY_LABELS = {"auto": "Quality: auto", "low": "Quality: low", "medium": "Quality: medium"}
 
 
 class ImageControls(QWidget):
-    """How many images, which aspect ratio, which resolution; shown with an image model."""
+    """How many images, which aspect ratio, which resolution and (on models that take it)
+    which quality; shown with an image model."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,13 +45,18 @@ class ImageControls(QWidget):
         self.aspect = QComboBox(self)
         self.aspect.setObjectName("imageAspectRatio")
         self.aspect.setAccessibleName("Aspect ratio")
-        for ratio in imagegen.ASPECT_RATIOS:
-            self.aspect.addItem(ASPECT_LABELS.get(ratio, ratio), ratio)
+        self._set_aspect_ratios(imagegen.ASPECT_RATIOS)
         self.resolution = QComboBox(self)
         self.resolution.setObjectName("imageResolution")
         self.resolution.setAccessibleName("Resolution")
         for value in imagegen.RESOLUTIONS:
             self.resolution.addItem(value.upper(), value)
+        self.quality = QComboBox(self)
+        self.quality.setObjectName("imageQuality")
+        self.quality.setAccessibleName("Quality")
+        self.quality.setToolTip("Auto lets xAI choose: low for a new image, medium for an edit.")
+        for value in imagegen.QUALITIES:
+            self.quality.addItem(QUALITY_LABELS[value], value)
         self.hint = QLabel(self)
         self.hint.setObjectName("imageHint")
         self.hint.setWordWrap(True)
@@ -58,6 +65,7 @@ class ImageControls(QWidget):
         row.addWidget(self.count)
         row.addWidget(self.aspect)
         row.addWidget(self.resolution)
+        row.addWidget(self.quality)
         row.addWidget(self.hint, 1)
         self.hide()
 
@@ -66,9 +74,22 @@ class ImageControls(QWidget):
             n=self.count.value(),
             aspect_ratio=str(self.aspect.currentData()),
             resolution=str(self.resolution.currentData()),
+            quality=str(self.quality.currentData()) if self.quality.isVisibleTo(self) else "auto",
         )
 
+    def _set_aspect_ratios(self, ratios: tuple[str, ...]) -> None:
+        """Offer these ratios, keeping the chosen one when it is still offered."""
+        chosen = self.aspect.currentData()
+        self.aspect.clear()
+        for ratio in ratios:
+            self.aspect.addItem(ASPECT_LABELS.get(ratio, ratio), ratio)
+        self.aspect.setCurrentIndex(max(0, self.aspect.findData(chosen)))
+
     def describe(self, model: ImageModel | None, model_id: str) -> None:
+        # What the model takes follows its own id: an alias ("-latest") says nothing.
+        canonical = model.id if model is not None else model_id
+        self._set_aspect_ratios(imagegen.aspect_ratios_for(canonical))
+        self.quality.setVisible(imagegen.is_second_generation(canonical))
         pieces = ["The text you send is the prompt."]
         if model is None or model.edits_images:
             pieces.append("Attached images (up to 5: <IMAGE_0>, <IMAGE_1>…) are edited.")
@@ -103,11 +124,14 @@ class _ImageTurn:
                     "the prompt without images."
                 )
             api: Any = client
+            canonical = self._info.id if self._info is not None else None
             if turn.sources:
-                body = imagegen.edit_body(self._model, turn.prompt, turn.sources, self._options)
+                body = imagegen.edit_body(
+                    self._model, turn.prompt, turn.sources, self._options, canonical=canonical
+                )
                 result = await api_images.edit_images(api, body)
             else:
-                body = imagegen.generation_body(self._model, turn.prompt, self._options)
+                body = imagegen.generation_body(self._model, turn.prompt, self._options, canonical=canonical)
                 result = await api_images.generate_images(api, body)
             # Checking each image decodes it: off the UI thread.
             parts = await asyncio.to_thread(imagegen.reply_parts, result, turn.prompt)

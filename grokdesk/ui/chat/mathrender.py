@@ -373,6 +373,25 @@ class MathImages(QObject):
         """The formula as typeset in the view's current style, if it is ready."""
         return self._typesetter.cached(formula, self.style())
 
+    def typeset_counts(self) -> tuple[int, int]:
+        """(formulas the view shows, formulas among them typeset, not drawn as their
+        source because typesetting failed or has not finished)."""
+        shown = typeset = 0
+        block = self._view.document().begin()
+        while block.isValid():
+            fragments = block.begin()
+            while not fragments.atEnd():
+                char_format = fragments.fragment().charFormat()
+                if char_format.isImageFormat():
+                    formula = formula_from_url(char_format.toImageFormat().name())
+                    if formula is not None:
+                        shown += 1
+                        result = self.result(formula)
+                        typeset += result is not None and result.ok
+                fragments += 1
+            block = block.next()
+        return shown, typeset
+
     def pending(self) -> bool:
         """True while formulas are being typeset or placed (tests and benchmarks wait on it)."""
         return bool(self._fresh or self._waiting) or self._typesetter.busy()

@@ -83,6 +83,10 @@ class PastedTexts(QObject):
     def texts(self) -> list[str]:
         return [item.text for item in self._items]
 
+    def keyed_texts(self) -> list[tuple[str, str]]:
+        """(key, text) of each paste in order; a paste keeps its key while its chip lives."""
+        return [(item.key, item.text) for item in self._items]
+
     def chips(self) -> list[QToolButton]:
         keys = {item.key for item in self._items}
         return [
@@ -93,8 +97,9 @@ class PastedTexts(QObject):
         """The pastes as text parts, in the order they were pasted."""
         return [item.part for item in self._items]
 
-    def add(self, text: str) -> None:
-        item = Pasted(new_id(), text, TextPart(fenced(text)))
+    def add(self, text: str, key: str | None = None) -> None:
+        """A chip for `text`; `key` given: the same paste put back from a saved draft."""
+        item = Pasted(key or new_id(), text, TextPart(fenced(text)))
         self._items.append(item)
         chip = QToolButton(self.strip)
         chip.setObjectName("pastedTextChip")

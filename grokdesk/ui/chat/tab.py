@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -36,6 +36,7 @@ from grokdesk.core import catalog as core_catalog
 from grokdesk.core.budget import cost_usd, format_cost, format_usage
 from grokdesk.core.conversation import ImagePart, Message, Part, Role
 from grokdesk.core.markdown import render_markdown
+from grokdesk.storage.records import DraftPaste
 from grokdesk.ui.chat.composer import Composer, ComposerBox
 from grokdesk.ui.chat.contextmeter import ContextGuard, first_kept
 from grokdesk.ui.chat.controller import ChatController
@@ -329,8 +330,26 @@ class ConversationTab(QWidget):
         """The composer's text, one U+FFFC per image of `draft_attachments()`."""
         return self.attachments.draft_text()
 
-    def restore_draft(self, text: str, attachments: list[ImagePart]) -> None:
+    def draft_pastes(self) -> list[DraftPaste]:
+        """The long pastes shown as chips, as the session keeps them."""
+        return [DraftPaste(key, text) for key, text in self.pasted.keyed_texts()]
+
+    def draft_role(self) -> Role:
+        """The role the composer's message will be sent as."""
+        return Role(self.role_picker.currentData())
+
+    def restore_draft(
+        self,
+        text: str,
+        attachments: list[ImagePart],
+        pastes: Sequence[DraftPaste] = (),
+        role: Role = Role.USER,
+    ) -> None:
         self.attachments.restore(text, attachments)
+        self.pasted.clear()
+        for paste in pastes:
+            self.pasted.add(paste.text, paste.key)
+        self.role_picker.setCurrentIndex(max(0, self.role_picker.findData(role)))
 
     # -- images ------------------------------------------------------------------
 
