@@ -133,3 +133,14 @@ def test_a_re_render_during_the_expansion_starts_it_again(qtbot: QtBot, qloop: o
     assert view.is_expanding()
     finished(qtbot, view)
     assert view.plain_text().count(LINE) == 1
+
+
+def test_hiding_the_view_meanwhile_as_a_tab_switch_does_loses_nothing(qtbot: QtBot, qloop: object) -> None:
+    messages = long_reply(LINE)
+    view = shown_view(qtbot, messages)
+    expand(view, messages[1])
+    view.hide()
+    qtbot.wait(20)
+    view.show()
+    finished(qtbot, view)
+    assert LINE in view.plain_text()
