@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import importlib
-import importlib.resources
+import importlib.util
 import logging
 import logging.handlers
 import os
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QGuiApplication, QIcon
 
     from grokdesk.platformcheck import PlatformProblem
+    from grokdesk.storage.worker import StoreWorker
     from grokdesk.ui.mainwindow import MainWindow
     from grokdesk.ui.quitsignals import QuitSignals
     from grokdesk.ui.settings.appsettings import AppSettings
@@ -281,6 +283,7 @@ def create_main_window(
     api_key: str | None = None,
     client_options: Mapping[str, Any] | None = None,
     keyring_read: Future[str | None] | None = None,
+    store_worker: StoreWorker | None = None,
 ) -> MainWindow:
     """The wired main window, not yet shown, for use inside a running qasync loop.
 
@@ -289,6 +292,8 @@ def create_main_window(
     saved setting for this run. `client_options` are extra `XaiClient` arguments
     (tests use short timeouts and backoff). `keyring_read` is the saved key read ahead
     (`read_keyring_ahead`), used when there is no key from the arguments or environment.
+    `store_worker` is the store of `data_dir` already opening on its thread (`run_gui`
+    starts it before Qt); the window owns it from here on.
     """
     from PySide6.QtCore import QSettings
 
@@ -325,7 +330,7 @@ def create_main_window(
         client_options=client_options,
         api_modes=settings,
     )
-    worker = StoreWorker(data_dir)
+    worker = store_worker or StoreWorker(data_dir)
     try:
         # Opening takes milliseconds; a folder held by a second GrokDesk, or one that
         # cannot be written, must stop the start instead of writing beside it.
@@ -365,6 +370,18 @@ def app_icon() -> QIcon:
     from PySide6.QtGui import QIcon, QPixmap
 
     icon = QIcon()
+    folder = _resource_folder()
+    if folder is not None:
+        # Plain files (pip, an editable install, a frozen build's folder): read when a size
+        # is first drawn (decoding all nine PNGs up front cost the first paint more than the
+        # one or two it draws), and found without importing grokdesk.resources, whose
+        # importlib.resources cost the first paint ~8 ms.
+        for path in (folder / "icons").glob("grokdesk-*.png"):
+            size = path.stem.rsplit("-", 1)[1]
+            if size.isdigit():
+                icon.addFile(str(path), QSize(int(size), int(size)))
+        if not icon.isNull():
+            return icon
     try:
         # resources/ becomes grokdesk.resources only when pip installs it (package-dir in
         # pyproject), so it is imported by name: the source tree mypy reads has no such folder.
@@ -374,18 +391,35 @@ def app_icon() -> QIcon:
         # installed as grokdesk.resources only by pip. No icon then, nothing else lost.
         log.warning("no app icon: grokdesk.resources is not installed (pip install -e .)")
         return icon
-    root = importlib.resources.files(resources)
-    for name, size in zip(resources.icon_names(), resources.ICON_SIZES, strict=True):
-        path = root.joinpath(*name.split("/"))
-        if isinstance(path, Path) and path.is_file():  # a file of its own (not in a zip)
-            # Read when a size is first drawn: decoding all nine PNGs (up to 512 px) up
-            # front cost the first paint more than the one or two sizes it draws.
-            icon.addFile(str(path), QSize(size, size))
-            continue
+    for name in resources.icon_names():  # inside a zip: decoded now
         pixmap = QPixmap()
         if pixmap.loadFromData(resources.read_bytes(name)):
             icon.addPixmap(pixmap)
     return icon
+
+
+def _resource_folder() -> Path | None:
+    """The folder of grokdesk.resources when it is one on disk; None otherwise (not
+    installed, or inside a zip)."""
+    try:
+        spec = importlib.util.find_spec("grokdesk.resources")
+    except ImportError:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder if folder.is_dir() else None
+
+
+def set_up_fonts_ahead() -> None:
+    """Qt's font database (fontconfig's configuration and the system's font list) set up
+    on a thread of its own while the window's modules are imported: the window's first
+    text waited ~8 ms for it. QFontDatabase is thread-safe; needs the QGuiApplication."""
+    from PySide6.QtGui import QFontDatabase
+
+    from grokdesk.core.background import on_own_thread
+
+    on_own_thread(QFontDatabase.families, name="font-database")
 
 
 def quit_on_signals(app: QGuiApplication, window: MainWindow, closing: asyncio.Event) -> QuitSignals:
@@ -417,6 +451,11 @@ def run_gui(
     smoke_attach: Sequence[Path] = (),
     model: str | None = None,
 ) -> int:
+    # No automatic collection from here on: the UI thread's collector (ui.gcguard) runs it
+    # once the loop turns. Left on until then, Python's collector ran ~50 times while Qt and
+    # the window's modules were imported (~10 ms before the first paint), and it may run on
+    # the keyring's or the store's thread, which gcguard exists to prevent.
+    gc.disable()
     keyring_read = None
     if not os.environ.get(ENV_API_KEY, "").strip():
         # The saved key is read while Qt starts; the window waits for it before anything
@@ -424,6 +463,12 @@ def run_gui(
         from grokdesk.storage.keystore import read_keyring_ahead
 
         keyring_read = read_keyring_ahead()
+    from grokdesk.storage.worker import StoreWorker
+
+    # Opened on its own thread from now on: checking, migrating and writing the database
+    # (disk waits, mostly) overlap importing Qt and the window's modules. Opened when the
+    # window was built, the window waited ~20 ms for it.
+    store_worker = StoreWorker(data_dir)
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -439,6 +484,7 @@ def run_gui(
         False
     )  # shut down ourselves: Qt quitting mid-await gives "Event loop stopped before Future completed"
     app.setWindowIcon(app_icon())
+    set_up_fonts_ahead()
 
     async def run() -> int:
         from grokdesk.ui.asynctasks import install_asyncgen_hooks
@@ -450,7 +496,9 @@ def run_gui(
         collector = UiThreadCollector(app)
         collector.start()
         try:
-            window = create_main_window(data_dir=data_dir, base_url=base_url, keyring_read=keyring_read)
+            window = create_main_window(
+                data_dir=data_dir, base_url=base_url, keyring_read=keyring_read, store_worker=store_worker
+            )
         except EnvironmentProblem as problem:
             log.error("cannot start: %s", problem)
             if not smoke:

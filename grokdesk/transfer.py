@@ -6,8 +6,10 @@ No Qt here: `grokdesk export`/`import` run without a display.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grokdesk.storage.importer import ImportReport
+if TYPE_CHECKING:  # the library panel imports this before the first paint; the importer later
+    from grokdesk.storage.importer import ImportReport
 
 
 def plural(count: int, noun: str = "conversation") -> str:

@@ -6,7 +6,6 @@ Messages tell a person what happened and what to do; they never contain the key.
 from __future__ import annotations
 
 import datetime
-import email.utils
 import json
 import re
 import ssl
@@ -210,6 +209,10 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    # Imported here: a date in Retry-After is rare, and email.utils cost the start-up
+    # ~7 ms (the window imports this module before its first paint).
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

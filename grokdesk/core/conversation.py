@@ -8,8 +8,8 @@ happened, but they carry `Role.NOTICE` and are never sent to the API.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,8 +20,13 @@ from grokdesk.core.versions import VersionTree
 
 
 def new_id() -> str:
-    """A fresh opaque identifier for a conversation, message or attachment."""
-    return uuid.uuid4().hex
+    """A fresh opaque identifier for a conversation, message or attachment: a random
+    (version 4) UUID's 32 hex digits, as `uuid.uuid4().hex` gives. Made here because the
+    uuid module imports `platform`, ~3 ms of the window's start for one line."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 class Role(StrEnum):

@@ -297,6 +297,16 @@ class Store:
             )
 
     @_mapped
+    def titles(self, conversation_ids: Sequence[str]) -> dict[str, str]:
+        """The titles of those of `conversation_ids` that exist, without their messages
+        (restored background tabs are labelled with them before they are read)."""
+        rows = self._conn.execute(
+            "SELECT id, title FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
+            (codec.dumps(list(conversation_ids)),),
+        ).fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    @_mapped
     def has_conversation(self, conversation_id: str) -> bool:
         row = self._conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         return row is not None

@@ -21,7 +21,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject
@@ -37,6 +37,10 @@ IDLE_STOP_S = 60.0
 
 def spawn_pool(workers: int) -> Callable[[], Executor]:
     def make() -> Executor:
+        # Imported when the first child starts: concurrent.futures.process (with
+        # multiprocessing's connections and queues) cost the first paint ~5 ms.
+        from concurrent.futures import ProcessPoolExecutor
+
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_child
         )

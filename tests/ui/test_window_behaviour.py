@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
+from grokdesk.app import create_main_window
 from grokdesk.core.conversation import MessageState
 from tests.helpers.fake_xai import TURNS, FakeXai
 from tests.helpers.fake_xai_scripts import Error, Reply, StallAfter, bad_key_body
@@ -120,6 +121,27 @@ def test_restart_restores_tabs_models_drafts_and_the_active_tab(
     assert restored_b.composer.toPlainText() == "an unsent draft"
     assert "Echo: second conversation" in restored_b.transcript.plain_text()
     assert second.tab(2).composer.toPlainText() == "draft in an empty tab"
+
+
+def test_tabs_in_the_back_show_their_titles_before_they_are_built(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    first = make_window(data_dir=data)
+    send(qtbot, current(first), "first conversation")
+    first.new_conversation()
+    send(qtbot, current(first), "second conversation")
+    first.tabs.setCurrentIndex(0)
+    titles = [first.tab(i).controller.conversation.title for i in range(2)]
+    shut_down(qtbot, first)
+
+    second = create_main_window(data_dir=data, base_url=fake_xai.base_url, api_key=fake_xai.api_key)
+    try:
+        # Not shown yet: the tab in the back is read and built after the first paint.
+        assert [second.tabs.tabText(i) for i in range(2)] == titles
+        assert "Echo: second conversation" in second.tab(1).transcript.plain_text()
+    finally:
+        shut_down(qtbot, second)
 
 
 def test_rejected_key_keeps_the_conversation_and_the_draft(

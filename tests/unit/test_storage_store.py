@@ -149,6 +149,15 @@ def test_list_is_pinned_first_then_newest_with_counts(store: Store) -> None:
     assert store.list_conversations()[0].title == "renamed"
 
 
+def test_titles_label_restored_tabs_without_reading_their_messages(store: Store) -> None:
+    named = Conversation(title="Trip to Lisbon")
+    untitled = Conversation()
+    for conv in (named, untitled):
+        store.save_conversation(conv)
+    assert store.titles([named.id, untitled.id, "gone"]) == {named.id: "Trip to Lisbon", untitled.id: ""}
+    assert store.titles([]) == {}
+
+
 def test_delete_can_be_undone_until_purged(store: Store) -> None:
     conv = rich_conversation()
     store.replace_conversation(conv)

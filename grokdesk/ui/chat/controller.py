@@ -22,18 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from grokdesk.api.errors import ApiError, BadRequest, ImageRejected
-from grokdesk.api.events import (
-    ContentDelta,
-    Finished,
-    ImageMade,
-    ProviderItem,
-    ReasoningDelta,
-    SourceCited,
-    StreamEvent,
-    ToolCallFinished,
-    ToolCallStarted,
-    UsageUpdate,
-)
 from grokdesk.core import versions
 from grokdesk.core.conversation import (
     Conversation,
@@ -55,6 +43,7 @@ from grokdesk.ui.asynctasks import spawn
 
 if TYPE_CHECKING:
     from grokdesk.api.chunks import ChatCompletion
+    from grokdesk.api.events import StreamEvent
 
 log = logging.getLogger("grokdesk.ui.chat.controller")
 
@@ -489,6 +478,19 @@ class ChatController(QObject):
         )
 
     async def _consume(self, events: AsyncIterator[StreamEvent], reply: Message) -> None:
+        # Imported by the first reply, not before the window's first paint (~6 ms there).
+        from grokdesk.api.events import (
+            ContentDelta,
+            Finished,
+            ImageMade,
+            ProviderItem,
+            ReasoningDelta,
+            SourceCited,
+            ToolCallFinished,
+            ToolCallStarted,
+            UsageUpdate,
+        )
+
         slice_started = handled = time.monotonic()
         async for event in events:
             now = time.monotonic()

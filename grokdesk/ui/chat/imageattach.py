@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QDropEvent, QImage, QTextCursor
@@ -29,18 +30,13 @@ from grokdesk.core.models import ModelInfo
 from grokdesk.ui.asynctasks import spawn
 from grokdesk.ui.chat.composer import COMPOSER_MIME, INLINE_HEIGHT, OBJECT_CHAR, Composer
 from grokdesk.ui.images.attachments import CHIP_MIME, AttachmentStrip, NoticeArea
-from grokdesk.ui.images.intake import (
-    CheckedSource,
-    FileSource,
-    ImageSource,
-    ReadyImage,
-    fixed,
-    has_attachable,
-    images_in_mime,
-    read_image,
-)
 from grokdesk.ui.images.transcriptimages import ThumbnailView, TranscriptImages
 from grokdesk.ui.images.viewer import ImageViewer
+
+if TYPE_CHECKING:
+    # The intake (its image sources and readers: ~10 ms of dataclasses and Qt classes) is
+    # imported when the first image arrives, not before the window's first paint.
+    from grokdesk.ui.images.intake import ImageSource, ReadyImage
 
 log = logging.getLogger("grokdesk.ui.chat.imageattach")
 
@@ -130,6 +126,8 @@ class ImageAttachments(QObject):
             widget.installEventFilter(self._drop_filter)
 
     def attach_paths(self, paths: Iterable[str | Path]) -> asyncio.Task[None]:
+        from grokdesk.ui.images.intake import FileSource
+
         sources: list[ImageSource] = []
         for path in map(Path, paths):
             sources.append(FileSource(path.name or str(path), path))
@@ -143,6 +141,8 @@ class ImageAttachments(QObject):
         """Ctrl+V in the composer: images and copied files attach, text stays text."""
         if mime.hasFormat(COMPOSER_MIME):
             return self._paste_composer_text(bytes(mime.data(COMPOSER_MIME).data()))
+        from grokdesk.ui.images.intake import images_in_mime
+
         found = images_in_mime(mime, "pasted image")
         if not found.sources:
             return False
@@ -181,6 +181,8 @@ class ImageAttachments(QObject):
         return True
 
     def drop(self, mime: QMimeData, cursor: QTextCursor | None = None) -> bool:
+        from grokdesk.ui.images.intake import images_in_mime
+
         found = images_in_mime(mime, "dropped image")
         if not found:
             return False
@@ -222,6 +224,8 @@ class ImageAttachments(QObject):
         item = self._items.get(key)
         if item is None:
             return
+        from grokdesk.ui.images.intake import read_image
+
         try:
             ready = await read_image(item.source, item.detail)
         except ImageRefused as refusal:
@@ -267,6 +271,8 @@ class ImageAttachments(QObject):
         notice = self._notices.add(str(refusal))
         fix = refusal.fix
         if fix is not None and source is not None:
+            from grokdesk.ui.images.intake import fixed
+
             notice.add_action(fix.label, lambda: self.attach([fixed(source, fix)], self._valid(where)))
 
     def _valid(self, cursor: QTextCursor | None) -> QTextCursor | None:
@@ -421,6 +427,8 @@ class ImageAttachments(QObject):
         return spawn(self._read_all(keys), name="restore-draft-images")
 
     def _place(self, part: ImagePart, cursor: QTextCursor) -> str:
+        from grokdesk.ui.images.intake import CheckedSource
+
         key = new_id()[:16]
         self._items[key] = _Attachment(CheckedSource(part.name, part), part.detail, part=part)
         self._pending.add(key)
@@ -453,6 +461,8 @@ class _DropFilter(QObject):
             return False
         assert isinstance(event, QDropEvent)
         mime = event.mimeData()
+        from grokdesk.ui.images.intake import has_attachable
+
         if mime is None or mime.hasFormat(CHIP_MIME) or not has_attachable(mime):
             return False
         if kind != QEvent.Type.Drop:

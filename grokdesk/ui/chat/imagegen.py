@@ -20,7 +20,6 @@ from grokdesk.api.errors import BadRequest, ImageModerated
 from grokdesk.core import imagegen
 from grokdesk.core.conversation import Conversation, ImagePart, Message, MessageState, Part, TextPart, Usage
 from grokdesk.core.imagegen import ImageModel, ImageOptions, ImageTurn
-from grokdesk.ui.images.intake import CheckedSource
 
 if TYPE_CHECKING:
     from grokdesk.ui.chat.tab import ConversationTab
@@ -215,6 +214,8 @@ class ImageGeneration(QObject):
         self._tab.composer.setFocus()
 
     def _attach(self, part: ImagePart) -> None:
+        from grokdesk.ui.images.intake import CheckedSource
+
         self._tab.attachments.attach([CheckedSource(part.name, part)])
 
     def _edits(self, model: str) -> bool:

@@ -13,8 +13,7 @@ the calling thread as before, and that is logged once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Executor
 
 from grokdesk.core.mathsvg import LatexSvg, latex_svg
 from grokdesk.ui.childpool import ChildPool, app_child_pool, spawn_pool
@@ -48,7 +47,7 @@ class MathProcess:
             future = self._children.submit(latex_svg, latex, size, display)
             if future is not None:
                 return future.result()
-        except (OSError, BrokenProcessPool, RuntimeError) as error:
+        except (OSError, BrokenExecutor, RuntimeError) as error:  # BrokenProcessPool: the child died
             # RuntimeError: the pool was shut down meanwhile (the application quits).
             self._children.give_up(error)
         return latex_svg(latex, size, display)

@@ -17,8 +17,7 @@ import asyncio
 import os
 import stat
 from abc import ABC, abstractmethod
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -281,12 +280,12 @@ async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool |
             future = await loop.run_in_executor(
                 intake_executor(), pool.submit, _read_in_child, source, detail
             )
-        except (OSError, RuntimeError, BrokenProcessPool) as error:
+        except (OSError, RuntimeError, BrokenExecutor) as error:
             pool.give_up(error)
         if future is not None:
             try:
                 part, pixels = await asyncio.wrap_future(future)
-            except BrokenProcessPool as error:  # a child died (or could not start)
+            except BrokenExecutor as error:  # BrokenProcessPool: a child died (or could not start)
                 pool.give_up(error)
             else:
                 return ReadyImage(part, pixels.image())

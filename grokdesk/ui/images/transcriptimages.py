@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QWidget
 
 from grokdesk.core.conversation import ImagePart, Message
 from grokdesk.ui.asynctasks import spawn
-from grokdesk.ui.images.intake import intake_executor, make_thumbnail
 from grokdesk.ui.images.viewer import ImageViewer
 
 
@@ -66,6 +65,8 @@ class TranscriptImages(QObject):
         return spawn(self._make(missing, shown), name="transcript-thumbnails")
 
     async def _make(self, missing: dict[str, ImagePart], messages: list[Message]) -> None:
+        from grokdesk.ui.images.intake import intake_executor, make_thumbnail
+
         loop = asyncio.get_running_loop()
         images = await asyncio.gather(
             *(loop.run_in_executor(intake_executor(), make_thumbnail, p.data) for p in missing.values())
@@ -98,6 +99,8 @@ class TranscriptImages(QObject):
         self.viewers = [v for v in self.viewers if v is not viewer]
 
     async def _decode_for(self, viewer: ImageViewer, data: bytes) -> None:
+        from grokdesk.ui.images.intake import intake_executor
+
         loop = asyncio.get_running_loop()
         image = await loop.run_in_executor(intake_executor(), QImage.fromData, data)
         if any(v is viewer for v in self.viewers):

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.exporter import ExportFormat, export_conversations
-from grokdesk.storage.importer import ImportReport, import_paths
 from grokdesk.storage.records import ConversationSummary
 from grokdesk.storage.store import Store
 from grokdesk.transfer import export_summary, import_summary
@@ -456,7 +455,9 @@ class LibraryPanel(QWidget):
         self.status_message.emit(f"Exported “{self._title_of(ids[0])}” to {target}")
 
     async def _import(self, paths: list[Path]) -> None:
-        report: ImportReport = await self._run(import_paths, paths)
+        from grokdesk.storage.importer import import_paths  # not needed before the first paint
+
+        report = await self._run(import_paths, paths)
         count = len(report.imported_ids)
         if count:
             self._refresh_generation += 1
