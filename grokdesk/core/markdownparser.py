@@ -106,6 +106,54 @@ def _load_lexer(language: str) -> None:
             pass
 
 
+def lexer_for(language: str) -> Lexer | None:
+    """The (shared) lexer for a fence's language, None when Pygments knows no such language."""
+    return _lexer(language.lower())
+
+
+def format_tokens(tokens: list[tuple[Any, str]], style: str) -> str:
+    """Pygments tokens as the HTML a highlighted block's lines are made of."""
+    from pygments import format as format_html
+
+    return str(format_html(tokens, _formatter(style)))
+
+
+def code_table(
+    body: str, label: str, index: int, theme: Theme, copy_label: str, *, more: bool = False
+) -> str:
+    """A code block: a header bar (its language, its copy link) over its lines' HTML;
+    with `more`, open at the bottom for the rest of its lines (see `code_rows`)."""
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{theme.code_background}"'
+        f' style="margin-top: 6px; margin-bottom: {0 if more else 8}px;">'
+        f'<tr><td width="85%" bgcolor="{theme.code_header}"><span style="color: {theme.muted}; font-size: small;">'
+        f"{label}</span></td>"
+        f'<td bgcolor="{theme.code_header}" align="right"><a href="copy:{index}" '
+        f'style="color: {theme.muted}; text-decoration: none; font-size: small;">{copy_label}</a></td></tr>'
+        f'<tr><td colspan="2"{_OPEN_BELOW if more else ""}><pre style="margin: 0;">{body}</pre></td></tr></table>\n'
+    )
+
+
+def code_rows(body: str, theme: Theme, *, more: bool) -> str:
+    """More lines of the code block above, in a table of their own that continues it
+    without a gap (a very long block is laid out in such pieces: ui/chat/expand.py);
+    with `more`, open at the bottom for the next."""
+    padding = "padding-top: 0px; padding-bottom: 0px;" if more else "padding-top: 0px;"
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{theme.code_background}"'
+        f' style="margin-top: 0px; margin-bottom: {0 if more else 8}px;">'
+        f'<tr><td style="{padding}"><pre style="margin: 0;">{body}</pre></td></tr></table>\n'
+    )
+
+
+_OPEN_BELOW = ' style="padding-bottom: 0px;"'
+
+
+def code_language(info: str) -> str:
+    """The language a fence's info string names ("" for none)."""
+    return _code_label(info)
+
+
 def _highlighted(code: str, language: str, theme: Theme) -> str:
     if not language or len(code) > MAX_HIGHLIGHT_CHARS:
         return escape(code)
@@ -145,16 +193,7 @@ class _QtRenderer(RendererHTML):
                 warm_highlighter(language)  # coloured once it is finished
         label = escape(language) if language else "code"
         # A header bar (language, copy) over the code, like the code blocks people know.
-        copy = env.get("copy_label", "Copy")
-        return (
-            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{theme.code_background}"'
-            ' style="margin-top: 6px; margin-bottom: 8px;">'
-            f'<tr><td width="85%" bgcolor="{theme.code_header}"><span style="color: {theme.muted}; font-size: small;">'
-            f"{label}</span></td>"
-            f'<td bgcolor="{theme.code_header}" align="right"><a href="copy:{index}" '
-            f'style="color: {theme.muted}; text-decoration: none; font-size: small;">{copy}</a></td></tr>'
-            f'<tr><td colspan="2"><pre style="margin: 0;">{body}</pre></td></tr></table>\n'
-        )
+        return code_table(body, label, index, theme, env.get("copy_label", "Copy"))
 
     def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         code = escape(tokens[idx].content)

@@ -473,9 +473,13 @@ class Store:
                     self._store_image(image)
                 for paste in tab.draft_pastes:
                     pastes.append(PASTE_KEY_PREFIX + paste.key)
-                    self._conn.execute(
-                        "INSERT OR IGNORE INTO session (key, value) VALUES (?, ?)", (pastes[-1], paste.text)
-                    )
+                    # Checked first: binding megabytes of text again at every save is wasted work.
+                    if not self._conn.execute(
+                        "SELECT 1 FROM session WHERE key = ?", (pastes[-1],)
+                    ).fetchone():
+                        self._conn.execute(
+                            "INSERT INTO session (key, value) VALUES (?, ?)", (pastes[-1], paste.text)
+                        )
                 tabs.append(
                     {
                         "conversation_id": tab.conversation_id,

@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState, Role
@@ -529,6 +529,33 @@ def test_chips_reorder_from_the_keyboard(qtbot: QtBot, make_window: MakeWindow, 
     assert [p.name for p in tab.draft_attachments()] == ["b.png", "a.png"]
     qtbot.keyClick(first, Qt.Key.Key_Delete)
     assert [c.part.name for c in chips(tab)] == ["b.png"]
+
+
+def test_a_chips_detail_level_is_chosen_from_the_keyboard(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai, tmp_path: Path
+) -> None:
+    tab = open_tab(make_window)
+    photo = write(tmp_path / "fine.png", image_bytes("PNG"))
+    assert drop(tab, file_mime(photo))
+    wait_attached(qtbot, tab, 1)
+    button = chips(tab)[0].detail
+    assert button.text().startswith("auto") and button.accessibleName() == "Detail level of fine.png"
+    button.setFocus()
+    qtbot.waitUntil(button.hasFocus, timeout=2000)
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    menu = button.findChild(QMenu, "attachmentDetailMenu")
+    assert isinstance(menu, QMenu)
+    qtbot.waitUntil(menu.isVisible, timeout=2000)
+    assert [a.text() for a in menu.actions()] == ["auto", "low", "high"]
+    assert [a.isChecked() for a in menu.actions()] == [True, False, False]
+    menu.setActiveAction(menu.actions()[2])
+    qtbot.keyClick(menu, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not menu.isVisible(), timeout=2000)
+    assert button.currentText() == "high" and button.text().startswith("high")
+
+    fake_xai.script_next(Reply(text="Fine print read."))
+    send_and_wait(qtbot, tab)
+    assert image_of(sent_content(fake_xai)[0])[2] == "high"
 
 
 def test_double_clicking_a_chip_shows_the_image_larger(

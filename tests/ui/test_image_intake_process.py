@@ -9,8 +9,10 @@ import asyncio
 import io
 import logging
 import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,7 @@ def test_files_are_read_in_a_child_process_with_the_same_result_and_refusals(
         here = read_source(photo, ImageDetail.HIGH)
         assert isinstance(ready, ReadyImage)
         assert ready.part == here.part and ready.part.detail is ImageDetail.HIGH
+        assert ready.part.data == photo.path.read_bytes()  # the bytes sent are the file's
         assert ready.thumbnail == here.thumbnail  # the same pixels, thumbnailed there
         # A refusal comes back whole: its sentence and the fix offered.
         refused = read(qtbot, image_file(tmp_path / "anim.gif", "GIF"), pool)
@@ -62,6 +65,48 @@ def test_files_are_read_in_a_child_process_with_the_same_result_and_refusals(
     finally:
         pool.close()
     assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_file_changed_after_a_child_checked_it_is_checked_again_here(
+    qtbot: QtBot, qloop: object, tmp_path: Path
+) -> None:
+    # The child does not send a file's bytes back (this process reads them again): the
+    # bytes attached are always the bytes checked, even when the file changed between.
+    pool = ChildPool("test intake", spawn_pool(1), idle_stop_s=None)
+    gate = _StallingFileSource("photo.jpg", tmp_path / "photo.jpg")
+    try:
+        image_file(gate.path, "JPEG", (640, 480))
+        task = asyncio.get_event_loop().create_task(read_image(gate, ImageDetail.AUTO, pool))
+        qtbot.waitUntil(lambda: gate.asked, timeout=30_000)  # checked there, about to be read here
+        image_file(gate.path, "PNG", (32, 16))
+        gate.go.set()
+        qtbot.waitUntil(task.done, timeout=30_000)
+        ready = task.result()
+        assert (ready.part.mime, ready.part.width, ready.part.height) == ("image/png", 32, 16)
+        assert ready.part.data == gate.path.read_bytes()
+    finally:
+        pool.close()
+
+
+@dataclass(frozen=True)
+class _StallingFileSource(FileSource):
+    """Waits, when this process reads the bytes again, until the test changed the file.
+    The child gets a plain FileSource (events do not pickle)."""
+
+    reading: threading.Event = field(default_factory=threading.Event, compare=False)
+    go: threading.Event = field(default_factory=threading.Event, compare=False)
+
+    @property
+    def asked(self) -> bool:
+        return self.reading.is_set()
+
+    def __reduce__(self) -> tuple[type[FileSource], tuple[str, Path]]:
+        return FileSource, (self.name, self.path)
+
+    def bytes_here(self, size: int, sha256: str) -> bytes | None:
+        self.reading.set()
+        self.go.wait(30)
+        return super().bytes_here(size, sha256)
 
 
 @pytest.mark.parametrize("make_pool", [no_pool, FailingPool], ids=["cannot-start", "broken"])

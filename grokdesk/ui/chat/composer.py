@@ -139,7 +139,9 @@ class Composer(QTextEdit):
 
     def insert_image(self, key: str, image: QImage, cursor: QTextCursor | None = None) -> None:
         """Put image `key` at `cursor` (default: the text cursor), shown as `image`."""
-        self.set_image(key, image)
+        # Only the resource: `set_image` would look for `key` in the whole text, once per
+        # image of a drop of twenty, before it is even there.
+        self.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(_SCHEME + key), image)
         fmt = QTextImageFormat()
         fmt.setName(_SCHEME + key)
         fmt.setHeight(INLINE_HEIGHT)

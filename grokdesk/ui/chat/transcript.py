@@ -49,6 +49,7 @@ from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, collapse_at, open_c
 from grokdesk.core.markdown import Rendered, next_stable_prefix, render_markdown
 from grokdesk.core.math import URL_SCHEME
 from grokdesk.ui.chat import toolrecords
+from grokdesk.ui.chat.expand import Expander
 from grokdesk.ui.chat.mathrender import MathImages
 from grokdesk.ui.chat.messageactions import BAR_HEIGHT, MessageActionBar
 from grokdesk.ui.chat.repaint import EditRepaints
@@ -195,8 +196,9 @@ class TranscriptView(QTextBrowser):
         self._end: int | None = None
         self._expanded_reasoning: set[str] = set()
         self._expanded_tools: set[str] = set()
-        # Long messages the user asked to see whole ("Show all").
+        # Long messages the user asked to see whole ("Show all"), laid out a slice per turn.
         self._expanded_long: set[str] = set()
+        self.expander = Expander(self)
         self._usage_shown: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         self._follow = True
@@ -249,7 +251,12 @@ class TranscriptView(QTextBrowser):
         messages still being rendered above the shown ones are rendered first)."""
         self._build_if_deferred()
         self._finish_loading()
-        return self.document().toPlainText()
+        self.expander.finish()
+        return self.expander.plain_text(self.document().toPlainText())
+
+    def is_expanding(self) -> bool:
+        """True while a "Show all" is still laying out the rest of a message."""
+        return self.expander.active()
 
     def set_messages(self, messages: list[Message]) -> None:
         """Show `messages` (the list is shared with the controller, not copied).
@@ -703,8 +710,14 @@ class TranscriptView(QTextBrowser):
         return None
 
     def createMimeDataFromSelection(self) -> QMimeData:
-        """A copied selection gives each formula as its LaTeX source."""
-        return self.math.mime_data(self.textCursor()) or super().createMimeDataFromSelection()
+        """A copied selection gives each formula as its LaTeX source, and a long line or
+        code block shown in pieces (see ui/chat/expand.py) as the one text it is."""
+        cursor = self.textCursor()
+        mime = self.math.mime_data(cursor)
+        if mime is None and (joined := self.expander.selection_text(cursor)) is not None:
+            mime = QMimeData()
+            mime.setText(joined)
+        return mime or super().createMimeDataFromSelection()
 
     # -- rendering -----------------------------------------------------------
 
@@ -783,6 +796,8 @@ class TranscriptView(QTextBrowser):
         return cursor
 
     def _render_into(self, rendered: _Rendered, message: Message) -> None:
+        if message.id in self._expanded_long and self.expander.start(rendered, message):
+            return  # too long to lay out at once: a slice per turn
         rendered.frame.setFrameFormat(self._frame_format(message))
         cursor = self._frame_cursor(rendered.frame)
         cursor.removeSelectedText()
@@ -1474,6 +1489,8 @@ class TranscriptView(QTextBrowser):
         elif scheme == "expand":
             message_id = url.path()
             self._expanded_long.add(message_id)
+            # The user reads where the link was: the rest appears below it, the view stays.
+            self._follow = False
             message = next((m for m in self._messages if m.id == message_id), None)
             if message is not None and message.id in self._rendered:
                 self._render_into(self._rendered[message.id], message)

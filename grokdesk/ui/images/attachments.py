@@ -13,6 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QDrag,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -24,10 +25,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QToolButton,
@@ -43,12 +44,79 @@ CHIP_THUMB = 48
 _NAME_CHARS = 24
 
 
+def chip_thumbnail(thumbnail: QImage) -> QImage:
+    """`thumbnail` at the size a chip shows it (at most CHIP_THUMB a side)."""
+    if max(thumbnail.width(), thumbnail.height()) <= CHIP_THUMB:
+        return thumbnail
+    return thumbnail.scaled(
+        CHIP_THUMB, CHIP_THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+
+
+class DetailButton(QToolButton):
+    """The detail level of one chip ("auto", "low", "high"): a button naming the level
+    that opens a menu of the three. Not a QComboBox: under the application's style sheet
+    each combo box builds and styles its hidden popup (a list view, its scroll bars and
+    frames, nine widgets) as soon as it is polished, which was most of the cost of a chip
+    when twenty photos arrive at once. The menu is made on the first click.
+
+    Signals:
+    level_changed(str): the user (or `setCurrentText`) chose another level.
+    """
+
+    level_changed = Signal(str)
+
+    def __init__(self, level: ImageDetail, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentDetail")
+        self.setToolTip("Detail: auto lets Grok choose; low costs fewer tokens; high reads fine print")
+        self._level = level.value
+        self.setText(f"{self._level} ▾")
+        self._menu: QMenu | None = None
+        self.clicked.connect(self._open_menu)
+
+    # Named as QComboBox's methods: what set the level through the combo box still does.
+    def currentText(self) -> str:
+        return self._level
+
+    def currentData(self) -> str:
+        return self._level
+
+    def setCurrentText(self, text: str) -> None:
+        if text == self._level or text not in {level.value for level in ImageDetail}:
+            return
+        self._level = text
+        self.setText(f"{text} ▾")
+        if self._menu is not None:
+            for action in self._menu.actions():
+                action.setChecked(action.data() == text)
+        self.level_changed.emit(text)
+
+    def _open_menu(self) -> None:
+        if self._menu is None:
+            self._menu = QMenu(self)
+            self._menu.setObjectName("attachmentDetailMenu")
+            group = QActionGroup(self._menu)
+            for level in ImageDetail:
+                action = self._menu.addAction(level.value)
+                action.setData(level.value)
+                action.setCheckable(True)
+                action.setActionGroup(group)
+                action.triggered.connect(lambda _checked=False, v=level.value: self.setCurrentText(v))
+        for action in self._menu.actions():
+            action.setChecked(action.data() == self._level)
+        self._menu.popup(self.mapToGlobal(self.rect().bottomLeft()))
+
+
 class AttachmentChip(QFrame):
     """Signals:
     remove_requested(str): the key of the chip whose remove button was clicked.
     detail_changed(str, str): (key, "auto" | "low" | "high").
     move_requested(str, int): (key, -1 or +1) from the context menu or Alt+Left/Right.
     view_requested(str): the chip was double-clicked (or Enter pressed on it): show it larger.
+
+    Its parts are placed once, at a fixed size, without layouts: twenty chips arriving
+    together each cost the strip a layout and a polish of every part (see DetailButton).
     """
 
     remove_requested = Signal(str)
@@ -68,49 +136,24 @@ class AttachmentChip(QFrame):
         )
         self.thumb = QLabel(self)
         self.thumb.setObjectName("attachmentThumbnail")
-        self.thumb.setFixedSize(CHIP_THUMB, CHIP_THUMB)
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if not thumbnail.isNull():
-            small = thumbnail.scaled(
-                CHIP_THUMB,
-                CHIP_THUMB,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            self.thumb.setPixmap(QPixmap.fromImage(small))
+            self.thumb.setPixmap(QPixmap.fromImage(chip_thumbnail(thumbnail)))
         shown = part.name if len(part.name) <= _NAME_CHARS else part.name[: _NAME_CHARS - 1] + "…"
         self.name_label = QLabel(shown, self)
         self.name_label.setObjectName("attachmentName")
         self.size_label = QLabel(format_size(part.size), self)
         self.size_label.setObjectName("attachmentSize")
-        self.detail = QComboBox(self)
-        self.detail.setObjectName("attachmentDetail")
-        self.detail.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.detail = DetailButton(part.detail, self)
         self.detail.setAccessibleName(f"Detail level of {part.name}")
-        self.detail.setToolTip("Detail: auto lets Grok choose; low costs fewer tokens; high reads fine print")
-        for level in ImageDetail:
-            self.detail.addItem(level.value, level.value)
-        self.detail.setCurrentIndex(self.detail.findData(part.detail.value))
-        self.detail.currentIndexChanged.connect(
-            lambda _i: self.detail_changed.emit(self.key, self.detail.currentData())
-        )
+        self.detail.level_changed.connect(lambda level: self.detail_changed.emit(self.key, level))
         self.remove_button = QToolButton(self)
         self.remove_button.setObjectName("attachmentRemove")
         self.remove_button.setText("✕")
         self.remove_button.setAccessibleName(f"Remove {part.name}")
         self.remove_button.setToolTip("Remove this image from the message")
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.key))
-
-        info = QVBoxLayout()
-        info.setSpacing(0)
-        info.addWidget(self.name_label)
-        info.addWidget(self.size_label)
-        info.addWidget(self.detail)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 2, 2, 2)
-        layout.addWidget(self.thumb)
-        layout.addLayout(info)
-        layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._place_parts()
         self._press: QPoint | None = None
         # Reordering without a mouse: the chip's context menu (and its shortcuts when focused).
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -131,6 +174,28 @@ class AttachmentChip(QFrame):
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         remove.triggered.connect(lambda: self.remove_requested.emit(self.key))
         self.addAction(remove)
+
+    def _place_parts(self) -> None:
+        """Thumbnail at the left, name, size and detail level in a column, the remove
+        button at the top right; the chip's size follows (and never changes)."""
+        metrics = self.fontMetrics()
+        line = metrics.height()
+        detail = self.detail.sizeHint()
+        remove = self.remove_button.sizeHint()
+        text_width = max(
+            metrics.horizontalAdvance(self.name_label.text()),
+            metrics.horizontalAdvance(self.size_label.text()),
+            detail.width(),
+        )
+        height = max(CHIP_THUMB, 2 * line + detail.height())
+        left, top = 4, 2
+        self.thumb.setGeometry(left, top + (height - CHIP_THUMB) // 2, CHIP_THUMB, CHIP_THUMB)
+        column = left + CHIP_THUMB + 6
+        self.name_label.setGeometry(column, top, text_width, line)
+        self.size_label.setGeometry(column, top + line, text_width, line)
+        self.detail.setGeometry(column, top + 2 * line, detail.width(), detail.height())
+        self.remove_button.setGeometry(column + text_width + 4, top, remove.width(), remove.height())
+        self.setFixedSize(column + text_width + 4 + remove.width() + 2, top + height + 2)
 
     @property
     def detail_level(self) -> ImageDetail:

@@ -14,6 +14,7 @@ thumbnails the chips, the composer and the transcript show.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import stat
 from abc import ABC, abstractmethod
@@ -116,6 +117,16 @@ class ImageSource(ABC):
         """Whether a child process can read it (it pickles, and reading it is work)."""
         return True
 
+    @property
+    def bytes_here_possible(self) -> bool:
+        """Whether `bytes_here` may answer (so a child does not send the bytes back)."""
+        return False
+
+    def bytes_here(self, size: int, sha256: str) -> bytes | None:
+        """The checked bytes (`size` long, this SHA-256) got again in this process, so a
+        child need not send them back; None when they cannot be (then it sends them)."""
+        return None
+
     @abstractmethod
     def check(self, detail: ImageDetail) -> ImagePart:
         """The checked image, or ImageRefused."""
@@ -131,6 +142,22 @@ class FileSource(ImageSource):
 
     def check(self, detail: ImageDetail) -> ImagePart:
         return check_image_file(self.path, detail=detail)
+
+    @property
+    def bytes_here_possible(self) -> bool:
+        return True
+
+    def bytes_here(self, size: int, sha256: str) -> bytes | None:
+        # Read unbuffered, in one call: the kernel fills the new bytes with the interpreter
+        # lock released, where unpickling them from a child copied them with it held.
+        try:
+            with self.path.open("rb", buffering=0) as stream:
+                data = stream.read(size + 1)
+        except OSError:
+            return None
+        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+            return None  # changed since it was checked
+        return data
 
     def raw_bytes(self) -> bytes:
         info = self.path.stat()
@@ -149,6 +176,13 @@ class BytesSource(ImageSource):
 
     def check(self, detail: ImageDetail) -> ImagePart:
         return check_image_bytes(self.data, self.name, detail=detail)
+
+    @property
+    def bytes_here_possible(self) -> bool:
+        return True
+
+    def bytes_here(self, size: int, sha256: str) -> bytes | None:
+        return self.data if len(self.data) == size else None  # checked as they are
 
     def raw_bytes(self) -> bytes:
         return self.data
@@ -257,10 +291,39 @@ class _Pixels:
         return view.copy()  # its own pixels: `view` points into `data`
 
 
-def _read_in_child(source: ImageSource, detail: ImageDetail) -> tuple[ImagePart, _Pixels]:
-    """`read_source` in a child process; the thumbnail travels back as plain data."""
+@dataclass(frozen=True, slots=True)
+class _FromChild:
+    """What a child sends back: the checked image, without its bytes when this process
+    can get them again (`ImageSource.bytes_here`), and the thumbnail as plain data.
+
+    A 9 MiB photo unpickled in this process is copied into new memory by the pool's
+    result thread while it holds the interpreter lock: each one stalled the UI thread."""
+
+    part: ImagePart
+    size: int
+    bytes_sent: bool
+    thumbnail: _Pixels
+
+
+def _read_in_child(source: ImageSource, detail: ImageDetail) -> _FromChild:
+    """`read_source` in a child process."""
     ready = read_source(source, detail)
-    return ready.part, _Pixels.of(ready.thumbnail)
+    part, size = ready.part, ready.part.size
+    bytes_sent = not source.bytes_here_possible
+    if not bytes_sent:
+        part = replace(part, data=b"")
+    return _FromChild(part, size, bytes_sent, _Pixels.of(ready.thumbnail))
+
+
+def _with_bytes(source: ImageSource, detail: ImageDetail, sent: _FromChild) -> ReadyImage:
+    """The child's image with its bytes got here (in a worker thread); checked again
+    here when they changed since the child read them."""
+    if sent.bytes_sent:
+        return ReadyImage(sent.part, sent.thumbnail.image())
+    data = source.bytes_here(sent.size, sent.part.sha256)
+    if data is None:
+        return read_source(source, detail)
+    return ReadyImage(replace(sent.part, data=data), sent.thumbnail.image())
 
 
 def intake_processes() -> ChildPool:
@@ -274,7 +337,7 @@ async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool |
     loop = asyncio.get_running_loop()
     if source.portable:
         pool = pool or intake_processes()
-        future: Future[tuple[ImagePart, _Pixels]] | None = None
+        future: Future[_FromChild] | None = None
         try:
             # Submitted from a thread: the first submissions start the children.
             future = await loop.run_in_executor(
@@ -284,11 +347,11 @@ async def read_image(source: ImageSource, detail: ImageDetail, pool: ChildPool |
             pool.give_up(error)
         if future is not None:
             try:
-                part, pixels = await asyncio.wrap_future(future)
+                sent = await asyncio.wrap_future(future)
             except BrokenExecutor as error:  # BrokenProcessPool: a child died (or could not start)
                 pool.give_up(error)
             else:
-                return ReadyImage(part, pixels.image())
+                return await loop.run_in_executor(intake_executor(), _with_bytes, source, detail, sent)
     return await loop.run_in_executor(intake_executor(), read_source, source, detail)
 
 
