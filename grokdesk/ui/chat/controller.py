@@ -53,12 +53,13 @@ UNEXPECTED_FAILURE = (
     "The details are in the log file (the logs folder in the data folder). Retry may work."
 )
 
-# View updates while streaming: at most about 16 a second. Each one renders what
-# arrived, lays it out and paints the transcript (the paint alone ~2 ms); at 30 and
-# then 20 a second that was most of the app's CPU time over a plain client at a
-# model's pace, and 16 still reads as smooth. An expensive update spaces the next
-# ones further (see RenderBudget).
-VIEW_INTERVAL_MS = 60
+# View updates while streaming: at most 10 a second. Each one renders what arrived,
+# lays it out and paints the changed lines; at a model's pace (200 chunks a second)
+# that is most of the app's CPU time over a plain client: 16 a second cost 5.1-5.2
+# CPU-s against the plain client's 3.1 for one 25 s reply, 10 a second 4.6 (measured
+# 2026-12-02). At 10 a second a fast reply grows about a line at a time, which still
+# reads as a stream. An expensive update spaces the next ones further (RenderBudget).
+VIEW_INTERVAL_MS = 100
 # While streaming, control goes back to the event loop at least this often, shared by
 # the replies streaming at once: every due timer runs in the same turn of the loop, so
 # each reply's slice would add up in one turn (three tabs' 8 ms slices stalled the
