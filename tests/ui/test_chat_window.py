@@ -84,3 +84,29 @@ def test_a_reply_streaming_in_a_background_tab_is_all_there_when_shown(
     # Rendered a slice at a time once shown, the whole reply arrives on screen.
     qtbot.waitUntil(lambda: "The last paragraph." in first.transcript.document().toPlainText(), timeout=5000)
     assert "word599" in first.transcript.document().toPlainText()
+
+
+def test_a_long_reply_that_arrives_at_once_is_laid_out_a_slice_at_a_time(
+    qtbot: QtBot, make_window: MakeWindow, fake_xai: FakeXai
+) -> None:
+    """A server that answers in one piece (or a reply faster than the first view update):
+    the reply is laid out over several turns of the event loop, as a streamed one is,
+    instead of in one render that froze the window (0.5 s for 127 KB)."""
+    window = make_window()
+    tab = window.current_tab()
+    assert tab is not None
+    text = "\n\n".join(f"Paragraph {i}: " + "plenty of words " * 20 for i in range(200))
+    fake_xai.script_next(Reply(text=text, ignore_stream=True))
+    shown_at_the_end: list[int] = []
+    tab.streaming_changed.connect(
+        lambda streaming: (
+            streaming or shown_at_the_end.append(tab.transcript.toPlainText().count("Paragraph "))
+        )
+    )
+    tab.composer.setPlainText("Write a lot")
+    tab.send()
+    qtbot.waitUntil(lambda: bool(shown_at_the_end), timeout=5000)
+    assert 0 < shown_at_the_end[0] < 200  # the rest follows in later turns
+    qtbot.waitUntil(lambda: tab.transcript.toPlainText().count("Paragraph ") == 200, timeout=10_000)
+    assert "Paragraph 199: plenty of words" in tab.transcript.plain_text()
+    assert tab.controller.conversation.messages[-1].plain_text == text

@@ -167,6 +167,7 @@ class ChatController(QObject):
         self._monotonic = monotonic  # when the streaming reply was last saved (tests inject it)
         self._task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
+        self._view_updates = 0  # of the reply streaming now
         self._pending: list[str] = []
         self._dirty = False
         self._last_flush = 0.0
@@ -397,6 +398,7 @@ class ChatController(QObject):
             reply.finish_reason = None
             self.message_changed.emit(reply)
         self._streaming = reply
+        self._view_updates = 0
         self._sink.save_message(self.conversation, reply)
         self._last_flush = self._monotonic()
         work = (
@@ -449,6 +451,12 @@ class ChatController(QObject):
         with the API's reason, or failed by a bug (with Retry, never left "streaming")."""
         try:
             await work
+            if self._dirty and not self._view_updates:
+                # All of it arrived before the first view update (a fast or unstreamed
+                # answer): shown as a streaming update first, so the view lays a long
+                # reply out a slice per turn; rendered whole at its end, 127 KB froze the
+                # window for half a second.
+                self._push_view_update()
             reply.state = MessageState.COMPLETE
         except asyncio.CancelledError:
             reply.state = MessageState.STOPPED
@@ -611,6 +619,7 @@ class ChatController(QObject):
         if self._dirty and self._streaming is not None:
             self._dirty = False
             self._apply_pending(self._streaming)
+            self._view_updates += 1
             self.message_changed.emit(self._streaming)
 
     # -- helpers ------------------------------------------------------------------
