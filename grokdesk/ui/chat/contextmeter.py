@@ -29,6 +29,7 @@ from grokdesk.core.request import (
     system_prompt_text,
 )
 from grokdesk.ui.asynctasks import spawn
+from grokdesk.ui.chat.controller import fall_back_to_chat
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.modelcatalog import ModelCatalog
 
@@ -342,9 +343,8 @@ class ContextGuard(QObject):
                     build_summary_responses_request(conversation, conversation.model)
                 )
             except BadRequest as error:
-                if error.status not in (404, 405) or not route.may_fall_back():
+                if not fall_back_to_chat(route, error):
                     raise
-                route.responses_missing()
         return await client.complete_chat(
             build_summary_request(conversation, conversation.model, stream=False)
         )

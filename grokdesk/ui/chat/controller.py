@@ -94,6 +94,16 @@ class ApiRoute(Protocol):
     def responses_missing(self) -> None: ...
 
 
+def fall_back_to_chat(route: ApiRoute, error: BadRequest) -> bool:
+    """Whether a Responses request refused with `error` goes to Chat Completions instead:
+    a server without /responses (404 or 405 on the route) with the setting on Automatic,
+    which is then remembered for that server."""
+    if error.status not in (404, 405) or not route.may_fall_back():
+        return False
+    route.responses_missing()
+    return True
+
+
 class PreparedTurn(Protocol):
     """A turn that is not a streamed chat reply (images made by an image model)."""
 
@@ -432,11 +442,8 @@ class ChatController(QObject):
             try:
                 await self._consume(client.stream_responses_batches(body), reply)
             except BadRequest as error:
-                # A server without /responses (404 or 405 on the route): Automatic
-                # switches it to Chat Completions once and remembers that.
-                if error.status not in (404, 405) or not route.may_fall_back() or self._started(reply):
+                if self._started(reply) or not fall_back_to_chat(route, error):
                     raise
-                route.responses_missing()
                 body = await asyncio.to_thread(chat)
                 await self._consume(client.stream_chat_batches(body), reply)
         else:
