@@ -17,10 +17,9 @@ from grokdesk.core.conversation import Conversation, Message, MessageState, Role
 from grokdesk.ui.chat import controller as controller_module
 from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.transcript import TranscriptView
-from grokdesk.ui.renderbudget import RenderBudget
 from tests.helpers.chatfakes import RecordingSink, ScriptedClient, Step
 from tests.helpers.qtdoc import document_anchors
-from tests.helpers.transcripts import shown_view
+from tests.helpers.transcripts import shown_view, streaming_view
 
 USAGE = Usage(prompt_tokens=12, completion_tokens=3, total_tokens=15)
 
@@ -202,17 +201,7 @@ def test_a_reply_streamed_in_pieces_ends_as_it_renders_at_once(qtbot: QtBot, qlo
     text = "Intro words for the reply.\n\n" + "".join(section.format(n=n) for n in range(40)) + "The end."
     words = re.compile(r"\s*\S+")
     pieces = [*words.findall(text[:600]), text[600:7000], *words.findall(text[7000:])]
-    user = Message.text(Role.USER, "Hi")
-    reply = Message(Role.ASSISTANT, [], model="grok-3", state=MessageState.STREAMING)
-    messages = [user]
-    # A budget that never puts an update off: every piece is rendered as it comes.
-    view = TranscriptView(render_budget=RenderBudget(share=1e9))
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    view.set_messages(messages)
-    messages.append(reply)
-    view.message_added(reply)
+    view, user, reply = streaming_view(qtbot)
     for piece in pieces:
         reply.append_text(piece)
         view.message_changed(reply)

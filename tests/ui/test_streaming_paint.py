@@ -9,9 +9,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from grokdesk.core.conversation import Message, MessageState, Role
+from grokdesk.core.conversation import MessageState
 from grokdesk.ui.chat.transcript import TranscriptView
-from grokdesk.ui.renderbudget import RenderBudget
+from tests.helpers.transcripts import streaming_view
 
 SECTION = (
     "## Part {n}\n\nSome plain words arrive here one by one, then **bold** and `code`.\n\n"
@@ -33,18 +33,7 @@ def painted_afresh(view: TranscriptView) -> QImage:
 def test_the_screen_matches_a_fresh_paint_at_every_step_of_a_stream(qtbot: QtBot, qloop: object) -> None:
     text = "Intro words for the reply.\n\n" + "".join(SECTION.format(n=n) for n in range(6)) + "The end."
     pieces = re.findall(r"\s*\S+", text)
-    user = Message.text(Role.USER, "Hi")
-    reply = Message(Role.ASSISTANT, [], model="grok-3", state=MessageState.STREAMING)
-    messages = [user]
-    # A budget that never puts an update off: every piece is rendered and painted as it comes.
-    view = TranscriptView(render_budget=RenderBudget(share=1e9))
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_messages(messages)
-    messages.append(reply)
-    view.message_added(reply)
+    view, _user, reply = streaming_view(qtbot)
     mismatches = []
     for step, piece in enumerate(pieces):
         reply.append_text(piece)
