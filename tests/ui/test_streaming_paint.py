@@ -11,6 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from grokdesk.core.conversation import MessageState
 from grokdesk.ui.chat.transcript import TranscriptView
+from tests.data.builders import image_part
+from tests.helpers.qtdoc import document_anchors
 from tests.helpers.transcripts import streaming_view
 
 SECTION = (
@@ -46,3 +48,24 @@ def test_the_screen_matches_a_fresh_paint_at_every_step_of_a_stream(qtbot: QtBot
     shown = on_screen(view)
     assert shown == painted_afresh(view)
     assert mismatches == []
+
+
+def test_an_image_the_model_makes_mid_reply_shows_while_the_reply_streams(
+    qtbot: QtBot, qloop: object
+) -> None:
+    view, _user, reply = streaming_view(qtbot)
+    reply.append_text("Here is the boat you asked for. ")
+    view.message_changed(reply)
+    picture = image_part((20, 90, 200), size=(64, 64), name="a-paper-boat-1.png")
+    reply.parts.append(picture)  # what the controller does when the image tool's result arrives
+    reply.append_text("It floats on a calm pond, and more words follow.")
+    view.message_changed(reply)
+    assert reply.state is MessageState.STREAMING
+    assert f"image:{picture.sha256}" in document_anchors(view.document())
+    assert "It floats on a calm pond" in view.plain_text()
+    # At its end the image takes its place among the text, shown once.
+    reply.state = MessageState.COMPLETE
+    view.message_changed(reply)
+    assert document_anchors(view.document()).count(f"image:{picture.sha256}") == 1
+    text = view.plain_text()
+    assert text.index("Here is the boat") < text.index("It floats on a calm pond")

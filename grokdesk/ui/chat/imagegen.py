@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from grokdesk.api.errors import BadRequest, ImageModerated
 from grokdesk.core import imagegen
-from grokdesk.core.conversation import Conversation, ImagePart, Message, MessageState, Part, TextPart, Usage
+from grokdesk.core.conversation import Conversation, ImagePart, Message, Part, TextPart, Usage
 from grokdesk.core.imagegen import ImageModel, ImageOptions, ImageTurn
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ class ImageGeneration(QObject):
         tab.model_changed.connect(lambda _model: self.update_controls())
         if catalog is not None:
             catalog.models_changed.connect(self.update_controls)
-        # A reply's images arrive when it ends, not when it is added: make their thumbnails then.
+        # A reply's images arrive after it is added (generated, or made by the model's image
+        # tool mid-reply): make their thumbnails as they come.
         tab.controller.message_changed.connect(self._on_message_changed)
         shown = tab.attachments.shown
         shown.actions.append(("Edit this image", "editImageButton", self.edit_image))
@@ -172,7 +173,7 @@ class ImageGeneration(QObject):
         self.update_controls()
 
     def _on_message_changed(self, message: Message) -> None:
-        if message.images and message.state is not MessageState.STREAMING:
+        if message.images:
             self._tab.attachments.ensure_thumbnails([message])
 
     def is_image_model(self, model: str) -> bool:

@@ -133,6 +133,9 @@ class _Rendered:
     streamed: bool = False
     # The tool records the header showed when it was rendered.
     tools: tuple[tuple[str, str, str, str], ...] = ()
+    # The images (SHA-256) shown under the header of a streaming reply (made by the
+    # model's image tool mid-reply; they take their place among the text at its end).
+    images: tuple[str, ...] = ()
     # A streamed reply too long to lay out: only its first `limit` characters are shown.
     limit: int | None = None
     # How much of the (shown) text the last streaming update rendered.
@@ -823,19 +826,22 @@ class TranscriptView(QTextBrowser):
             and rendered.shown_chars == len(text)
             and not rendered.backlog
             and rendered.tools == toolrecords.tools_signature(message)
+            and rendered.images == _image_shas(message)
         ):
             return  # collapsed and all of its start shown: what arrives now is not laid out
         frame = rendered.frame
-        if rendered.tools != toolrecords.tools_signature(message):
-            rendered.streamed = False  # a tool call started or ended: the header changes
+        if rendered.tools != toolrecords.tools_signature(message) or rendered.images != _image_shas(message):
+            rendered.streamed = False  # a tool call started or ended, an image came: the header changes
         if not rendered.streamed:
             # First update: start from the header alone (a continued reply keeps its
             # text: it is rendered again as the stream's stable part).
             cursor = self._frame_cursor(frame)
             cursor.removeSelectedText()
             _reset_formats(cursor)
-            cursor.insertHtml(self._header_html(message))
+            images = "".join(self._image_html(part) for part in message.images)
+            cursor.insertHtml(self._header_html(message) + images)
             rendered.tools = toolrecords.tools_signature(message)
+            rendered.images = _image_shas(message)
             rendered.tail_chars = 0
             rendered.plain_tail = 0
             rendered.tail_text = ""
@@ -1601,6 +1607,10 @@ def _open_block(cursor: QTextCursor) -> bool:
         return True
     _reset_formats(cursor)
     return False
+
+
+def _image_shas(message: Message) -> tuple[str, ...]:
+    return tuple(part.sha256 for part in message.images)
 
 
 def _reset_formats(cursor: QTextCursor) -> None:
