@@ -31,6 +31,25 @@ def run_app(
     )
 
 
+def smoke_send(
+    fake_xai: FakeXai, tmp_path: Path, text: str, *options: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """`--smoke-send TEXT` against the fake server with its key in the environment: the
+    finished process and the JSON line it printed last ({} when it printed none)."""
+    result = run_app(
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--base-url",
+        fake_xai.base_url,
+        "--smoke-send",
+        text,
+        *options,
+        env={"XAI_API_KEY": fake_xai.api_key},
+    )
+    lines = result.stdout.strip().splitlines()
+    return result, json.loads(lines[-1]) if lines else {}
+
+
 def test_version() -> None:
     result = run_app("--version")
     assert result.returncode == 0
@@ -50,19 +69,8 @@ def test_smoke_paints_and_exits_zero_with_data_dir_from_the_environment(tmp_path
 def test_smoke_send_streams_a_reply_with_the_key_from_the_environment(
     fake_xai: FakeXai, tmp_path: Path
 ) -> None:
-    result = run_app(
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--base-url",
-        fake_xai.base_url,
-        "--smoke-send",
-        "Hello from the command line",
-        "--model",
-        "grok-3",
-        env={"XAI_API_KEY": fake_xai.api_key},
-    )
+    result, report = smoke_send(fake_xai, tmp_path, "Hello from the command line", "--model", "grok-3")
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["ok"] is True
     assert report["reply"] == "Echo: Hello from the command line"
     sent = fake_xai.requests_to(TURNS)[-1]
@@ -80,21 +88,10 @@ def test_smoke_send_reports_images_read_and_formulas_typeset_in_child_processes(
     image readers and the math typesetter work in their child processes."""
     photo = tmp_path / "photo.png"
     photo.write_bytes(image_bytes(size=(64, 48)))
-    result = run_app(
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--base-url",
-        fake_xai.base_url,
-        "--smoke-send",
-        "Is $e^{i\\pi} + 1 = 0$?",
-        "--smoke-attach",
-        str(photo),
-        "--model",
-        "grok-4.3",
-        env={"XAI_API_KEY": fake_xai.api_key},
+    result, report = smoke_send(
+        fake_xai, tmp_path, "Is $e^{i\\pi} + 1 = 0$?", "--smoke-attach", str(photo), "--model", "grok-4.3"
     )
     assert result.returncode == 0, result.stderr + result.stdout
-    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["reply"] == "Echo: Is $e^{i\\pi} + 1 = 0$? [1 image]"  # the fake counts images
     assert report["images_sent"] == 1
     assert report["formulas"] >= 1 and report["formulas_typeset"] == report["formulas"]
