@@ -469,6 +469,10 @@ def run_gui(
     # (disk waits, mostly) overlap importing Qt and the window's modules. Opened when the
     # window was built, the window waited ~20 ms for it.
     store_worker = StoreWorker(data_dir)
+    from grokdesk.ui.featurescan import skip_known_modules
+
+    # Before the first import of PySide6's modules: from here on every import is checked.
+    skip_known_modules()
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, QUrl, Signal
@@ -21,19 +21,22 @@ from PySide6.QtGui import (
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from grokdesk.api.errors import ApiError, AuthError
 from grokdesk.core.conversation import Conversation, ConversationSettings
-from grokdesk.core.markdown import warm_up
 from grokdesk.storage.errors import StorageError
 from grokdesk.storage.keystore import KeyStore, SaveResult
 from grokdesk.storage.records import SessionState, TabState
 from grokdesk.storage.store import Store
 from grokdesk.ui.asynctasks import Kind, Tasks
-from grokdesk.ui.chat.controller import ChatController
-from grokdesk.ui.chat.tab import ConversationTab
-from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.connection import ApiConnection, check_key
 from grokdesk.ui.icons import describe_builtin_buttons
 from grokdesk.ui.keynotice import KeyNotice
@@ -47,9 +50,13 @@ from grokdesk.ui.settings.appsettings import AppSettings
 from grokdesk.ui.tabs import ConversationTabs
 
 if TYPE_CHECKING:
-    # Imported when first used: the settings dialog, the welcome view, the usage view
-    # and httpx (behind the API client) are not needed for the first paint.
+    # Imported when first used: the chat stack (a tab's widgets, its controller, the
+    # transcript and their renderers), the settings dialog, the welcome view, the usage
+    # view and httpx (behind the API client) are not needed for the first paint.
     from grokdesk.api.client import KeyInfo
+    from grokdesk.api.errors import ApiError
+    from grokdesk.ui.chat.tab import ConversationTab
+    from grokdesk.ui.chat.tokencount import TokenCounter
     from grokdesk.ui.chat.transcript import TranscriptView
     from grokdesk.ui.library.usageview import UsageDialog
     from grokdesk.ui.settings.dialog import SettingsDialog
@@ -139,7 +146,7 @@ class MainWindow(QMainWindow):
                 "Everything that could not be saved earlier is saved now.", 8000
             )
         )
-        self.token_counter = TokenCounter(connection.client, self)
+        self._token_counter: TokenCounter | None = None  # made with the first tab
         self.render_budget = RenderBudget()  # shared: tabs streaming at once split each frame
         self.library = LibraryPanel(sink.run, self)
         self.library.open_requested.connect(self.open_saved)
@@ -222,30 +229,42 @@ class MainWindow(QMainWindow):
 
     # -- tabs ------------------------------------------------------------------------
 
+    # Every page of `self.tabs` is a ConversationTab or a _PendingTab (the place of a tab
+    # not built yet); the chat stack is imported with the first tab built, so these tell
+    # them apart by the placeholder's class.
+
     def tab(self, index: int) -> ConversationTab:
         self._build_pending_tabs()
         widget = self.tabs.widget(index)
-        assert isinstance(widget, ConversationTab)
-        return widget
+        assert widget is not None and not isinstance(widget, _PendingTab)
+        return cast("ConversationTab", widget)
 
     def current_tab(self) -> ConversationTab | None:
         self._build_pending_tabs()
         widget = self.tabs.currentWidget()
-        return widget if isinstance(widget, ConversationTab) else None
+        if widget is None or isinstance(widget, _PendingTab):
+            return None
+        return cast("ConversationTab", widget)
 
     def open_tabs(self) -> list[ConversationTab]:
         self._build_pending_tabs()
         widgets = (self.tabs.widget(i) for i in range(self.tabs.count()))
-        return [widget for widget in widgets if isinstance(widget, ConversationTab)]
+        return [
+            cast("ConversationTab", w) for w in widgets if w is not None and not isinstance(w, _PendingTab)
+        ]
 
-    def _build_pending_tabs(self) -> None:
-        """Build the restored background tabs that wait in place (see `_restore_session`):
-        right after the first paint, or at once when anything asks for the tabs."""
+    def _build_pending_tabs(self, *, only_current: bool = False) -> None:
+        """Build the restored tabs that wait in place (see `_restore_session`): the one on
+        screen right after the first paint, the others in the turn after, or all at once
+        when anything asks for the tabs."""
         if self._restoring:
             return  # restore_session places them; built after the first paint
-        pending, self._pending_tabs = self._pending_tabs, []
+        pending = self._pending_tabs
+        if only_current:
+            pending = [p for p in pending if p is self.tabs.currentWidget()]
         if not pending:
             return
+        self._pending_tabs = [p for p in self._pending_tabs if p not in pending]
         self.session_saver.hold()  # the same session: written once, after
         try:
             for placeholder in pending:
@@ -253,6 +272,8 @@ class MainWindow(QMainWindow):
                 if index < 0:
                     continue
                 tab = self._make_tab(self._restored_conversation(placeholder.state, placeholder.reading))
+                if not self._content_painted:
+                    self._hold_transcript(tab.transcript)
                 was_current = self.tabs.currentIndex() == index  # chosen before it was built
                 # Swapped without signals: the same conversation stays at the same place
                 # and the current tab does not change.
@@ -269,9 +290,20 @@ class MainWindow(QMainWindow):
                 tab.restore_draft(
                     state.draft_text, state.draft_attachments, state.draft_pastes, state.draft_role
                 )
+                if was_current:
+                    self._show_title(tab.controller.conversation.title)
+                    self._focus_composer_at_start(tab)
                 placeholder.deleteLater()
         finally:
             self.session_saver.release()
+
+    def _focus_composer_at_start(self, tab: ConversationTab) -> None:
+        """The tab on screen, built after the first paint, takes the keyboard unless the
+        user already put it somewhere (the library's search, say): typing right after the
+        start goes into the message."""
+        focused = QApplication.focusWidget()
+        if focused is None or focused is self or focused is self.tabs.tabBar():
+            tab.composer.setFocus()
 
     def default_model(self) -> str:
         saved = self.settings.default_model
@@ -312,6 +344,12 @@ class MainWindow(QMainWindow):
         return tab
 
     def _make_tab(self, conversation: Conversation) -> ConversationTab:
+        from grokdesk.ui.chat.controller import ChatController
+        from grokdesk.ui.chat.tab import ConversationTab
+        from grokdesk.ui.chat.tokencount import TokenCounter
+
+        if self._token_counter is None:
+            self._token_counter = TokenCounter(self.connection.client, self)
         controller = ChatController(
             conversation,
             client_provider=self.connection.client,
@@ -322,7 +360,7 @@ class MainWindow(QMainWindow):
         tab = ConversationTab(
             controller,
             catalog=self.catalog,
-            token_counter=self.token_counter,
+            token_counter=self._token_counter,
             render_budget=self.render_budget,
         )
         if tab.context is not None:
@@ -434,8 +472,14 @@ class MainWindow(QMainWindow):
             self.tabs.set_label(index, tab.controller.conversation.title, streaming=streaming)
 
     def _on_current_changed(self, index: int) -> None:
+        pending = self.tabs.currentWidget()
+        if isinstance(pending, _PendingTab) and self._restoring:
+            self._show_title(pending.title)  # as stored; the tab is built after the first paint
+            return
         tab = self.current_tab()
-        title = tab.controller.conversation.title if tab else ""
+        self._show_title(tab.controller.conversation.title if tab else "")
+
+    def _show_title(self, title: str) -> None:
         self.setWindowTitle(f"{title} — GrokDesk" if title else "GrokDesk")
 
     def _refresh_model_choices(self) -> None:
@@ -508,6 +552,8 @@ class MainWindow(QMainWindow):
     # -- errors ----------------------------------------------------------------------
 
     def _on_api_error(self, error: ApiError) -> None:
+        from grokdesk.api.errors import AuthError
+
         if isinstance(error, AuthError):
             self.key_notice.show_message(error.message)
 
@@ -589,33 +635,26 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(error))
             session = SessionState()
         active = min(max(session.active_index, 0), len(session.tabs) - 1)
-        # The store answers in order: the tab on screen first, then the background tabs'
-        # titles, then their conversations, read while this tab is built and waited for
-        # only when they are built (after the first paint). Read here one by one, they
-        # cost the first paint ~5 ms of waiting.
+        # The store answers in order: the tabs' titles (for their labels at the first
+        # paint), then the conversations, the one on screen first, read meanwhile and
+        # waited for only when their tabs are built (after the first paint).
         stored = {i: s.conversation_id for i, s in enumerate(session.tabs) if s.conversation_id}
-        reading: dict[int, Future[Conversation]] = {}
-        if active in stored:
-            reading[active] = worker.call(Store.load_conversation, stored.pop(active))
         titles = worker.call(Store.titles, list(stored.values())) if stored else None
-        for index, conversation_id in stored.items():
-            reading[index] = worker.call(Store.load_conversation, conversation_id)
+        order = sorted(stored, key=lambda i: i != active)
+        reading = {i: worker.call(Store.load_conversation, stored[i]) for i in order}
         title_of: dict[str, str] = {}
         with contextlib.suppress(StorageError):  # labelled "New conversation" until built
             title_of = titles.result() if titles is not None else {}
         for index, state in enumerate(session.tabs):
-            if index != active:
-                # A tab not on screen waits in place, labelled, and is built right after the
-                # first paint: building each tab's widgets cost the first paint ~20 % of its
-                # CPU time with four background tabs (measured 2026-12-02).
-                placeholder = _PendingTab(state, reading.get(index), self.tabs)
-                self._pending_tabs.append(placeholder)
-                title = title_of.get(state.conversation_id or "", "")
-                self.tabs.set_label(self.tabs.addTab(placeholder, ""), title, streaming=False)
-                continue
-            conversation = self._restored_conversation(state, reading.get(index))
-            tab = self.open_conversation(conversation, activate=False)
-            tab.restore_draft(state.draft_text, state.draft_attachments, state.draft_pastes, state.draft_role)
+            # Each tab waits in place, labelled, and is built after the first paint (the one
+            # on screen right after it, the others in the next turn): the first tab built
+            # imports the chat stack (its widgets, the transcript, the controller and what
+            # they use, ~40 ms), and building the tabs' widgets cost the first paint ~20 %
+            # of its CPU time with four background tabs (both measured 2026-12-02).
+            title = title_of.get(state.conversation_id or "", "")
+            placeholder = _PendingTab(state, reading.get(index), title, self.tabs)
+            self._pending_tabs.append(placeholder)
+            self.tabs.set_label(self.tabs.addTab(placeholder, ""), title, streaming=False)
         if self.tabs.count() == 0:
             self.new_conversation()
         else:
@@ -691,8 +730,12 @@ class MainWindow(QMainWindow):
         for transcript in held:
             if shiboken6.isValid(transcript):  # its tab may have been closed meanwhile
                 transcript.show()  # renders now if its tab is the current one
-        tab = self.tabs.currentWidget()  # not current_tab(): the other tabs are built after this
-        if not isinstance(tab, ConversationTab) or not tab.transcript.isVisible():
+        if self.tabs.currentWidget() is None or isinstance(self.tabs.currentWidget(), _PendingTab):
+            self._emit_content_painted()  # nothing more to paint
+            return
+        # Not current_tab(): the other tabs are built after this.
+        tab = cast("ConversationTab", self.tabs.currentWidget())
+        if not tab.transcript.isVisible():
             self._emit_content_painted()  # nothing more to paint (e.g. the welcome view)
             return
         # Painted now, before whatever else is queued (the model list's request, the
@@ -725,8 +768,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        self._build_pending_tabs(only_current=True)
         self._show_held_transcripts()
-        self._build_pending_tabs()
+        QTimer.singleShot(0, self, self._build_pending_tabs)
         # After the conversation is rendered: the model list's request (and the import of
         # httpx it needs first) is not what the user looks at first.
         self._tasks.spawn(self._refresh_models(), kind=Kind.READ, name="refresh-models")
@@ -741,6 +785,8 @@ class MainWindow(QMainWindow):
         # thread shares the interpreter lock with them.
         with contextlib.suppress(Exception):  # reported where the client is made
             await asyncio.wrap_future(self.connection.prepare())
+        from grokdesk.core.markdown import warm_up
+
         await asyncio.wrap_future(warm_up(dark=theme_of(self.palette()).dark))
 
     async def _refresh_models(self) -> None:
@@ -783,7 +829,8 @@ class MainWindow(QMainWindow):
         if self._sink.has_unsaved:
             self._sink.retry_unsaved()  # a last try; the store drains it before closing
         await self.catalog.aclose()
-        await self.token_counter.aclose()
+        if self._token_counter is not None:
+            await self._token_counter.aclose()
         await asyncio.gather(*(t.context.aclose() for t in self.open_tabs() if t.context is not None))
         await self.library.shutdown()
         self.save_session()
@@ -829,10 +876,13 @@ class _FirstPaint(QObject):
 
 
 class _PendingTab(QWidget):
-    """The place of a restored background tab until it is built (never shown: the
-    current tab is built before the first paint)."""
+    """The place of a restored tab until it is built after the first paint: the tab on
+    screen shows it (empty) for that one paint, the others are never shown."""
 
-    def __init__(self, state: TabState, reading: Future[Conversation] | None, parent: QWidget) -> None:
+    def __init__(
+        self, state: TabState, reading: Future[Conversation] | None, title: str, parent: QWidget
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.reading = reading  # the stored conversation being read; None when never stored
+        self.title = title  # as stored: the tab's label and the window's title until built

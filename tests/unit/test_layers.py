@@ -162,13 +162,14 @@ def test_checker_resolves_relative_imports(tmp_path: Path) -> None:
 
 
 def test_the_window_imports_no_renderer_network_or_keyring_before_its_first_paint() -> None:
-    """Start-up: what the first paint does not need is imported after it (Markdown and
-    highlighting by the transcripts' first render, Pillow by the first image, httpx by
-    the first request, keyring read in a thread)."""
+    """Start-up: what the first paint does not need is imported after it (the chat stack
+    by the first tab built, Markdown and highlighting by the transcripts' first render,
+    Pillow by the first image, httpx by the first request, keyring read in a thread)."""
     import subprocess
     import sys
 
-    late = ("markdown_it", "pygments", "PIL", "httpx", "keyring")
+    chat = ("grokdesk.ui.chat.tab", "grokdesk.ui.chat.controller", "grokdesk.ui.chat.transcript")
+    late = (*chat, "grokdesk.core.markdown", "markdown_it", "pygments", "PIL", "httpx", "keyring")
     code = f"import sys, grokdesk.ui.mainwindow; print([m for m in {late!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
