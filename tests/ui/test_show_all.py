@@ -76,6 +76,26 @@ def test_a_copied_selection_and_find_read_the_line_not_its_pieces(qtbot: QtBot, 
     assert view.find("w059999")
 
 
+def test_find_sees_a_phrase_across_the_pieces_a_long_line_is_laid_out_in(qtbot: QtBot, qloop: object) -> None:
+    messages = long_reply(LINE)
+    view = shown_view(qtbot, messages)
+    expand(view, messages[1])
+    finished(qtbot, view)
+    # Where the display cut the line: the end of one piece and the start of the next.
+    block = view.document().findBlock(view.document().find("w030000").selectionStart())
+    phrase = block.text()[-8:] + block.next().text()[:8]
+    assert phrase in LINE  # one phrase of the text, as the user reads it
+    assert view.document().find(phrase).isNull()  # Qt's find reads the pieces
+    view.moveCursor(QTextCursor.MoveOperation.Start)
+    assert view.find_phrase(phrase.upper())  # case ignored, as Ctrl+F does
+    assert view.createMimeDataFromSelection().text() == phrase
+    # Found once: the next search from there finds no other.
+    assert not view.find_phrase(phrase)
+    view.moveCursor(QTextCursor.MoveOperation.Start)
+    assert view.find_phrase("w030000")  # and plain matches as before
+    assert view.textCursor().selectedText() == "w030000"
+
+
 def test_a_long_code_block_ends_whole_and_coloured(qtbot: QtBot, qloop: object) -> None:
     messages = long_reply(f"Here it is:\n\n```python\n{CODE}\n```\n\nThat is all.")
     view = shown_view(qtbot, messages)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
 from grokdesk.core.conversation import ImagePart, Message, MessageState, Role
 from grokdesk.core.longtext import PASTE_CHARS, PASTE_LINES, SHOWN_CHARS, SHOWN_LINES, collapse_at
@@ -163,6 +163,36 @@ class Expander(QObject):
         data = text.encode("utf-16-le", "surrogatepass")
         selected = data[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
         return self.plain_text(selected, start)
+
+    def find_across_seams(self, text: str, after: int) -> tuple[int, int] | None:
+        """The first match of `text` from position `after` on that a seam cuts in two,
+        which QTextDocument.find cannot see (it reads the display's pieces): its start and
+        end in the document, the seam inside. Case is ignored, as Ctrl+F does. None when no
+        such match exists. A match must lie within one seam's two neighbouring pieces."""
+        if len(text) < 2:
+            return None
+        needle = text.casefold()
+        if len(needle) != len(text):
+            needle = text  # folding changed its length (e.g. "ß"): matched as typed
+        document = self._view.document()
+        reach = _utf16_length(text) - 1
+        last = document.characterCount() - 1
+        for seam_start, seam_end in self._seams(after, last):
+            left_from = max(after, seam_start - reach)
+            left = _text_between(document, left_from, seam_start)
+            right = _text_between(document, seam_end, min(last, seam_end + reach))
+            joined = left + right
+            hay = joined.casefold() if needle is not text else joined
+            if len(hay) != len(joined):
+                hay = joined
+            index = hay.find(needle)
+            while index >= 0:
+                if index < len(left) < index + len(needle):
+                    start = left_from + _utf16_length(left[:index])
+                    end = seam_end + _utf16_length(right[: index + len(needle) - len(left)])
+                    return start, end
+                index = hay.find(needle, index + 1)
+        return None
 
     # -- turns ------------------------------------------------------------------
 
@@ -383,6 +413,13 @@ def _shown_before(message: Message) -> int:
             shown = total + cut
         total += len(part.text)
     return shown
+
+
+def _text_between(document: QTextDocument, start: int, end: int) -> str:
+    cursor = QTextCursor(document)
+    cursor.setPosition(start)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    return cursor.selectedText()
 
 
 def _utf16_length(text: str) -> int:

@@ -600,16 +600,16 @@ class ConversationTab(QWidget):
     def find_next(self, text: str) -> bool:
         if not text:
             return False
-        if self.transcript.find(text):
+        if self.transcript.find_phrase(text):
             return True
         # Past the rendered window of a long conversation: the next message outside it that
         # holds the text (below it, else from the top); else wrap to the document's top.
-        if self.transcript.show_next_with(text) and self.transcript.find(text):
+        if self.transcript.show_next_with(text) and self.transcript.find_phrase(text):
             return True
         cursor = self.transcript.textCursor()
         cursor.movePosition(cursor.MoveOperation.Start)
         self.transcript.setTextCursor(cursor)
-        return self.transcript.find(text)
+        return self.transcript.find_phrase(text)
 
     # -- streaming state ----------------------------------------------------------
 

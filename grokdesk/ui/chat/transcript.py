@@ -257,6 +257,23 @@ class TranscriptView(QTextBrowser):
         self.expander.finish()
         return self.expander.plain_text(self.document().toPlainText())
 
+    def find_phrase(self, text: str) -> bool:
+        """Select the next match of `text` after the cursor (Ctrl+F), case ignored; True
+        if found. Unlike QTextEdit.find, it also finds a match that a "Show all" seam cuts
+        in two (a long line is laid out as pieces: the text reads on across them)."""
+        found = self.document().find(text, self.textCursor())
+        after = self.textCursor().selectionEnd()
+        across = self.expander.find_across_seams(text, after)
+        if across is not None and (found.isNull() or across[0] < found.selectionStart()):
+            found = QTextCursor(self.document())
+            found.setPosition(across[0])
+            found.setPosition(across[1], QTextCursor.MoveMode.KeepAnchor)
+        if found.isNull():
+            return False
+        self.setTextCursor(found)
+        self.ensureCursorVisible()
+        return True
+
     def is_expanding(self) -> bool:
         """True while a "Show all" is still laying out the rest of a message."""
         return self.expander.active()
