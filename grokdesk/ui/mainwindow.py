@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QKeySequence,
+    QPalette,
     QShortcut,
     QShowEvent,
 )
@@ -886,3 +887,6 @@ class _PendingTab(QWidget):
         self.state = state
         self.reading = reading  # the stored conversation being read; None when never stored
         self.title = title  # as stored: the tab's label and the window's title until built
+        # The transcript's background, which takes its place a moment later.
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setAutoFillBackground(True)
