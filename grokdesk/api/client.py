@@ -36,6 +36,7 @@ from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
 from grokdesk.api.responses import ResponsesReader
 from grokdesk.api.sse import SseDecoder
+from grokdesk.api.tokenized import count_tokens
 from grokdesk.core.endpoint import DEFAULT_BASE_URL, is_loopback_host, normalize_base_url, validate_base_url
 from grokdesk.core.models import ModelInfo
 
@@ -474,10 +475,10 @@ class XaiClient:
     async def tokenize(self, text: str, model: str) -> int:
         """How many tokens `model` makes of `text` (`token_ids` is a list of objects, not integers)."""
         response = await self._send("POST", "tokenize-text", {"text": text, "model": model})
-        tokens = self._json(response).get("token_ids")
-        if not isinstance(tokens, list):
+        count = count_tokens(response.content)
+        if count is None:
             raise BadAnswer("The server's token count could not be read.", status=response.status_code)
-        return len(tokens)
+        return count
 
     async def check_key(self) -> KeyInfo:
         """What the server knows about the key; PermissionDenied when it is blocked or disabled."""

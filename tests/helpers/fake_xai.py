@@ -76,7 +76,7 @@ from tests.helpers.fake_xai_scripts import (
     default_models,
     prompt_too_long_body,
     stream_chunks,
-    tokenize_body,
+    tokenize_json,
     unknown_model_body,
     usage_body,
 )
@@ -394,10 +394,14 @@ class FakeXai:
         self,
         conn: _Connection,
         status: int,
-        body: dict[str, Any] | str,
+        body: dict[str, Any] | str | bytes,
         extra_headers: dict[str, str] | None = None,
     ) -> None:
-        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        """A JSON body (a dict, or bytes already encoded), or a str sent as an HTML page."""
+        if isinstance(body, bytes):
+            payload = body
+        else:
+            payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         kind = "text/html" if isinstance(body, str) else "application/json"
         headers = {"Content-Type": kind, "Content-Length": str(len(payload)), **(extra_headers or {})}
         if not conn.keep_alive:
@@ -514,7 +518,7 @@ class FakeXai:
         if self.model(model_name) is None:
             await self._send_json(conn, 404, unknown_model_body(model_name))
             return
-        await self._send_json(conn, 200, tokenize_body(text))
+        await self._send_json(conn, 200, tokenize_json(text))
 
     # -- images -----------------------------------------------------------------------------
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from grokdesk.api.client import KeyInfo, XaiClient
 from grokdesk.api.errors import AuthError, ModelNotFound, PermissionDenied
+from grokdesk.api.tokenized import PARSE_UP_TO, count_tokens
 from grokdesk.core.models import ModelInfo
 from tests.helpers.aio import run
 from tests.helpers.fake_xai import Error, FakeXai
+from tests.helpers.fake_xai_scripts import tokenize_body, tokenize_json
 
 
 def call(fake: FakeXai, method: str, *args: Any, key: str | None = None) -> Any:
@@ -101,3 +104,24 @@ def test_a_blocked_or_disabled_key_is_permission_denied(fake_xai: FakeXai, flag:
 def test_check_key_with_a_wrong_key(fake_xai: FakeXai) -> None:
     with pytest.raises(AuthError):
         call(fake_xai, "check_key", key="xai-wrong-wrong-wrong")
+
+
+def test_a_megabyte_is_counted_exactly_from_the_servers_long_answer(fake_xai: FakeXai) -> None:
+    """Its answer (~7 MB of JSON) is counted without being parsed, to the same number."""
+    text = " ".join(f"w{i % 50}" * 10 for i in range(40_000))
+    body = tokenize_json(text)
+    assert len(body) > PARSE_UP_TO
+    assert call(fake_xai, "tokenize", text, "grok-3") == len(json.loads(body)["token_ids"]) == 40_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>" + b" " * PARSE_UP_TO + b"</html>", b'{"error": "' + b"x" * PARSE_UP_TO + b'"}', b"[1, 2]"],
+)
+def test_an_answer_that_is_no_token_list_is_refused(body: bytes) -> None:
+    assert count_tokens(body) is None
+
+
+def test_the_fake_servers_fast_answer_is_the_json_of_the_token_list() -> None:
+    text = 'Hello world, hello "quoted" \\ world\n  again, ünïcode 🎉'
+    assert json.loads(tokenize_json(text)) == tokenize_body(text)
