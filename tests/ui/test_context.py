@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from grokdesk.core.budget import MESSAGE_OVERHEAD_TOKENS, cost_usd, format_cost
@@ -223,3 +223,27 @@ def test_usage_view_totals(qtbot: QtBot, make_window: MakeWindow, fake_xai: Fake
     assert isinstance(usages[0], Usage)
     dialog.close()
     asyncio.get_event_loop()  # the dialog's load task finished before close
+
+
+def test_a_new_count_moves_nothing_else_on_screen(qtbot: QtBot, make_window: MakeWindow) -> None:
+    """The meter's text changes with every count; the library beside the tab and the
+    transcript keep their widths (a wider count used to take room from the library and
+    lay the whole transcript out again)."""
+    window = make_window()
+    window.resize(720, 560)  # a window with no room to spare
+    qtbot.waitUntil(lambda: window.width() == 720)
+    tab = current(window)
+    library = window.library_dock.width()
+    transcript = tab.transcript.viewport().width()
+    meter_width = tab.meter.width()
+    tab._show_meter("~1,234,567 / 2,000,000 tokens (estimate)", "tip")
+    # Laid out again through posted layout requests, from the label up to the window.
+    qtbot.waitUntil(lambda: tab.meter.width() > meter_width)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert (window.library_dock.width(), tab.transcript.viewport().width()) == (library, transcript)
+    assert window.width() == 720
+    # Too long for the room it has here: shown cut short (the label keeps the whole text).
+    assert tab.meter.width() < tab.meter.sizeHint().width()
+    assert tab.meter.shown_text().endswith("…")
+    assert tab.meter.text() == "~1,234,567 / 2,000,000 tokens (estimate)"

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -43,6 +42,7 @@ from grokdesk.ui.chat.controller import ChatController
 from grokdesk.ui.chat.emptystate import EmptyState
 from grokdesk.ui.chat.imageattach import ImageAttachments
 from grokdesk.ui.chat.imagegen import ImageGeneration
+from grokdesk.ui.chat.meterlabel import MeterLabel
 from grokdesk.ui.chat.pastedtext import PastedTexts
 from grokdesk.ui.chat.tokencount import TokenCounter
 from grokdesk.ui.chat.tooltoggles import ToolToggles
@@ -97,7 +97,7 @@ class ConversationTab(QWidget):
         pin_action.triggered.connect(self.pin_model)
         self.model_picker.addAction(pin_action)
         self.model_picker.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.meter = QLabel(self)
+        self.meter = MeterLabel(self)
         self.meter.setObjectName("contextMeter")
         self.settings_button = QToolButton(self)
         self.settings_button.setObjectName("conversationSettingsButton")
