@@ -84,7 +84,7 @@ def demo_conversations() -> list[object]:
     reply = Message.text(
         Role.ASSISTANT,
         REPLY,
-        model="grok-2-vision-1212",
+        model="grok-4.3",
         reasoning=REASONING,
         created_at=at + 9,
         usage=Usage(prompt_tokens=1210, completion_tokens=236, reasoning_tokens=41, total_tokens=1487),
@@ -102,7 +102,7 @@ def demo_conversations() -> list[object]:
     )
     demo = Conversation(
         title="Native widgets or a browser?",
-        model="grok-2-vision-1212",
+        model="grok-4.3",
         messages=[question, reply],
         created_at=at,
         updated_at=at + 60,
@@ -148,7 +148,7 @@ def main() -> int:
         for other in window.open_tabs():
             if other is not tab:
                 window.close_tab(window.tabs.indexOf(other))
-        tab.select_model("grok-2-vision-1212")
+        tab.select_model("grok-4.3")
         await asyncio.sleep(0.6)  # thumbnails are made off the UI thread
         reply = demo.messages[1]
         tab.transcript.anchorClicked.emit(_url(f"reasoning:{reply.id}"))
