@@ -5,11 +5,13 @@ Prints `BENCH paint=<time.monotonic()>` when MainWindow.painted fires (the windo
 paint) and `BENCH content=<time.monotonic()>` when MainWindow.content_painted fires (the
 current tab's conversation painted too; the same moment when the transcript renders before
 the first paint); the process then goes on to its normal `--smoke` shutdown, which starts
-at the content paint (its exit time is the `--smoke` wall time).
+at the content paint (its exit time is the `--smoke` wall time). With BENCH_EXIT_AT_PAINT
+set in the environment it exits at the first paint instead.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -22,6 +24,8 @@ _create = app_module.create_main_window
 def _create_and_watch(**kwargs: Any) -> Any:
     window = _create(**kwargs)
     window.painted.connect(lambda: print(f"BENCH paint={time.monotonic():.6f}", flush=True))
+    if os.environ.get("BENCH_EXIT_AT_PAINT"):
+        window.painted.connect(lambda: os._exit(0))  # (bench_startup_instructions.py)
     content = getattr(window, "content_painted", None)  # absent before it existed: the same moment
     (content or window.painted).connect(lambda: print(f"BENCH content={time.monotonic():.6f}", flush=True))
     return window
