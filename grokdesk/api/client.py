@@ -23,6 +23,7 @@ from grokdesk.api.errors import (
     ApiError,
     BadAnswer,
     BadRequest,
+    ClientClosed,
     InsecureBaseUrl,
     NetworkError,
     PermissionDenied,
@@ -195,6 +196,7 @@ class XaiClient:
         # the read timeout allows that; stalls after the first token are caught per event.
         self._stream_timeout = httpx.Timeout(connect_timeout, read=first_token_timeout, pool=connect_timeout)
         self._short_timeout = httpx.Timeout(connect_timeout, read=stall_timeout, pool=connect_timeout)
+        self._closed = False
         self._http = httpx.AsyncClient(
             base_url=self._base_url + "/",
             transport=transport,
@@ -223,6 +225,11 @@ class XaiClient:
         self._key = key.strip() if key and key.strip() else None
 
     async def aclose(self) -> None:
+        """Close every connection. A request made afterwards raises ClientClosed (httpx
+        would raise a RuntimeError); closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         await self._http.aclose()
 
     async def __aenter__(self) -> XaiClient:
@@ -609,6 +616,8 @@ class XaiClient:
             headers=headers,
             timeout=http_timeout or (self._stream_timeout if stream else self._short_timeout),
         )
+        if self._closed:
+            raise ClientClosed("GrokDesk is closing; the request was not sent.")
         log.debug("%s %s headers=%s", method, request.url, redact_headers(dict(request.headers)))
         try:
             response = await self._http.send(request, stream=stream)

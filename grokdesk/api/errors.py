@@ -131,6 +131,12 @@ class NetworkError(ApiError):
     retryable = True
 
 
+class ClientClosed(ApiError):
+    """The client was closed (GrokDesk is quitting) before this request was sent."""
+
+    retryable = False
+
+
 class StreamBroken(ApiError):
     """The stream failed after it had started: dropped, stalled, malformed, or an
     error object inside a 200 stream. The partial text stays with the caller."""

@@ -157,9 +157,11 @@ class ApiConnection:
             self._client = None
 
     async def aclose(self) -> None:
+        """Close the clients. The current one is kept, closed: a request still asked for
+        afterwards fails with ClientClosed instead of opening a new client that nothing
+        would close."""
         clients = [*self._old, *([self._client] if self._client is not None else [])]
         self._old.clear()
-        self._client = None
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
 
 

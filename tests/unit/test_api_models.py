@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from grokdesk.api.client import KeyInfo, XaiClient
-from grokdesk.api.errors import AuthError, ModelNotFound, PermissionDenied
+from grokdesk.api.errors import AuthError, ClientClosed, ModelNotFound, PermissionDenied
 from grokdesk.api.tokenized import PARSE_UP_TO, count_tokens
 from grokdesk.core.models import ModelInfo
 from tests.helpers.aio import run
@@ -125,3 +125,18 @@ def test_an_answer_that_is_no_token_list_is_refused(body: bytes) -> None:
 def test_the_fake_servers_fast_answer_is_the_json_of_the_token_list() -> None:
     text = 'Hello world, hello "quoted" \\ world\n  again, ünïcode 🎉'
     assert json.loads(tokenize_json(text)) == tokenize_body(text)
+
+
+def test_a_request_after_the_client_closed_says_so_and_sends_nothing(fake_xai: FakeXai) -> None:
+    """At quit the connections close before the last reads are cancelled; a read that
+    asks again meanwhile gets an API error, not httpx's RuntimeError."""
+
+    async def go() -> None:
+        client = XaiClient(fake_xai.base_url, fake_xai.api_key, max_retries=0)
+        await client.aclose()
+        await client.aclose()  # twice: nothing more happens
+        with pytest.raises(ClientClosed):
+            await client.tokenize("one two", "grok-3")
+
+    run(go())
+    assert fake_xai.count("/v1/tokenize-text") == 0
