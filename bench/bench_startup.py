@@ -44,6 +44,18 @@ def prepare(template: Path) -> None:
     marker.write_text("200 conversations, 5 open tabs\n")
 
 
+def app_command(data_dir: Path, base_url: str) -> list[str]:
+    """The app as `grokdesk --smoke` starts it, reporting its first paint (app_first_paint.py)."""
+    return [
+        C.PYTHON,
+        str(C.BENCH_DIR / "app_first_paint.py"),
+        "--data-dir",
+        str(data_dir),
+        "--base-url",
+        base_url,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=9)
@@ -85,17 +97,7 @@ def main() -> None:
         def run_app(keep: bool = True) -> None:
             shutil.rmtree(work, ignore_errors=True)
             shutil.copytree(template, work)
-            run = C.run_child(
-                [
-                    C.PYTHON,
-                    str(C.BENCH_DIR / "app_first_paint.py"),
-                    "--data-dir",
-                    str(work),
-                    "--base-url",
-                    server.base_url,
-                ],
-                env=env,
-            )
+            run = C.run_child(app_command(work, server.base_url), env=env)
             paint = C.marker_value(run.stdout, "paint")
             if run.returncode != 0 or paint is None:
                 raise RuntimeError(f"app failed (rc {run.returncode}): {run.stderr[-2000:]}")

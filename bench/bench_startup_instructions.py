@@ -56,18 +56,7 @@ def main() -> None:
     with C.FakeServerProcess("Hello.", replies=0) as server:
         env = C.child_env(XAI_API_KEY=server.api_key, BENCH_EXIT_AT_PAINT="1")
         floor = instructions([C.PYTHON, str(C.BENCH_DIR / "floor_window.py")], env, C.OUT / "callgrind.floor")
-        app = instructions(
-            [
-                C.PYTHON,
-                str(C.BENCH_DIR / "app_first_paint.py"),
-                "--data-dir",
-                str(work),
-                "--base-url",
-                server.base_url,
-            ],
-            env,
-            C.OUT / "callgrind.app",
-        )
+        app = instructions(bench_startup.app_command(work, server.base_url), env, C.OUT / "callgrind.app")
     C.report(f"{NAME}.floor", [floor / 1e6], unit=" M", note="bare PySide6 window, start to first paint")
     C.report(f"{NAME}.app", [app / 1e6], unit=" M", note="200 conversations, 5 tabs restored")
     C.report(f"{NAME}_ratio", [app / floor], note="app / floor, in instructions (independent of load)")
