@@ -230,29 +230,20 @@ class MainWindow(QMainWindow):
 
     # -- tabs ------------------------------------------------------------------------
 
-    # Every page of `self.tabs` is a ConversationTab or a _PendingTab (the place of a tab
-    # not built yet); the chat stack is imported with the first tab built, so these tell
-    # them apart by the placeholder's class.
-
     def tab(self, index: int) -> ConversationTab:
         self._build_pending_tabs()
-        widget = self.tabs.widget(index)
-        assert widget is not None and not isinstance(widget, _PendingTab)
-        return cast("ConversationTab", widget)
+        tab = _built(self.tabs.widget(index))
+        assert tab is not None
+        return tab
 
     def current_tab(self) -> ConversationTab | None:
         self._build_pending_tabs()
-        widget = self.tabs.currentWidget()
-        if widget is None or isinstance(widget, _PendingTab):
-            return None
-        return cast("ConversationTab", widget)
+        return _built(self.tabs.currentWidget())
 
     def open_tabs(self) -> list[ConversationTab]:
         self._build_pending_tabs()
-        widgets = (self.tabs.widget(i) for i in range(self.tabs.count()))
-        return [
-            cast("ConversationTab", w) for w in widgets if w is not None and not isinstance(w, _PendingTab)
-        ]
+        tabs = (_built(self.tabs.widget(i)) for i in range(self.tabs.count()))
+        return [tab for tab in tabs if tab is not None]
 
     def _build_pending_tabs(self, *, only_current: bool = False) -> None:
         """Build the restored tabs that wait in place (see `_restore_session`): the one on
@@ -731,12 +722,8 @@ class MainWindow(QMainWindow):
         for transcript in held:
             if shiboken6.isValid(transcript):  # its tab may have been closed meanwhile
                 transcript.show()  # renders now if its tab is the current one
-        if self.tabs.currentWidget() is None or isinstance(self.tabs.currentWidget(), _PendingTab):
-            self._emit_content_painted()  # nothing more to paint
-            return
-        # Not current_tab(): the other tabs are built after this.
-        tab = cast("ConversationTab", self.tabs.currentWidget())
-        if not tab.transcript.isVisible():
+        tab = _built(self.tabs.currentWidget())  # not current_tab(): the others are built after this
+        if tab is None or not tab.transcript.isVisible():
             self._emit_content_painted()  # nothing more to paint (e.g. the welcome view)
             return
         # Painted now, before whatever else is queued (the model list's request, the
@@ -874,6 +861,15 @@ class _FirstPaint(QObject):
             # The filter runs before the widget paints: called after this event.
             QTimer.singleShot(0, self, self._call)
         return False
+
+
+def _built(page: QWidget | None) -> ConversationTab | None:
+    """A page of the tab widget as the tab it is, None for a _PendingTab (a tab not built
+    yet) or no page. Told apart by the placeholder's class: the chat stack, and with it
+    ConversationTab, is imported with the first tab built."""
+    if page is None or isinstance(page, _PendingTab):
+        return None
+    return cast("ConversationTab", page)
 
 
 class _PendingTab(QWidget):
