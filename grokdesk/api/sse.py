@@ -23,12 +23,14 @@ class SseDecoder:
 
     def feed(self, text: str) -> list[str]:
         """The data of each event that `text` completes."""
+        if not text:
+            return []  # an empty read must not forget a "\r" that ended the one before
         if self._trailing_cr:
             self._trailing_cr = False
             if text.startswith("\n"):
                 text = text[1:]
-        if not text:
-            return []
+                if not text:
+                    return []
         if "\r" in text:
             if text.endswith("\r"):
                 self._trailing_cr = True

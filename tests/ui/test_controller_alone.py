@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import datetime
 
 import pytest
@@ -161,6 +162,46 @@ def test_words_before_a_stall_are_saved_while_the_stream_is_quiet(qtbot: QtBot, 
     assert controller.is_streaming
     controller.stop()
     qtbot.waitUntil(lambda: not controller.is_streaming, timeout=5000)
+
+
+def test_after_a_network_wait_the_stream_is_read_again_just_before_the_view_update(
+    qtbot: QtBot, qloop: object
+) -> None:
+    """A trickling reply: the chunks of one view interval wait in the socket and come in one
+    read, instead of a read (and its fixed CPU cost) each. A chunk that was already there
+    when read is followed by the next read at once."""
+    network = asyncio.Event()  # the wait for the server's next chunk
+    pulled: dict[str, float] = {}
+
+    def stamp(name: str) -> Step:
+        return lambda: pulled.setdefault(name, time.monotonic())
+
+    script: list[Step] = [
+        ContentDelta("a"),
+        network,
+        stamp("b sent"),
+        ContentDelta("b"),
+        stamp("after b"),  # runs when the controller reads on after "b"
+        ContentDelta("c"),
+        stamp("after c"),
+        Finished("stop"),
+    ]
+    controller = make_controller(ScriptedClient([script]), RecordingSink())
+    shown: list[str] = []
+    controller.message_changed.connect(lambda message: shown.append(message.plain_text))
+    streaming: list[bool] = []
+    controller.streaming_changed.connect(streaming.append)
+    assert controller.send([TextPart("Go")])
+    reply = controller.conversation.messages[-1]
+    qtbot.waitUntil(lambda: "a" in shown, timeout=5000)  # the first view update showed "a"
+
+    network.set()  # "b" arrives after a wait: the next view update is a whole interval away
+    qtbot.waitUntil(lambda: streaming == [True, False], timeout=5000)
+
+    interval = controller_module.VIEW_INTERVAL_MS / 1000
+    assert pulled["after b"] - pulled["b sent"] >= interval / 2  # read again near the update
+    assert pulled["after c"] - pulled["after b"] < interval / 2  # "c" was waiting: read on at once
+    assert (reply.plain_text, reply.state) == ("abc", MessageState.COMPLETE)
 
 
 # -- the transcript on its own -------------------------------------------------------

@@ -74,3 +74,8 @@ def test_a_read_that_ends_between_cr_and_lf_does_not_end_an_event_early() -> Non
 
 def test_an_event_without_its_blank_line_at_the_end_is_not_given() -> None:
     assert read("data: a\n\ndata: b\n", []) == ["a"]
+
+
+def test_an_empty_read_between_cr_and_lf_keeps_them_one_line_end() -> None:
+    # Read as "data: a\r", "", "\ndata: b...": one event of two lines, not two events.
+    assert read("data: a\r\ndata: b\r\n\r\n", [8, 8]) == ["a\nb"]

@@ -70,6 +70,13 @@ YIELD_AFTER_S = 0.004
 WAITED_S = 0.002
 # A streaming reply is saved at least this often (crash loses at most this much).
 FLUSH_INTERVAL_S = 0.5
+# A reply that trickles in (each read waited for the network) is read again this long
+# before its next view update is due, not as each chunk arrives: the chunks of the
+# interval wait in the socket's buffer and come in one read. Each read costs the same
+# whatever it brings (httpx, anyio and qasync's socket notifier: ~0.2 ms), and at a
+# model's pace (200 chunks a second) reading every chunk alone was more CPU time than
+# showing them. The margin lets what the read brings reach the update it is read for.
+READ_AHEAD_MS = 8
 
 
 class ChatClient(Protocol):
@@ -504,6 +511,14 @@ class ChatController(QObject):
             await self._apply_batches(batches, reply)
         finally:
             ChatController._streams_now -= 1
+            # Stopped between two reads (while waiting for the next view update, say): the
+            # stream's response is closed now, not when the garbage collector finds it.
+            aclose = getattr(batches, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception as error:  # the reply's own outcome is what the user is told
+                    log.info("closing the reply's stream failed: %s", type(error).__name__)
 
     async def _apply_batches(self, batches: AsyncIterator[list[StreamEvent]], reply: Message) -> None:
         # Imported by the first reply, not before the window's first paint (~6 ms there).
@@ -523,7 +538,8 @@ class ChatController(QObject):
         pending = self._pending
         async for batch in batches:
             now = time.monotonic()
-            if now - handled > WAITED_S:
+            waited = now - handled > WAITED_S
+            if waited:
                 # The read waited for the network, so the event loop ran meanwhile: a new
                 # slice starts. (Counting the wait as part of the slice made a paced stream
                 # yield after nearly every event: a Qt timer each, ~3 % of its CPU time.)
@@ -548,6 +564,14 @@ class ChatController(QObject):
                 elif isinstance(event, ImageMade):
                     await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
+            if waited:
+                # Caught up with the server: the next read waits until shortly before the
+                # view update that will show what it brings (see READ_AHEAD_MS). A read
+                # that found events waiting (a backlog, a fast server) is followed at once.
+                pause_ms = self._view_timer.remainingTime() - READ_AHEAD_MS
+                if pause_ms > 0:
+                    await asyncio.sleep(pause_ms / 1000)
+                    slice_started = time.monotonic()
             handled = time.monotonic()
             if handled - slice_started > YIELD_AFTER_S / ChatController._streams_now:
                 # A network read can hold hundreds of buffered events: let the
