@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+import httpcore
 import httpx
 
 from grokdesk.api.chunks import ChatCompletion, ChatStreamReader, is_error_event, read_completion
@@ -36,6 +37,7 @@ from grokdesk.api.events import ContentDelta, Finished, ReasoningDelta, StreamEv
 from grokdesk.api.model_list import models_from_list, with_context_windows
 from grokdesk.api.redact import mask_key, redact, redact_headers
 from grokdesk.api.responses import ResponsesReader
+from grokdesk.api.sockets import OpenStreams
 from grokdesk.api.sse import SseDecoder
 from grokdesk.api.tokenized import count_tokens
 from grokdesk.core.endpoint import DEFAULT_BASE_URL, is_loopback_host, normalize_base_url, validate_base_url
@@ -161,6 +163,29 @@ class _Watchdog:
             self._handle = None
 
 
+def _track_streams(http: httpx.AsyncClient) -> list[OpenStreams]:
+    """Put an `OpenStreams` under the connection pool of each of the client's transports
+    (the direct one and one per proxy), so that `XaiClient.aclose` can close the
+    connections a cancelled request left out of the pool.
+
+    httpx offers no way to hand its pool a network backend, so this reaches into private
+    attributes: the client's `_transport` and `_mounts`, each transport's `_pool` and the
+    pool's `_network_backend` (httpcore's pools and proxy pools read it each time they open
+    a connection). Whatever is missing (a transport passed in by a test, another httpx) is
+    left alone: the client then works as before, without the extra closing.
+    """
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    tracked: list[OpenStreams] = []
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.AsyncNetworkBackend) and not isinstance(backend, OpenStreams):
+            streams = OpenStreams(backend)
+            pool._network_backend = streams  # type: ignore[union-attr]
+            tracked.append(streams)
+    return tracked
+
+
 class XaiClient:
     """One client per base URL; keep it for the life of the app and `aclose()` it at the end."""
 
@@ -208,6 +233,7 @@ class XaiClient:
             timeout=self._short_timeout,
             headers={"Accept": "application/json", "User-Agent": "GrokDesk"},
         )
+        self._streams = _track_streams(self._http)
 
     def __repr__(self) -> str:
         key = mask_key(self._key) if self._key else "none"
@@ -230,7 +256,11 @@ class XaiClient:
         if self._closed:
             return
         self._closed = True
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            # What the pool lost track of (see sockets.py) is closed here, not by the GC.
+            await asyncio.gather(*(streams.aclose() for streams in self._streams))
 
     async def __aenter__(self) -> XaiClient:
         return self
