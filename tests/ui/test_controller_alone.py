@@ -204,6 +204,42 @@ def test_after_a_network_wait_the_stream_is_read_again_just_before_the_view_upda
     assert (reply.plain_text, reply.state) == ("abc", MessageState.COMPLETE)
 
 
+def test_a_reply_arriving_faster_than_a_model_writes_is_read_without_waiting(
+    qtbot: QtBot, qloop: object
+) -> None:
+    """A server sending hundreds of events per view interval would fill the socket's buffer
+    during the wait: such a reply is read as fast as it comes, even after catching up."""
+    network = asyncio.Event()
+    pulled: dict[str, float] = {}
+
+    def stamp(name: str) -> Step:
+        return lambda: pulled.setdefault(name, time.monotonic())
+
+    burst = [ContentDelta("x") for _ in range(controller_module.TRICKLE_EVENTS)]
+    script: list[Step] = [
+        *burst,
+        network,
+        stamp("b sent"),
+        ContentDelta("b"),
+        stamp("after b"),
+        Finished("stop"),
+    ]
+    controller = make_controller(ScriptedClient([script]), RecordingSink())
+    shown: list[str] = []
+    controller.message_changed.connect(lambda message: shown.append(message.plain_text))
+    streaming: list[bool] = []
+    controller.streaming_changed.connect(streaming.append)
+    assert controller.send([TextPart("Go")])
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1].endswith("x"), timeout=5000)  # the burst shown
+
+    network.set()
+    qtbot.waitUntil(lambda: streaming == [True, False], timeout=5000)
+
+    interval = controller_module.VIEW_INTERVAL_MS / 1000
+    assert pulled["after b"] - pulled["b sent"] < interval / 2
+    assert controller.conversation.messages[-1].plain_text == "x" * len(burst) + "b"
+
+
 # -- the transcript on its own -------------------------------------------------------
 
 

@@ -77,6 +77,11 @@ FLUSH_INTERVAL_S = 0.5
 # model's pace (200 chunks a second) reading every chunk alone was more CPU time than
 # showing them. The margin lets what the read brings reach the update it is read for.
 READ_AHEAD_MS = 8
+# ...but only while the last view interval brought fewer events than this (a model
+# writes ~20 in one): a server sending faster fills the socket's buffer within the wait,
+# and pausing each time the reader caught up with it made a 20,000-token reply sent at
+# full speed take four times as long to arrive.
+TRICKLE_EVENTS = 200
 
 
 class ChatClient(Protocol):
@@ -185,6 +190,10 @@ class ChatController(QObject):
         self._task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._view_updates = 0  # of the reply streaming now
+        # Events of the reply read since its last view update, and in the interval before
+        # that (None before the first update): how fast it arrives (see TRICKLE_EVENTS).
+        self._events_now = 0
+        self._events_last: int | None = None
         self._pending: list[str] = []
         self._dirty = False
         self._last_flush = 0.0
@@ -416,6 +425,8 @@ class ChatController(QObject):
             self.message_changed.emit(reply)
         self._streaming = reply
         self._view_updates = 0
+        self._events_now = 0
+        self._events_last = None
         self._sink.save_message(self.conversation, reply)
         self._last_flush = self._monotonic()
         work = (
@@ -564,10 +575,12 @@ class ChatController(QObject):
                 elif isinstance(event, ImageMade):
                     await self._add_tool_image(reply, event.image)
             self._mark_dirty(reply)
-            if waited:
-                # Caught up with the server: the next read waits until shortly before the
-                # view update that will show what it brings (see READ_AHEAD_MS). A read
-                # that found events waiting (a backlog, a fast server) is followed at once.
+            self._events_now += len(batch)
+            if waited and self._events_last is not None and self._events_last < TRICKLE_EVENTS:
+                # Caught up with a server that writes at a model's pace: the next read
+                # waits until shortly before the view update that will show what it brings
+                # (see READ_AHEAD_MS). A read that found events waiting (a backlog, a fast
+                # server) is followed at once.
                 pause_ms = self._view_timer.remainingTime() - READ_AHEAD_MS
                 if pause_ms > 0:
                     await asyncio.sleep(pause_ms / 1000)
@@ -651,6 +664,7 @@ class ChatController(QObject):
             self._dirty = False
             self._apply_pending(self._streaming)
             self._view_updates += 1
+            self._events_last, self._events_now = self._events_now, 0
             self.message_changed.emit(self._streaming)
 
     # -- helpers ------------------------------------------------------------------
