@@ -164,6 +164,45 @@ def test_words_before_a_stall_are_saved_while_the_stream_is_quiet(qtbot: QtBot, 
     qtbot.waitUntil(lambda: not controller.is_streaming, timeout=5000)
 
 
+def test_the_first_words_show_at_once_and_later_ones_at_the_view_s_pace(qtbot: QtBot, qloop: object) -> None:
+    """Time to the first words is what a person waits for: they are shown as they arrive,
+    not a view interval later; the words after them wait for the next update as before."""
+    first_chunk, second_chunk = asyncio.Event(), asyncio.Event()
+    sent: dict[str, float] = {}
+
+    def stamp(name: str) -> Step:
+        return lambda: sent.setdefault(name, time.monotonic())
+
+    script: list[Step] = [
+        first_chunk,
+        stamp("Hello"),
+        ContentDelta("Hello"),
+        second_chunk,
+        stamp("world"),
+        ContentDelta(" world"),
+        Finished("stop"),
+    ]
+    controller = make_controller(ScriptedClient([script]), RecordingSink())
+    seen: dict[str, float] = {}
+
+    def note(message: Message) -> None:
+        for word in ("Hello", "world"):
+            if word in message.plain_text:
+                seen.setdefault(word, time.monotonic())
+
+    controller.message_changed.connect(note)
+    assert controller.send([TextPart("Greet me")])
+    first_chunk.set()
+    qtbot.waitUntil(lambda: "Hello" in seen, timeout=5000)
+    second_chunk.set()
+    qtbot.waitUntil(lambda: "world" in seen, timeout=5000)
+
+    interval = controller_module.VIEW_INTERVAL_MS / 1000
+    assert seen["Hello"] - sent["Hello"] < interval / 2
+    assert seen["world"] - sent["world"] >= interval / 2
+    assert controller.conversation.messages[-1].plain_text == "Hello world"
+
+
 def test_after_a_network_wait_the_stream_is_read_again_just_before_the_view_update(
     qtbot: QtBot, qloop: object
 ) -> None:

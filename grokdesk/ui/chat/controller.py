@@ -194,12 +194,12 @@ class ChatController(QObject):
         # that (None before the first update): how fast it arrives (see TRICKLE_EVENTS).
         self._events_now = 0
         self._events_last: int | None = None
+        self._words_shown = False  # the view has shown some of the reply (text, reasoning, a tool)
         self._pending: list[str] = []
         self._dirty = False
         self._last_flush = 0.0
         self._view_timer = QTimer(self)
         self._view_timer.setSingleShot(True)
-        self._view_timer.setInterval(VIEW_INTERVAL_MS)
         self._view_timer.timeout.connect(self._push_view_update)
         # Saves what arrived when the stream goes quiet before the next save was due:
         # a crash during a stall must not lose the words that came just before it.
@@ -427,6 +427,7 @@ class ChatController(QObject):
         self._view_updates = 0
         self._events_now = 0
         self._events_last = None
+        self._words_shown = False
         self._sink.save_message(self.conversation, reply)
         self._last_flush = self._monotonic()
         work = (
@@ -642,7 +643,10 @@ class ChatController(QObject):
     def _mark_dirty(self, reply: Message) -> None:
         self._dirty = True
         if not self._view_timer.isActive():
-            self._view_timer.start()
+            # The reply's first words are shown at once (waiting for them was the model's
+            # time, not ours); after them, at most every VIEW_INTERVAL_MS.
+            first = not self._words_shown and self._started(reply)
+            self._view_timer.start(0 if first else VIEW_INTERVAL_MS)
         now = self._monotonic()
         since = now - self._last_flush
         if since >= FLUSH_INTERVAL_S:
@@ -665,6 +669,7 @@ class ChatController(QObject):
             self._apply_pending(self._streaming)
             self._view_updates += 1
             self._events_last, self._events_now = self._events_now, 0
+            self._words_shown = self._started(self._streaming)
             self.message_changed.emit(self._streaming)
 
     # -- helpers ------------------------------------------------------------------
