@@ -174,6 +174,7 @@ def test_the_first_words_show_at_once_and_later_ones_at_the_view_s_pace(qtbot: Q
         return lambda: sent.setdefault(name, time.monotonic())
 
     script: list[Step] = [
+        UsageUpdate(USAGE),  # an event that shows nothing (as the Responses API's first ones)
         first_chunk,
         stamp("Hello"),
         ContentDelta("Hello"),
@@ -192,7 +193,8 @@ def test_the_first_words_show_at_once_and_later_ones_at_the_view_s_pace(qtbot: Q
 
     controller.message_changed.connect(note)
     assert controller.send([TextPart("Greet me")])
-    first_chunk.set()
+    qtbot.waitUntil(lambda: controller.conversation.messages[-1].usage is not None, timeout=5000)
+    first_chunk.set()  # an update is due for the usage: the words must not wait for it
     qtbot.waitUntil(lambda: "Hello" in seen, timeout=5000)
     second_chunk.set()
     qtbot.waitUntil(lambda: "world" in seen, timeout=5000)

@@ -642,11 +642,13 @@ class ChatController(QObject):
 
     def _mark_dirty(self, reply: Message) -> None:
         self._dirty = True
-        if not self._view_timer.isActive():
+        if not self._words_shown and self._started(reply):
             # The reply's first words are shown at once (waiting for them was the model's
-            # time, not ours); after them, at most every VIEW_INTERVAL_MS.
-            first = not self._words_shown and self._started(reply)
-            self._view_timer.start(0 if first else VIEW_INTERVAL_MS)
+            # time, not ours), even when an update was due later for events before them
+            # (the Responses API's lifecycle events); after them, every VIEW_INTERVAL_MS.
+            self._view_timer.start(0)
+        elif not self._view_timer.isActive():
+            self._view_timer.start(VIEW_INTERVAL_MS)
         now = self._monotonic()
         since = now - self._last_flush
         if since >= FLUSH_INTERVAL_S:
