@@ -12,9 +12,11 @@ Figures: total time app/floor; the longest event-loop stall (5 ms timer) during 
 stream; the cost per token of TranscriptView.message_changed for the last 1,000 tokens
 against the first 1,000; the final (whole-reply) render; three tabs streaming at once;
 CPU seconds of this process for 5,000 chunks sent at 200 chunks/s (a realistic pace),
-app against the plain client on the same paced stream.
+app against the plain client on the same paced stream; how long after the plain client
+has the first words the app paints them (the same paced stream, a short reply).
 
-    python bench/bench_streaming.py [--rounds 5] [--tokens 20000] [--cpu-rounds 3] [--api responses]
+    python bench/bench_streaming.py [--rounds 5] [--tokens 20000] [--cpu-rounds 3]
+        [--first-words-rounds 7] [--api responses]
 """
 
 from __future__ import annotations
@@ -363,9 +365,98 @@ async def bench(args: argparse.Namespace, server: C.FakeServerProcess, text: str
 
     if args.cpu_rounds:
         await cpu_figure(args)
+    if args.first_words_rounds:
+        await first_words_figure(args)
     restore()
     window.close()
     await window.shutdown_all()
+
+
+# The short reply of the first-words figure: its first word marks the first paint showing it.
+FIRST_WORD = "Zebra"
+
+
+async def floor_first_words(base_url: str, api_key: str) -> float:
+    """A plain client: seconds from the request to its first text delta (the stream is then
+    read to its end, so the next request finds the server ready)."""
+    import httpx
+    from httpx_sse import aconnect_sse
+
+    body = {"model": "grok-3", "input": [{"role": "user", "content": "go"}], "stream": True}
+    first: float | None = None
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
+        started = time.perf_counter()
+        async with aconnect_sse(
+            client, "POST", base_url + "/responses", json=body, headers={"Authorization": f"Bearer {api_key}"}
+        ) as source:
+            async for event in source.aiter_sse():
+                if event.data == "[DONE]":
+                    break
+                chunk = json.loads(event.data)
+                if first is None and chunk.get("type") == "response.output_text.delta":
+                    first = time.perf_counter()
+    if first is None:
+        raise RuntimeError("the plain client got no text")
+    return first - started
+
+
+async def first_words_figure(args: argparse.Namespace) -> None:
+    """Time from send to the first paint of the transcript that shows the reply's first word,
+    against the plain client's time from its request to the first text delta, on the same
+    paced stream (a chunk every 5 ms, the Responses API's lifecycle events first): what the
+    app adds to the wait for the first words."""
+    from grokdesk.app import create_main_window
+
+    text = FIRST_WORD + " " + C.markdown_text(150, seed=11)
+    app_times: list[float] = []
+    floor_times: list[float] = []
+    with C.FakeServerProcess(
+        text, replies=2 * args.first_words_rounds + 2, chunk_delay=1 / CPU_PACE
+    ) as paced:
+        data_dir = C.OUT / "streaming_first_words_data"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        window = create_main_window(data_dir=data_dir, base_url=paced.base_url, api_key=paced.api_key)
+        window.resize(1000, 720)
+        window.show()
+        await C.until(lambda: window._painted, 30)
+        await asyncio.sleep(0.5)  # the model list request after the first paint
+        for i in range(args.first_words_rounds + 1):  # the first round warms up both
+            floor = await floor_first_words(paced.base_url, paced.api_key)
+            tab = window.new_conversation()
+            tab.select_model("grok-3")
+            view = tab.transcript
+            shows = C.PaintWatch(view.viewport(), lambda view=view: FIRST_WORD in view.toPlainText())
+            run = AppRun(window, tab)
+            run.send()
+            await run.finished(60)
+            shown = shows.first_where(bool)
+            if shown is None:
+                raise RuntimeError("no paint showed the reply's first word")
+            if i:
+                app_times.append(shown - run.sent_at)
+                floor_times.append(floor)
+            window.close_tab(window.tabs.indexOf(tab))
+            await asyncio.sleep(0.2)
+        window.close()
+        await window.shutdown_all()
+    C.report(
+        "streaming.first_words_floor",
+        [1000 * t for t in floor_times],
+        unit=" ms",
+        note="plain client: request to the first text delta",
+    )
+    C.report(
+        "streaming.first_words_app",
+        [1000 * t for t in app_times],
+        unit=" ms",
+        note="app: send to the first paint showing the first word",
+    )
+    C.report(
+        "streaming.first_words_added",
+        [1000 * (a - f) for a, f in zip(app_times, floor_times, strict=True)],
+        unit=" ms",
+        note="app minus plain client, the same round",
+    )
 
 
 async def cpu_figure(args: argparse.Namespace) -> None:
@@ -424,6 +515,7 @@ def main() -> None:
     parser.add_argument("--multi-rounds", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--cpu-rounds", type=int, default=3)
+    parser.add_argument("--first-words-rounds", type=int, default=7)
     parser.add_argument("--api", choices=("responses", "chat"), default="responses")
     args = parser.parse_args()
     C.setup_env()
