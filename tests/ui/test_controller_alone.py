@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -35,6 +36,16 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def stamper(times: dict[str, float]) -> Callable[[str], Step]:
+    """Script steps that note when the controller read on to them: `stamp(name)` records
+    the time under `name` (the first time only)."""
+
+    def stamp(name: str) -> Step:
+        return lambda: times.setdefault(name, time.monotonic())
+
+    return stamp
 
 
 def make_controller(
@@ -169,9 +180,7 @@ def test_the_first_words_show_at_once_and_later_ones_at_the_view_s_pace(qtbot: Q
     not a view interval later; the words after them wait for the next update as before."""
     first_chunk, second_chunk = asyncio.Event(), asyncio.Event()
     sent: dict[str, float] = {}
-
-    def stamp(name: str) -> Step:
-        return lambda: sent.setdefault(name, time.monotonic())
+    stamp = stamper(sent)
 
     script: list[Step] = [
         UsageUpdate(USAGE),  # an event that shows nothing (as the Responses API's first ones)
@@ -213,9 +222,7 @@ def test_after_a_network_wait_the_stream_is_read_again_just_before_the_view_upda
     when read is followed by the next read at once."""
     network = asyncio.Event()  # the wait for the server's next chunk
     pulled: dict[str, float] = {}
-
-    def stamp(name: str) -> Step:
-        return lambda: pulled.setdefault(name, time.monotonic())
+    stamp = stamper(pulled)
 
     script: list[Step] = [
         ContentDelta("a"),
@@ -252,9 +259,7 @@ def test_a_reply_arriving_faster_than_a_model_writes_is_read_without_waiting(
     during the wait: such a reply is read as fast as it comes, even after catching up."""
     network = asyncio.Event()
     pulled: dict[str, float] = {}
-
-    def stamp(name: str) -> Step:
-        return lambda: pulled.setdefault(name, time.monotonic())
+    stamp = stamper(pulled)
 
     burst = [ContentDelta("x") for _ in range(controller_module.TRICKLE_EVENTS)]
     script: list[Step] = [
